@@ -1,0 +1,22 @@
+"""mockkms: an in-memory, high-fidelity mock of AWS KMS for Python tests.
+
+Public names: :func:`mock_kms`, :class:`MockKms`, :func:`load_seed`. Everything else is private.
+Importing mockkms is light: it adds one handler to botocore's built-in handlers and nothing
+else; the service model, cryptography and operation handlers load on the first request.
+"""
+from __future__ import annotations
+
+from ._mock import DEFAULT_ACCOUNT, DEFAULT_REGION, MockKms, mock_kms
+from ._transport import install_botocore_hook as _install
+
+__all__ = ["mock_kms", "MockKms", "load_seed", "DEFAULT_ACCOUNT", "DEFAULT_REGION"]
+__version__ = "0.1.0"
+
+_install()
+
+
+def __getattr__(name: str):
+    if name == "load_seed":
+        from ._seed import load_seed
+        return load_seed
+    raise AttributeError(f"module 'mockkms' has no attribute {name!r}")

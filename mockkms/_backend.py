@@ -1,0 +1,85 @@
+"""The backend: every store (one per account and region), the clock, scheduled events and the
+call log — and the locking design, documented here and nowhere else.
+
+Locking design
+--------------
+One re-entrant lock per backend (``Backend.lock``). The dispatcher holds it for the whole of one
+request's handler: resolving the key, checking its state, changing it and building the answer
+happen atomically, so concurrent clients see each request as one step (linearizable) and an
+operation that touches two stores (ReplicateKey, UpdatePrimaryRegion) needs no lock ordering.
+Validation, JSON decoding and response encoding run outside the lock. Slow work that does not
+touch shared state (generating RSA key material) is done before the lock is taken or lazily per
+key (``_crypto``), so the lock is held for microseconds. The call log is appended under the same
+lock, so its order is the order in which requests took effect.
+"""
+from __future__ import annotations
+
+import copy
+import heapq
+import threading
+from typing import Callable
+
+from ._clock import Clock
+from ._store import Store
+
+# kind -> handler(backend, store, key_id, when); registered by the operation modules that
+# schedule them (deletion, rotation, material expiry).
+EVENT_HANDLERS: dict[str, Callable] = {}
+
+
+class Backend:
+    def __init__(self, clock: Clock | None = None):
+        self.lock = threading.RLock()
+        self.clock = clock or Clock()
+        self.stores: dict[tuple[str, str], Store] = {}
+        self.events: list[tuple[float, int, str, str, str, str]] = []
+        self._event_seq = 0
+        self.calls: list = []
+
+    def store(self, account: str, region: str) -> Store:
+        st = self.stores.get((account, region))
+        if st is None:
+            with self.lock:
+                st = self.stores.get((account, region))
+                if st is None:
+                    st = self.stores[(account, region)] = Store(account, region, self.clock)
+        return st
+
+    # --- scheduled events ------------------------------------------------------------------
+    def schedule(self, when: float, kind: str, store: Store, key_id: str) -> None:
+        self._event_seq += 1
+        heapq.heappush(self.events, (when, self._event_seq, kind, store.account, store.region,
+                                     key_id))
+
+    def tick(self) -> None:
+        """Apply every scheduled event whose time has come (called before each request)."""
+        events = self.events
+        if not events or events[0][0] > self.clock.now():
+            return
+        with self.lock:
+            now = self.clock.now()
+            while events and events[0][0] <= now:
+                when, _, kind, account, region, key_id = heapq.heappop(events)
+                EVENT_HANDLERS[kind](self, self.store(account, region), key_id, when)
+
+    # --- whole-state operations ------------------------------------------------------------
+    def reset(self) -> None:
+        with self.lock:
+            self.stores.clear()
+            self.events.clear()
+            self.calls.clear()
+            self.clock.reset()
+
+    def snapshot(self):
+        with self.lock:
+            memo = {id(self.clock): self.clock}
+            return copy.deepcopy((self.stores, self.events, self._event_seq), memo)
+
+    def restore(self, snap) -> None:
+        with self.lock:
+            memo = {id(self.clock): self.clock}
+            stores, events, seq = copy.deepcopy(snap, memo)
+            self.stores.clear()
+            self.stores.update(stores)
+            self.events[:] = events
+            self._event_seq = seq

@@ -1,0 +1,94 @@
+"""Symmetric encryption: AES-256-GCM with the encryption context as authenticated data, and the
+versioned, self-identifying ciphertext blob that lets Decrypt work without a KeyId.
+
+Blob layout (version 1; all of the header is authenticated, so any flipped bit fails):
+
+    0      1 byte   format version (0x01)
+    1      1 byte   key id kind: 0 = UUID key id, 1 = multi-Region ``mrk-`` id
+    2     16 bytes  key id (UUID bytes, or the 32 hex digits of an mrk id)
+    18    32 bytes  key material id (which version of the key's material encrypted it)
+    50    12 bytes  GCM nonce
+    62     n bytes  ciphertext
+    62+n  16 bytes  GCM tag
+
+AAD = header (bytes 0..49) || canonical encryption context. The context is canonicalised by
+sorting pairs by key and length-prefixing UTF-8 strings, so pair order does not matter and
+matching is exact and case-sensitive, as AWS documents.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from typing import NamedTuple
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.exceptions import InvalidTag
+
+VERSION = 1
+_HEADER = 50
+_NONCE = 12
+_TAG = 16
+MIN_BLOB = _HEADER + _NONCE + _TAG
+
+
+class BlobError(Exception):
+    """The blob is not a ciphertext of this format, or does not authenticate."""
+
+
+class ParsedBlob(NamedTuple):
+    key_id: str
+    material_id: bytes
+    header: bytes
+    body: bytes  # nonce || ciphertext || tag
+
+
+def key_id_bytes(key_id: str) -> tuple[int, bytes]:
+    if key_id.startswith("mrk-"):
+        return 1, bytes.fromhex(key_id[4:])
+    return 0, uuid.UUID(key_id).bytes
+
+
+def _key_id_str(kind: int, raw: bytes) -> str:
+    if kind == 1:
+        return "mrk-" + raw.hex()
+    if kind == 0:
+        return str(uuid.UUID(bytes=raw))
+    raise BlobError("unknown key id kind")
+
+
+def canonical_context(context: dict | None) -> bytes:
+    if not context:
+        return b""
+    out = bytearray()
+    for k in sorted(context):
+        for part in (k, context[k]):
+            data = part.encode("utf-8")
+            out += len(data).to_bytes(4, "big") + data
+    return bytes(out)
+
+
+def encrypt(key_id: str, material_id: bytes, aes_key: bytes, plaintext: bytes,
+            context: dict | None) -> bytes:
+    kind, raw = key_id_bytes(key_id)
+    header = bytes((VERSION, kind)) + raw + material_id
+    nonce = os.urandom(_NONCE)
+    sealed = AESGCM(aes_key).encrypt(nonce, plaintext, header + canonical_context(context))
+    return header + nonce + sealed
+
+
+def parse(blob: bytes) -> ParsedBlob:
+    if len(blob) < MIN_BLOB or blob[0] != VERSION:
+        raise BlobError("not a ciphertext of this format")
+    try:
+        key_id = _key_id_str(blob[1], blob[2:18])
+    except ValueError as exc:
+        raise BlobError(str(exc)) from None
+    return ParsedBlob(key_id, blob[18:_HEADER], blob[:_HEADER], blob[_HEADER:])
+
+
+def decrypt(parsed: ParsedBlob, aes_key: bytes, context: dict | None) -> bytes:
+    nonce, sealed = parsed.body[:_NONCE], parsed.body[_NONCE:]
+    try:
+        return AESGCM(aes_key).decrypt(nonce, sealed, parsed.header + canonical_context(context))
+    except InvalidTag:
+        raise BlobError("authentication failed") from None

@@ -1,0 +1,173 @@
+"""All state of one (account, region): keys, aliases, grants, custom key stores — and the one
+function every handler uses to turn a KeyId (key id, key ARN, alias name, alias ARN) into a key.
+
+Stores are created and locked by ``_backend.Backend``; nothing here takes a lock.
+"""
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from typing import Any
+
+from . import _errors as E
+from . import _keyspecs as specs
+from . import _managed
+from . import _policies
+from ._keys import Key, Material
+from ._pagination import OrderedIndex
+
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_MRK = re.compile(r"^mrk-[0-9a-f]{32}$")
+
+# Operations whose KeyId may name an alias (name or ARN); all others take a key id or key ARN.
+ALIAS_OPERATIONS = frozenset({
+    "DescribeKey", "Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey",
+    "GenerateDataKeyWithoutPlaintext", "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext",
+    "Sign", "Verify", "GetPublicKey", "DeriveSharedSecret", "GenerateMac", "VerifyMac",
+    "Encapsulate", "Decapsulate",
+})
+
+
+def is_key_id(value: str) -> bool:
+    return bool(_UUID.match(value) or _MRK.match(value))
+
+
+def new_key_id(multi_region: bool = False) -> str:
+    return "mrk-" + uuid.uuid4().hex if multi_region else str(uuid.uuid4())
+
+
+class Alias:
+    __slots__ = ("name", "arn", "target_key_id", "created", "updated")
+
+    def __init__(self, name: str, arn: str, target_key_id: str | None, created: float):
+        self.name = name
+        self.arn = arn
+        self.target_key_id = target_key_id
+        self.created = created
+        self.updated = created
+
+    def entry(self) -> dict:
+        out = {"AliasName": self.name, "AliasArn": self.arn}
+        if self.target_key_id:
+            out.update(TargetKeyId=self.target_key_id, CreationDate=self.created,
+                       LastUpdatedDate=self.updated)
+        return out
+
+
+class Store:
+    def __init__(self, account: str, region: str, clock):
+        self.clock = clock
+        self.account = account
+        self.region = region
+        self.partition = specs.partition(region)
+        self.keys: dict[str, Key] = {}
+        self.key_order = OrderedIndex()
+        self.aliases: dict[str, Alias] = {}
+        self.alias_order = OrderedIndex()
+        self.grants: dict[str, Any] = {}
+        self.custom_key_stores: dict[str, Any] = {}
+
+    # --- ARNs ----------------------------------------------------------------------------
+    def key_arn(self, key_id: str) -> str:
+        return f"arn:{self.partition}:kms:{self.region}:{self.account}:key/{key_id}"
+
+    def alias_arn(self, name: str) -> str:
+        return f"arn:{self.partition}:kms:{self.region}:{self.account}:{name}"
+
+    # --- keys ----------------------------------------------------------------------------
+    def add_key(self, key: Key) -> Key:
+        self.keys[key.key_id] = key
+        self.key_order.add(key.key_id)
+        return key
+
+    def remove_key(self, key_id: str) -> None:
+        """Delete a key for good, with its aliases and grants (end of the deletion window)."""
+        if self.keys.pop(key_id, None) is None:
+            return
+        self.key_order.remove(key_id)
+        for name in [a.name for a in self.aliases.values() if a.target_key_id == key_id]:
+            self.remove_alias(name)
+        for gid in [g for g, grant in self.grants.items() if getattr(grant, "key_id", None) == key_id]:
+            del self.grants[gid]
+
+    def add_alias(self, alias: Alias) -> None:
+        self.aliases[alias.name] = alias
+        self.alias_order.add(alias.name)
+
+    def remove_alias(self, name: str) -> None:
+        if self.aliases.pop(name, None) is not None:
+            self.alias_order.remove(name)
+
+    # --- lookup ----------------------------------------------------------------------------
+    def resolve(self, key_id: str, operation: str, backend=None) -> Key:
+        """The key that ``key_id`` names for ``operation``, or AWS's NotFound/InvalidArn error."""
+        if key_id.startswith("arn:"):
+            return self._resolve_arn(key_id, operation, backend)
+        if key_id.startswith("alias/"):
+            if operation not in ALIAS_OPERATIONS:
+                raise E.NotFoundException(f"Invalid keyId '{key_id}'")
+            return self._resolve_alias(key_id)
+        key = self.keys.get(key_id)
+        if key is not None:
+            return key
+        if not is_key_id(key_id):
+            raise E.NotFoundException(f"Invalid keyId '{key_id}'")
+        raise E.NotFoundException(f"Key '{self.key_arn(key_id)}' does not exist")
+
+    def _resolve_arn(self, arn: str, operation: str, backend) -> Key:
+        parts = arn.split(":", 5)
+        if len(parts) != 6 or parts[2] != "kms" or not parts[5]:
+            raise E.NotFoundException(f"Invalid keyId '{arn}'")
+        _, partition, _, region, account, resource = parts
+        if region != self.region:
+            raise E.NotFoundException(f"Invalid arn {region}")
+        store = self
+        if account != self.account:
+            if backend is None or not re.fullmatch(r"\d{12}", account):
+                raise E.NotFoundException(f"Invalid keyId '{arn}'")
+            store = backend.store(account, region)  # cross-account use by ARN, as AWS allows
+        if resource.startswith("alias/"):
+            if operation not in ALIAS_OPERATIONS:
+                raise E.InvalidArnException("Key Aliases are not supported for this operation.")
+            return store._resolve_alias(resource)
+        if not resource.startswith("key/"):
+            raise E.NotFoundException(f"Invalid keyId '{arn}'")
+        key_id = resource[4:]
+        key = store.keys.get(key_id)
+        if key is None:
+            if not is_key_id(key_id):
+                raise E.NotFoundException(f"Invalid keyId '{arn}'")
+            raise E.NotFoundException(f"Key '{store.key_arn(key_id)}' does not exist")
+        return key
+
+    def _resolve_alias(self, name: str) -> Key:
+        alias = self.aliases.get(name)
+        if alias is None or alias.target_key_id is None:
+            service = _managed.service_of(name)
+            if service is None:
+                raise E.NotFoundException(f"Alias {self.alias_arn(name)} is not found.")
+            return self.aws_managed_key(service)
+        return self.keys[alias.target_key_id]
+
+    def aws_managed_key(self, service: str) -> Key:
+        """The AWS managed key behind ``alias/aws/<service>``, created on first reference."""
+        name = _managed.PREFIX + service
+        alias = self.aliases.get(name)
+        if alias is not None and alias.target_key_id:
+            return self.keys[alias.target_key_id]
+        now = self.clock.now()
+        key = Key(key_id=new_key_id(), account=self.account, region=self.region, created=now,
+                  description=_managed.description(service), manager="AWS",
+                  policy=_policies.aws_managed_policy(self.account, service, self.region,
+                                                      self.partition))
+        key.materials.append(Material(os.urandom(32), now))
+        key.rotation_enabled = True
+        key.rotation_period = 365
+        key.next_rotation = now + 365 * 86400.0
+        self.add_key(key)
+        if alias is None:
+            self.add_alias(Alias(name, self.alias_arn(name), key.key_id, now))
+        else:
+            alias.target_key_id, alias.created, alias.updated = key.key_id, now, now
+        return key

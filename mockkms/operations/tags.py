@@ -1,0 +1,55 @@
+"""Tags: TagResource, UntagResource, ListResourceTags, and the tag rules CreateKey and
+ReplicateKey share (``check_new_tags``)."""
+from __future__ import annotations
+
+from .. import _errors as E
+from .. import _keystate as ks
+from .._dispatch import handler
+from .._pagination import check_limit, page, response
+from . import _common
+
+MAX_TAGS = 50
+
+
+def check_new_tags(new_tags: list[dict], existing: dict | None) -> None:
+    """TagException for duplicate keys, reserved ``aws:`` keys or more than 50 tags."""
+    keys = [t["TagKey"] for t in new_tags]
+    if len(set(keys)) != len(keys):
+        raise E.TagException("Duplicate tag keys")
+    if any(k.lower().startswith("aws:") for k in keys):
+        raise E.TagException("Tags beginning with aws: are reserved")
+    if len(set(keys) | set(existing or ())) > MAX_TAGS:
+        raise E.TagException("Too many tags")
+
+
+def _key(ctx, p):
+    key = ctx.resolve(p["KeyId"])
+    _common.refuse_aws_managed(ctx, key)
+    ks.check(ctx.operation, key)
+    return key
+
+
+@handler("TagResource")
+def tag_resource(ctx, p):
+    key = _key(ctx, p)
+    check_new_tags(p["Tags"], key.tags)
+    merged = dict(key.tags or {})
+    merged.update((t["TagKey"], t["TagValue"]) for t in p["Tags"])
+    key.tags = merged
+
+
+@handler("UntagResource")
+def untag_resource(ctx, p):
+    key = _key(ctx, p)
+    if key.tags:
+        for name in p["TagKeys"]:
+            key.tags.pop(name, None)
+
+
+@handler("ListResourceTags")
+def list_resource_tags(ctx, p):
+    key = ctx.resolve(p["KeyId"])
+    limit = check_limit(p.get("Limit"), 50, 50)
+    items = [{"TagKey": k, "TagValue": v} for k, v in (key.tags or {}).items()]
+    chunk, nxt = page(items, p.get("Marker"), limit)
+    return response("Tags", chunk, nxt)
