@@ -27,7 +27,7 @@ from . import _model
 # A violation is (path, value-or-None, sensitive, rule text).
 Violation = tuple
 
-_MAX_VALUE_CHARS = 512  # longer values are cut in messages (AWS echoes them whole; see README)
+_MAX_VALUE_CHARS = 8192  # longer values are cut in messages (AWS echoes them whole)
 
 
 def _camel(name: str) -> str:
