@@ -2,6 +2,13 @@
 
 Pure data (AWS CreateKey and key-spec documentation; ../shared/kms-facts.md §4.4, §6.1). The
 primitives that implement the algorithms live in ``_crypto``.
+
+Checked against the facts: SYMMETRIC_DEFAULT → ENCRYPT_DECRYPT; HMAC_* → GENERATE_VERIFY_MAC;
+RSA_* → ENCRYPT_DECRYPT or SIGN_VERIFY; ECC_NIST_P256/P384/P521 → SIGN_VERIFY or KEY_AGREEMENT;
+ECC_SECG_P256K1, ECC_NIST_EDWARDS25519, ML_DSA_* → SIGN_VERIFY only; SM2 (China Regions only) →
+ENCRYPT_DECRYPT, SIGN_VERIFY or KEY_AGREEMENT. The ML_KEM_* rows serve the key-encapsulation
+area; botocore 1.43's KeySpec enum does not list them yet, so requests naming them are refused by
+validation before they get here. The algorithm lists are in the order DescribeKey shows them.
 """
 from __future__ import annotations
 
@@ -36,11 +43,16 @@ SPECS: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
     "SM2": {ENCRYPT_DECRYPT: ("EncryptionAlgorithms", ("SM2PKE",)),
             SIGN_VERIFY: ("SigningAlgorithms", ("SM2DSA",)),
             KEY_AGREEMENT: ("KeyAgreementAlgorithms", ("ECDH",))},
-    **{f"ML_KEM_{n}": {ENCAPSULATE_DECAPSULATE: ("KeyEncapsulationAlgorithms", ("ML_KEM",))}
+    **{f"ML_KEM_{n}": {ENCAPSULATE_DECAPSULATE: ("EncapsulationAlgorithms", ("ML_KEM",))}
        for n in (512, 768, 1024)},
 }
 
 CHINA_ONLY = frozenset({"SM2"})
+# The AWS China Regions (partition aws-cn): the only Regions that offer SM2 keys and key pairs.
+CHINA_REGIONS = frozenset({"cn-north-1", "cn-northwest-1"})
+# GenerateDataKeyPair's KeyPairSpec values (botocore DataKeyPairSpec).
+DATA_KEY_PAIR_SPECS = ("RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384",
+                       "ECC_NIST_P521", "ECC_SECG_P256K1", "SM2", "ECC_NIST_EDWARDS25519")
 
 
 def is_symmetric(spec: str) -> bool:
@@ -61,7 +73,18 @@ def algorithms(spec: str, usage: str) -> tuple[str, tuple[str, ...]] | None:
 
 
 def is_china_region(region: str) -> bool:
-    return region.startswith("cn-")
+    return region in CHINA_REGIONS
+
+
+def china_only_error(parameter: str, spec: str):
+    """What AWS answers for an SM2 key or key pair outside the China Regions.
+
+    ``UnsupportedOperationException: KeySpec SM2 is not supported in this Region`` was reported
+    from real KMS in us-east-1 (floci-io/floci#3026; UNCONFIRMED by a snapshot). ``parameter`` is
+    the request member that named the spec (``KeySpec`` or ``KeyPairSpec``).
+    """
+    from . import _errors as E
+    return E.UnsupportedOperationException(f"{parameter} {spec} is not supported in this Region")
 
 
 def partition(region: str) -> str:
