@@ -81,6 +81,8 @@ def _spec_and_usage(ctx, p) -> tuple[str, str]:
     spec = p.get("KeySpec") or p.get("CustomerMasterKeySpec") or "SYMMETRIC_DEFAULT"
     if spec not in specs.SPECS:
         raise E.ValidationException(f"KeySpec {spec} is not supported.")
+    if spec in specs.CHINA_ONLY and not specs.is_china_region(ctx.region):
+        raise specs.china_only_error("KeySpec", spec)
     usage = p.get("KeyUsage")
     if usage is None:
         if not specs.is_symmetric(spec):
@@ -89,9 +91,6 @@ def _spec_and_usage(ctx, p) -> tuple[str, str]:
         usage = specs.ENCRYPT_DECRYPT
     if specs.algorithms(spec, usage) is None:
         raise E.ValidationException(f"KeyUsage {usage} is not compatible with KeySpec {spec}")
-    if spec in specs.CHINA_ONLY and not specs.is_china_region(ctx.region):
-        raise E.ValidationException(
-            f"KeySpec {spec} is not supported in this AWS Region.")
     return spec, usage
 
 
@@ -134,6 +133,9 @@ def enable_key(ctx, p):
         key.state = ks.ENABLED
         for hook in ON_ENABLE:
             hook(ctx, key)
+    elif key.state == ks.UNAVAILABLE:
+        for hook in ON_UNAVAILABLE:
+            hook(ctx, key, ks.ENABLED)
 
 
 @handler("DisableKey")
@@ -141,10 +143,16 @@ def disable_key(ctx, p):
     key = _managed_key(ctx, p)
     if key.state == ks.ENABLED:
         key.state = ks.DISABLED
+    elif key.state == ks.UNAVAILABLE:
+        for hook in ON_UNAVAILABLE:
+            hook(ctx, key, ks.DISABLED)
 
 
 # Called when a Disabled key becomes Enabled (rotation catches up: see operations.rotation).
 ON_ENABLE: list = []
+# Called with (ctx, key, wanted state) on EnableKey/DisableKey of an Unavailable key (custom key
+# store disconnected): the change takes effect when the store reconnects.
+ON_UNAVAILABLE: list = []
 
 
 @handler("ScheduleKeyDeletion")
@@ -179,7 +187,14 @@ def cancel_key_deletion(ctx, p):
     if key.rotation_before_deletion is not None:
         key.rotation_enabled = key.rotation_before_deletion
         key.rotation_before_deletion = None
+    for hook in ON_CANCEL_DELETION:
+        hook(ctx, key)
     return {"KeyId": key.arn}
+
+
+# Called after CancelKeyDeletion made the key Disabled (a key whose imported material is gone
+# goes to PendingImport instead: see operations.imports).
+ON_CANCEL_DELETION: list = []
 
 
 def _delete_key_event(backend, store, key_id, when) -> None:

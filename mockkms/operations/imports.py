@@ -1,0 +1,419 @@
+"""Imported key material: GetParametersForImport, ImportKeyMaterial, DeleteImportedKeyMaterial —
+and the expiry of imported material as the mock's clock moves (``MockKms.advance``).
+
+A key created with ``Origin=EXTERNAL`` starts in PendingImport with no material. The wrapping is
+real: GetParametersForImport makes a fresh RSA key pair (SM2 in the China Regions) for every call;
+the import token seals the wrapping private key, the wrapping algorithm and the 24-hour expiry
+with AES-GCM under a per-process secret, bound to the key ARN (so a token only works for its own
+key, and any change to it is detected). ImportKeyMaterial unwraps with RSAES-OAEP (SHA-1/SHA-256)
+or RSA-AES key wrap (RSA-OAEP-wrapped AES key, then AES key wrap with padding, RFC 5649).
+
+Key material IDs are derived from the key ID and the material (HMAC-SHA-256), as AWS describes
+them, so reimporting the same material finds its earlier version again and old ciphertexts
+decrypt. Symmetric keys keep every imported version (``Key.materials``): the first import is
+CURRENT, ``ImportType=NEW_KEY_MATERIAL`` stages PENDING_ROTATION material that RotateKeyOnDemand
+makes current. The key is Enabled only while every one of its materials is imported; when one is
+deleted or expires the key goes to PendingImport (a key pending deletion stays so).
+DescribeKey's ExpirationModel/ValidTo are those of the current material while it is imported.
+Per-material import details (expiration, description) live in ``Key.import_state``.
+
+Choices where AWS is silent or unrecorded (messages are ours unless noted):
+* RSAES_PKCS1_V1_5 is refused by GetParametersForImport (ValidationException): AWS stopped
+  supporting it on 10 October 2023 (botocore documentation).
+* SM2 wrapping keys / SM2PKE exist only in the China Regions; elsewhere ValidationException.
+  SM2PKE goes only with SM2, the RSA algorithms only with RSA wrapping keys.
+* Wrong material size or format (symmetric: 32 bytes; HMAC: from the digest size up to the hash
+  block size; asymmetric: PKCS #8 DER of the key spec) → IncorrectKeyMaterialException.
+* A token for another key, or a tampered one → InvalidImportTokenException; a token used after
+  its ParametersValidTo → ExpiredImportTokenException. Tokens are reusable until they expire.
+* Undecryptable EncryptedKeyMaterial → InvalidCiphertextException with no message (as Decrypt).
+* Material that is not the key's (reimport, or KeyMaterialId that does not match) →
+  IncorrectKeyMaterialException; NEW_KEY_MATERIAL that the key already has → the same.
+* ValidTo in the past, more than 365 days ahead, or given with KEY_MATERIAL_DOES_NOT_EXPIRE →
+  ValidationException. Reimporting material that is still present updates its expiration.
+* GetParametersForImport may be called on AWS managed keys (their policy allows ``kms:Get*``) and
+  then fails on the origin; ImportKeyMaterial and DeleteImportedKeyMaterial are refused on them
+  with AccessDeniedException.
+* A deleted material stays listed (ImportState PENDING_IMPORT) until reimported; a
+  KeyMaterialId the key does not have → NotFoundException.
+* CancelKeyDeletion of a key whose imported material is gone puts it in PendingImport, not
+  Disabled (it cannot be used either way).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import struct
+
+from .. import _errors as E
+from .. import _keyspecs as specs
+from .. import _keystate as ks
+from .._backend import EVENT_HANDLERS
+from .._clock import DAY
+from .._dispatch import handler
+from .._keys import Material
+from . import _common
+from . import keys as _keys_ops
+from . import rotation as _rotation
+
+EXTERNAL = "EXTERNAL"
+EXPIRES, DOES_NOT_EXPIRE = "KEY_MATERIAL_EXPIRES", "KEY_MATERIAL_DOES_NOT_EXPIRE"
+NEW, EXISTING = "NEW_KEY_MATERIAL", "EXISTING_KEY_MATERIAL"
+CURRENT, PENDING_ROTATION = "CURRENT", "PENDING_ROTATION"
+TOKEN_LIFETIME = 1 * DAY
+MAX_VALID_TO = 365 * DAY
+
+_ALGORITHMS = ("RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256", "RSA_AES_KEY_WRAP_SHA_1",
+               "RSA_AES_KEY_WRAP_SHA_256", "SM2PKE")
+_RSA_BITS = {"RSA_2048": 2048, "RSA_3072": 3072, "RSA_4096": 4096}
+# HMAC key spec -> (shortest, longest) key material in bytes: digest size .. hash block size
+_HMAC_SIZES = {"HMAC_224": (28, 64), "HMAC_256": (32, 64), "HMAC_384": (48, 128),
+               "HMAC_512": (64, 128)}
+
+_SECRET = os.urandom(32)  # seals import tokens; per process, like the pagination markers
+_TOKEN_VERSION = b"\x01"
+
+
+class _Imported:
+    """What an import set for one material: its expiration and description."""
+
+    __slots__ = ("expiration_model", "valid_to", "description")
+
+    def __init__(self, expiration_model: str, valid_to: float | None, description: str | None):
+        self.expiration_model = expiration_model
+        self.valid_to = valid_to
+        self.description = description
+
+
+# --- checks shared by the handlers -------------------------------------------------------------
+def _importable_key(ctx, p):
+    """The EXTERNAL key named by ``p["KeyId"]``: other origins are refused before the key-state
+    check (Creating/Updating keys excepted), as the key-state table's footnotes describe."""
+    key = ctx.resolve(p["KeyId"])
+    if ctx.operation != "GetParametersForImport":
+        _common.refuse_aws_managed(ctx, key)
+    if key.origin != EXTERNAL and key.state not in (ks.CREATING, ks.UPDATING):
+        raise E.UnsupportedOperationException(
+            f"{key.arn} origin is {key.origin} which is not valid for this operation.")
+    ks.check(ctx.operation, key)
+    return key
+
+
+def _material_id(key, identity: bytes) -> bytes:
+    """The key material ID: derived from the KMS key ID and the material."""
+    return hmac.new(key.key_id.encode(), identity, hashlib.sha256).digest()
+
+
+def _records(key) -> dict:
+    if key.import_state is None:
+        key.import_state = {}
+    return key.import_state
+
+
+def _fully_imported(key) -> bool:
+    if specs.is_asymmetric(key.spec):
+        return key.asym is not None
+    return bool(key.materials) and all(m.imported for m in key.materials)
+
+
+def _sync(key) -> None:
+    """Key state and DescribeKey's expiration fields after material came or went."""
+    if key.state == ks.PENDING_IMPORT and _fully_imported(key):
+        key.state = ks.ENABLED
+    elif not _fully_imported(key) and key.state in (ks.ENABLED, ks.DISABLED):
+        key.state = ks.PENDING_IMPORT
+    record = None
+    if specs.is_asymmetric(key.spec):
+        if key.asym is not None and key.import_state:
+            record = next(iter(key.import_state.values()))
+    else:
+        current = key.current
+        if current is not None and current.imported:
+            record = _records(key).get(current.material_id)
+    key.expiration_model = record.expiration_model if record else None
+    key.valid_to = record.valid_to if record else None
+
+
+# --- GetParametersForImport ----------------------------------------------------------------------
+@handler("GetParametersForImport")
+def get_parameters_for_import(ctx, p):
+    key = _importable_key(ctx, p)
+    algorithm, spec = p["WrappingAlgorithm"], p["WrappingKeySpec"]
+    if algorithm == "RSAES_PKCS1_V1_5":
+        raise E.ValidationException(
+            "The RSAES_PKCS1_V1_5 wrapping algorithm is no longer supported. Use "
+            "RSAES_OAEP_SHA_256, RSAES_OAEP_SHA_1, RSA_AES_KEY_WRAP_SHA_256 or "
+            "RSA_AES_KEY_WRAP_SHA_1.")
+    if spec == "SM2" and not specs.is_china_region(ctx.region):
+        raise E.ValidationException("WrappingKeySpec SM2 is not supported in this AWS Region.")
+    if (algorithm == "SM2PKE") != (spec == "SM2"):
+        raise E.ValidationException(
+            f"WrappingAlgorithm {algorithm} is not compatible with WrappingKeySpec {spec}")
+    private_der, public_der = _wrapping_key_pair(spec)
+    valid_to = ctx.now + TOKEN_LIFETIME
+    return {"KeyId": key.arn, "ImportToken": _seal(key, algorithm, valid_to, private_der),
+            "PublicKey": public_der, "ParametersValidTo": valid_to}
+
+
+def _wrapping_key_pair(spec: str) -> tuple[bytes, bytes]:
+    """(private key PKCS #8 DER, public key SubjectPublicKeyInfo DER) of a new wrapping key."""
+    if spec == "SM2":
+        from .._crypto import sm2
+        private = sm2.generate()
+        return sm2.private_pkcs8_der(private), sm2.public_der(private)
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    private = rsa.generate_private_key(public_exponent=65537, key_size=_RSA_BITS[spec])
+    return (private.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()),
+            private.public_key().public_bytes(serialization.Encoding.DER,
+                                              serialization.PublicFormat.SubjectPublicKeyInfo))
+
+
+def _seal(key, algorithm: str, valid_to: float, private_der: bytes) -> bytes:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    nonce = os.urandom(12)
+    payload = struct.pack(">dB", valid_to, _ALGORITHMS.index(algorithm)) + private_der
+    return _TOKEN_VERSION + nonce + AESGCM(_SECRET).encrypt(nonce, payload, key.arn.encode())
+
+
+def _unseal(ctx, key, token: bytes) -> tuple[str, bytes]:
+    """(wrapping algorithm, wrapping private key DER) of a valid, unexpired import token."""
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    try:
+        if token[:1] != _TOKEN_VERSION or len(token) < 1 + 12 + 16 + 9:
+            raise InvalidTag
+        payload = AESGCM(_SECRET).decrypt(token[1:13], token[13:], key.arn.encode())
+    except InvalidTag:
+        raise E.InvalidImportTokenException(
+            "The import token is invalid or is associated with a different KMS key.") from None
+    valid_to, algorithm = struct.unpack(">dB", payload[:9])
+    if ctx.now > valid_to:
+        raise E.ExpiredImportTokenException(
+            "The import token has expired. Use GetParametersForImport to get a new import "
+            "token and public key.")
+    return _ALGORITHMS[algorithm], payload[9:]
+
+
+def _unwrap(algorithm: str, private_der: bytes, wrapped: bytes) -> bytes:
+    """The key material inside ``wrapped``; InvalidCiphertextException when it does not
+    unwrap with the token's wrapping key and algorithm."""
+    try:
+        if algorithm == "SM2PKE":
+            from .._crypto import sm2
+            return sm2.decrypt(sm2.load_private(private_der), wrapped)
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import padding
+        from cryptography.hazmat.primitives.keywrap import (InvalidUnwrap,
+                                                            aes_key_unwrap_with_padding)
+        private = serialization.load_der_private_key(private_der, password=None)
+        digest = hashes.SHA1() if algorithm.endswith("SHA_1") else hashes.SHA256()
+        oaep = padding.OAEP(mgf=padding.MGF1(digest), algorithm=digest, label=None)
+        if algorithm.startswith("RSAES_OAEP"):
+            return private.decrypt(wrapped, oaep)
+        size = private.key_size // 8  # RSA_AES_KEY_WRAP: RSA-OAEP(AES key) || KWP(material)
+        aes_key = private.decrypt(wrapped[:size], oaep)
+        try:
+            return aes_key_unwrap_with_padding(aes_key, wrapped[size:])
+        except InvalidUnwrap:
+            raise ValueError("AES key wrap does not unwrap") from None
+    except (ValueError, IndexError, TypeError):  # malformed input of any kind
+        raise E.InvalidCiphertextException(None) from None
+
+
+# --- ImportKeyMaterial ----------------------------------------------------------------------------
+@handler("ImportKeyMaterial")
+def import_key_material(ctx, p):
+    key = _importable_key(ctx, p)
+    symmetric = specs.is_symmetric(key.spec)
+    if not symmetric:
+        for member in ("KeyMaterialId", "KeyMaterialDescription"):
+            if member in p:
+                raise E.ValidationException(
+                    f"{member} is valid only for symmetric encryption KMS keys.")
+    algorithm, private_der = _unseal(ctx, key, p["ImportToken"])
+    model, valid_to = _expiration(ctx, p)
+    raw = _unwrap(algorithm, private_der, p["EncryptedKeyMaterial"])
+    identity, prepared = _parse_material(key, raw)
+    material_id = _material_id(key, identity)
+    records = _records(key)
+    import_type = p.get("ImportType") or (EXISTING if records else NEW)
+    if import_type == NEW and "KeyMaterialId" in p:
+        raise E.ValidationException(
+            "You cannot specify a KeyMaterialId when the ImportType is NEW_KEY_MATERIAL.")
+    if import_type == EXISTING and (material_id not in records or p.get(
+            "KeyMaterialId", material_id.hex()) != material_id.hex()):
+        raise E.IncorrectKeyMaterialException(
+            f"The key material does not match the key material previously imported into "
+            f"{key.arn}.")
+    if import_type == NEW:
+        if material_id in records:
+            raise E.IncorrectKeyMaterialException(
+                f"The key material is already associated with {key.arn}. To reimport it, use "
+                f"ImportType {EXISTING}.")
+        if records and not symmetric:
+            raise E.IncorrectKeyMaterialException(
+                f"The key material does not match the key material previously imported into "
+                f"{key.arn}.")
+        if records:
+            pending = _rotation.pending_material(key)
+            if pending is not None:
+                raise E.KMSInvalidStateException(
+                    f"New key material (id: {material_id.hex()}) cannot be imported into KMS "
+                    f"key {key.arn}, because another key material (id: "
+                    f"{pending.material_id_hex}) is pending rotation.")
+    _install(ctx, key, material_id, prepared, import_type)
+    previous = records.get(material_id)
+    description = p.get("KeyMaterialDescription", previous.description if previous else None)
+    records[material_id] = _Imported(model, valid_to, description)
+    if valid_to is not None:
+        ctx.backend.schedule(valid_to, "expire_material", ctx.store, key.key_id)
+    _sync(key)
+    out = {"KeyId": key.arn}
+    if symmetric:
+        out["KeyMaterialId"] = material_id.hex()
+    return out
+
+
+def _expiration(ctx, p) -> tuple[str, float | None]:
+    model = p.get("ExpirationModel", EXPIRES)
+    valid_to = p.get("ValidTo")
+    if model == EXPIRES:
+        if valid_to is None:
+            raise E.ValidationException(
+                "A validTo date must be set if the ExpirationModel is KEY_MATERIAL_EXPIRES")
+        if valid_to <= ctx.now:
+            raise E.ValidationException("The validTo date must be in the future.")
+        if valid_to > ctx.now + MAX_VALID_TO:
+            raise E.ValidationException(
+                "The validTo date must be no more than 365 days in the future.")
+    elif valid_to is not None:
+        raise E.ValidationException(
+            "A validTo date must not be set if the ExpirationModel is "
+            "KEY_MATERIAL_DOES_NOT_EXPIRE")
+    return model, valid_to
+
+
+def _parse_material(key, raw: bytes):
+    """(identity bytes for the material ID, what to install) of unwrapped material; checks
+    that it suits the key spec."""
+    bad = E.IncorrectKeyMaterialException(
+        f"The key material is not valid for a {key.spec} KMS key.")
+    if specs.is_symmetric(key.spec):
+        if len(raw) != 32:
+            raise bad
+        return raw, raw
+    if specs.is_hmac(key.spec):
+        low, high = _HMAC_SIZES[key.spec]
+        if not low <= len(raw) <= high:
+            raise bad
+        return raw, raw
+    from .._crypto import asymmetric
+    try:
+        pair = asymmetric.KeyPair.from_pkcs8(key.spec, raw)
+        return pair.public_der(), pair
+    except (ValueError, NotImplementedError):
+        raise bad from None
+
+
+def _install(ctx, key, material_id: bytes, prepared, import_type: str) -> None:
+    """Put the (checked) material into the key: a new version, or an earlier one back."""
+    if specs.is_asymmetric(key.spec):
+        key.asym = prepared
+        return
+    existing = key.material(material_id)
+    if existing is not None:
+        existing.secret = prepared
+        existing.imported = True
+        return
+    state = PENDING_ROTATION if key.materials else CURRENT
+    key.materials.append(Material(prepared, ctx.now, material_id=material_id, imported=True,
+                                  state=state))
+
+
+# --- DeleteImportedKeyMaterial and expiry ----------------------------------------------------------
+@handler("DeleteImportedKeyMaterial")
+def delete_imported_key_material(ctx, p):
+    key = _importable_key(ctx, p)
+    symmetric = specs.is_symmetric(key.spec)
+    if "KeyMaterialId" in p:
+        if not symmetric:
+            raise E.ValidationException("KeyMaterialId is valid only for symmetric encryption "
+                                        "KMS keys.")
+        target = key.material(bytes.fromhex(p["KeyMaterialId"]))
+        if target is None:
+            raise E.NotFoundException(
+                f"Key material {p['KeyMaterialId']} does not exist for {key.arn}.")
+    else:
+        target = key.current if not specs.is_asymmetric(key.spec) else None
+    if specs.is_asymmetric(key.spec):
+        key.asym = None
+    elif target is not None:
+        _forget(target)
+    _sync(key)
+    out = {"KeyId": key.arn}
+    if symmetric and target is not None:
+        out["KeyMaterialId"] = target.material_id_hex
+    return out
+
+
+def _forget(material: Material) -> None:
+    material.secret = None
+    material.imported = False
+
+
+def _expire_event(backend, store, key_id, when) -> None:
+    """Imported material whose ValidTo has come is deleted (stale events do nothing)."""
+    key = store.keys.get(key_id)
+    if key is None or not key.import_state:
+        return
+    expired = {mid for mid, rec in key.import_state.items()
+               if rec.expiration_model == EXPIRES and rec.valid_to is not None
+               and rec.valid_to <= when}
+    if not expired:
+        return
+    if specs.is_asymmetric(key.spec):
+        key.asym = None
+    for m in key.materials:
+        if m.material_id in expired and m.imported:
+            _forget(m)
+    for mid in expired:  # the import that set this expiry is over
+        key.import_state[mid].valid_to = None
+    _sync(key)
+
+
+EVENT_HANDLERS["expire_material"] = _expire_event
+
+
+def _after_cancel_deletion(ctx, key) -> None:
+    if key.origin == EXTERNAL:
+        _sync(key)
+
+
+_keys_ops.ON_CANCEL_DELETION.append(_after_cancel_deletion)
+
+
+def _after_rotate(backend, key, material) -> None:
+    """RotateKeyOnDemand made staged material current: DescribeKey shows its expiration."""
+    if key.origin == EXTERNAL:
+        _sync(key)
+
+
+_rotation.ON_ROTATE.append(_after_rotate)
+
+
+# --- for ListKeyRotations (operations.rotation) --------------------------------------------------
+def material_entry(key, m: Material) -> dict:
+    """The import fields of a ListKeyRotations entry for material ``m`` of an EXTERNAL key."""
+    entry = {"ImportState": "IMPORTED" if m.imported else "PENDING_IMPORT"}
+    record = (key.import_state or {}).get(m.material_id)
+    if record is not None:
+        if record.description:
+            entry["KeyMaterialDescription"] = record.description
+        if m.imported:
+            entry["ExpirationModel"] = record.expiration_model
+            if record.valid_to is not None:
+                entry["ValidTo"] = record.valid_to
+    return entry
