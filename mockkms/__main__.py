@@ -14,13 +14,17 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=4599)
     serve.add_argument("--state-dir", default=None)
     serve.add_argument("--seed", default=None)
+    serve.add_argument("--request-timeout", type=float, default=10.0, metavar="SECONDS",
+                       help="close a connection that sends nothing for this long")
+    serve.add_argument("--verbose", action="store_true", help="log every request to stderr")
     args = parser.parse_args(argv)
     if args.command == "demo":
         from .demo import run
         return run()
     from .server import serve_forever
     return serve_forever(host=args.host, port=args.port, state_dir=args.state_dir,
-                         seed=args.seed)
+                         seed=args.seed, request_timeout=args.request_timeout,
+                         verbose=args.verbose)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,13 @@
+"""Server mode: AWS KMS over HTTP for the AWS CLI, other SDKs and other processes.
+
+* :func:`make_app` / ``mockkms.server.app:application``: the WSGI application (``app.py``).
+* :func:`make_server`: a threaded HTTP server around an application (``httpd.py``).
+* :func:`serve_forever`: what ``mockkms serve`` runs (``cli.py``): state directory, seed, signals.
+"""
+from __future__ import annotations
+
+from .app import KmsApp, make_app
+from .cli import serve_forever
+from .httpd import make_server
+
+__all__ = ["KmsApp", "make_app", "make_server", "serve_forever"]

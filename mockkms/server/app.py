@@ -1,0 +1,309 @@
+"""The WSGI application of server mode: KMS's JSON 1.1 protocol at ``POST /`` plus a few admin
+endpoints under ``/_mockkms/``, answered from the application's own backend.
+
+Mount it under any WSGI server (``gunicorn 'mockkms.server.app:application'``,
+``wsgiref``, ``waitress``) or run ``mockkms serve``, which wraps it in a threaded HTTP server.
+``make_app()`` builds a fresh application (its own ``Backend``, separate from ``mock_kms``'s);
+``application`` is one built at import.
+
+KMS requests go through ``mockkms._transport.answer``, as intercepted boto3 requests do: the
+account is the access key id when that is 12 digits (else ``account_id``), the region comes from
+the SigV4 credential scope (else ``region``). Signatures are not checked, and an unsigned request
+is answered in the default account and region.
+
+Admin endpoints (JSON bodies):
+
+* ``GET /_mockkms/health`` → ``{"status": "ok"}``
+* ``GET /_mockkms/state`` → counts of keys per account, region and key state, aliases, grants,
+  custom key stores, scheduled events, the clock offset.
+* ``POST /_mockkms/reset`` → empties all state (the clock goes back to real time).
+* ``POST /_mockkms/advance`` with ``{"days": .., "hours": .., "minutes": .., "seconds": ..}`` →
+  moves the mock's clock forward and applies what falls due (deletions, rotations, expiry), like
+  ``MockKms.advance``.
+
+Choices where AWS is silent (UNCONFIRMED, no capture of real KMS at hand): a body over
+``MAX_BODY`` (1 MiB; KMS's largest request, a 32 KB key policy, is far below) is refused with 413
+``RequestEntityTooLargeException`` without being read into memory; a body shorter than its
+Content-Length is 400 ``SerializationException`` (a read that times out, 408
+``RequestTimeoutException``); a non-POST request to ``/`` is 405 ``UnknownOperationException``
+with ``Allow: POST``; any other path is 404 ``UnknownOperationException``; a chunked body without
+Content-Length is 411 ``MissingContentLengthException``. Every answer has AWS's error shape
+``{"__type": ..., "message": ...}``.
+"""
+from __future__ import annotations
+
+import collections
+import datetime as _dt
+import http
+import json
+import logging
+import sys
+
+from .. import _errors as E
+from .. import _transport
+from .._backend import Backend
+from .._mock import DEFAULT_ACCOUNT, DEFAULT_REGION
+from .._protocol import CONTENT_TYPE, TARGET_PREFIX, encode_error
+
+log = logging.getLogger("mockkms.server")
+
+MAX_BODY = 1 << 20          # bytes; larger requests are refused unread
+CALL_LOG = 1000             # the server keeps the most recent calls only
+ADMIN_PREFIX = "/_mockkms/"
+_CHUNK = 1 << 16
+_ADVANCE_UNITS = ("weeks", "days", "hours", "minutes", "seconds")
+
+
+class HttpError(E.KMSError):
+    """An AWS-shaped error answered at the HTTP level, with its own status and code."""
+
+    def __init__(self, status: int, code: str, message: str | None, headers=None):
+        super().__init__(message)
+        self.status = status
+        self._code = code
+        self.headers = headers or {}
+
+    @property
+    def code(self) -> str:
+        return self._code
+
+
+class _EnvironHeaders:
+    """Request headers read from a WSGI environ, by their HTTP names (case-insensitive)."""
+
+    def __init__(self, environ: dict):
+        self._environ = environ
+
+    def get(self, name: str, default=None):
+        key = name.upper().replace("-", "_")
+        if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            key = "HTTP_" + key
+        return self._environ.get(key, default)
+
+
+class KmsApp:
+    """A WSGI application answering KMS requests from ``backend``.
+
+    ``state`` (a ``mockkms._persist.StateDir``) is told about every request so it can write the
+    state directory. ``backend``, ``account_id`` and ``region`` make the app a route for
+    ``_transport.answer``.
+    """
+
+    def __init__(self, backend: Backend | None = None, *, account_id: str = DEFAULT_ACCOUNT,
+                 region: str = DEFAULT_REGION, max_body: int = MAX_BODY, state=None):
+        if backend is None:
+            backend = Backend()
+            backend.calls = collections.deque(maxlen=CALL_LOG)  # a server runs for long
+        self.backend = backend
+        self.account_id = account_id
+        self.region = region
+        self.max_body = max_body
+        self.state = state
+
+    # --- WSGI ------------------------------------------------------------------------------
+    def __call__(self, environ, start_response):
+        try:
+            status, headers, body = self._respond(environ)
+        except HttpError as err:
+            status, headers, body = self._error(err)
+        except Exception as exc:  # a bug in the mock: answer as AWS answers an internal failure
+            log.exception("mockkms server internal error")
+            print(f"mockkms: internal error: {type(exc).__name__}: {exc}", file=sys.stderr,
+                  flush=True)
+            status, headers, body = self._error(
+                E.KMSInternalException(f"mockkms internal error: {type(exc).__name__}"))
+        phrase = http.HTTPStatus(status).phrase if status in _STATUSES else "Error"
+        start_response(f"{status} {phrase}", list(headers.items()))
+        return [body]
+
+    def _respond(self, environ) -> tuple[int, dict, bytes]:
+        method = environ.get("REQUEST_METHOD", "GET").upper()
+        path = environ.get("PATH_INFO") or "/"
+        if path.startswith(ADMIN_PREFIX):
+            return self._admin(method, path[len(ADMIN_PREFIX):], environ)
+        if path != "/":
+            raise HttpError(404, "UnknownOperationException",
+                            f"mockkms serves AWS KMS at POST /; there is nothing at {path}")
+        if method != "POST":
+            raise HttpError(405, "UnknownOperationException",
+                            f"AWS KMS accepts POST requests only, not {method}",
+                            {"Allow": "POST"})
+        body = self._read_body(environ)
+        headers = _EnvironHeaders(environ)
+        status, out_headers, payload = _transport.answer(self, headers, _url(environ), body)
+        if self.state is not None:
+            target = headers.get("X-Amz-Target") or ""
+            operation = target[len(TARGET_PREFIX):] if target.startswith(TARGET_PREFIX) else None
+            try:
+                self.state.after_request(operation, status == 200)
+            except Exception as exc:
+                return self._error(self._save_failed(exc))
+        return status, out_headers, payload
+
+    def _save_failed(self, exc: Exception) -> E.KMSError:
+        print(f"mockkms: could not save state to {self.state.file}: {exc}", file=sys.stderr,
+              flush=True)
+        return E.KMSInternalException(f"mockkms could not save its state: {exc}")
+
+    # --- the request body ------------------------------------------------------------------
+    def _read_body(self, environ) -> bytes:
+        stream = environ.get("wsgi.input")
+        raw_length = (environ.get("CONTENT_LENGTH") or "").strip()
+        if not raw_length:
+            if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+                if environ.get("wsgi.input_terminated") and stream is not None:
+                    return self._read(stream, None)
+                raise HttpError(411, "MissingContentLengthException",
+                                "A request body needs a Content-Length header.")
+            return b""
+        try:
+            length = int(raw_length)
+        except ValueError:
+            length = -1
+        if length < 0:
+            raise HttpError(400, "SerializationException",
+                            f"Invalid Content-Length header: {raw_length!r}")
+        self._check_size(length)
+        return self._read(stream, length)
+
+    def _check_size(self, length: int) -> None:
+        if length > self.max_body:
+            raise HttpError(413, "RequestEntityTooLargeException",
+                            f"Request body of {length} bytes exceeds the limit of "
+                            f"{self.max_body} bytes.")
+
+    def _read(self, stream, length: int | None) -> bytes:
+        """``length`` bytes (None: up to end of input, at most ``max_body``)."""
+        parts = []
+        got = 0
+        want = self.max_body + 1 if length is None else length
+        try:
+            while got < want:
+                chunk = stream.read(min(_CHUNK, want - got)) if stream is not None else b""
+                if not chunk:
+                    break
+                parts.append(chunk)
+                got += len(chunk)
+        except OSError:  # the socket timed out or broke mid-body
+            raise HttpError(408, "RequestTimeoutException",
+                            "The request body did not arrive in time.") from None
+        if length is None:
+            self._check_size(got)
+        elif got < length:
+            raise HttpError(400, "SerializationException",
+                            f"The request body is shorter ({got} bytes) than its Content-Length "
+                            f"header ({length} bytes).")
+        return b"".join(parts)
+
+    # --- admin endpoints -------------------------------------------------------------------
+    def _admin(self, method: str, name: str, environ) -> tuple[int, dict, bytes]:
+        routes = {"health": ("GET", self._health), "state": ("GET", self._summary),
+                  "reset": ("POST", self._reset), "advance": ("POST", self._advance)}
+        route = routes.get(name)
+        if route is None:
+            raise HttpError(404, "UnknownOperationException",
+                            f"Unknown mockkms admin endpoint {ADMIN_PREFIX}{name}; there are "
+                            + ", ".join(f"{m} {ADMIN_PREFIX}{n}" for n, (m, _) in routes.items()))
+        allowed, fn = route
+        if method != allowed and not (method == "HEAD" and allowed == "GET"):
+            raise HttpError(405, "UnknownOperationException",
+                            f"{ADMIN_PREFIX}{name} accepts {allowed} requests only, not {method}",
+                            {"Allow": allowed})
+        body = self._read_body(environ) if allowed == "POST" else b""
+        result = fn(body)
+        payload = json.dumps(result, sort_keys=True).encode()
+        return 200, {"Content-Type": "application/json",
+                     "Content-Length": str(len(payload))}, payload
+
+    def _health(self, body: bytes) -> dict:
+        return {"status": "ok"}
+
+    def _reset(self, body: bytes) -> dict:
+        self.backend.reset()
+        self._changed()
+        return {"status": "ok"}
+
+    def _advance(self, body: bytes) -> dict:
+        try:
+            spec = json.loads(body or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            raise HttpError(400, "SerializationException",
+                            "Malformed JSON in request body.") from None
+        if (not isinstance(spec, dict) or not spec or set(spec) - set(_ADVANCE_UNITS)
+                or not all(type(v) in (int, float) and v >= 0 for v in spec.values())):
+            raise HttpError(400, "ValidationException",
+                            "Expected a JSON object with non-negative numbers for any of: "
+                            + ", ".join(_ADVANCE_UNITS))
+        try:
+            delta = _dt.timedelta(**spec)
+        except OverflowError:
+            raise HttpError(400, "ValidationException", "That is too far ahead.") from None
+        self.backend.clock.advance(delta)
+        self.backend.tick()
+        self._changed()
+        return {"status": "ok", "clock_offset": self.backend.clock._offset,
+                "now": self.backend.clock.now()}
+
+    def _changed(self) -> None:
+        if self.state is not None:
+            try:
+                self.state.changed()
+            except Exception as exc:
+                raise self._save_failed(exc) from None
+
+    def _summary(self, body: bytes) -> dict:
+        backend = self.backend
+        accounts: dict = {}
+        totals: dict = {}
+        keys = 0
+        with backend.lock:
+            for (account, region), store in backend.stores.items():
+                if not (store.keys or store.aliases or store.grants or store.custom_key_stores):
+                    continue
+                states: dict = {}
+                for key in store.keys.values():
+                    states[key.state] = states.get(key.state, 0) + 1
+                    totals[key.state] = totals.get(key.state, 0) + 1
+                keys += len(store.keys)
+                accounts.setdefault(account, {})[region] = {
+                    "keys": len(store.keys), "key_states": states,
+                    "aliases": len(store.aliases), "grants": len(store.grants),
+                    "custom_key_stores": len(store.custom_key_stores)}
+            events = len(backend.events)
+            offset = backend.clock._offset
+            now = backend.clock.now()
+        return {"keys": keys, "key_states": totals, "accounts": accounts,
+                "scheduled_events": events, "clock_offset": offset, "now": now,
+                "state_file": self.state.file if self.state is not None else None}
+
+    # --- errors ----------------------------------------------------------------------------
+    @staticmethod
+    def _error(err: E.KMSError) -> tuple[int, dict, bytes]:
+        status, payload = encode_error(err)
+        headers = {"x-amzn-RequestId": _request_id(), "Content-Type": CONTENT_TYPE,
+                   "Content-Length": str(len(payload))}
+        headers.update(getattr(err, "headers", {}))
+        return status, headers, payload
+
+
+_STATUSES = {s.value for s in http.HTTPStatus}
+
+
+def _request_id() -> str:
+    from .._dispatch import request_id
+    return request_id()
+
+
+def _url(environ) -> str:
+    host = environ.get("HTTP_HOST") or \
+        f"{environ.get('SERVER_NAME', 'localhost')}:{environ.get('SERVER_PORT', '80')}"
+    return (f"{environ.get('wsgi.url_scheme', 'http')}://{host}"
+            f"{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '/')}")
+
+
+def make_app(backend: Backend | None = None, **options) -> KmsApp:
+    """A WSGI application with its own backend (or ``backend``); options as :class:`KmsApp`."""
+    return KmsApp(backend, **options)
+
+
+application = make_app()
