@@ -71,6 +71,9 @@ TABLE: dict[str, dict[str, str]] = {
     "Verify": _row(OK, DIS, PDEL, PIMP, UNAV, CREAT, OK),
     "VerifyMac": _row(OK, DIS, PDEL, PIMP, UNAV, CREAT, OK),
     "ListKeyRotations": _row(OK, OK, OK, OK, UNSUP, OK, OK),
+    # Newer than the 2023 table (botocore >= 1.44); assumed to behave like Sign. UNCONFIRMED.
+    "Encapsulate": _row(OK, DIS, PDEL, PIMP, UNAV, CREAT, OK),
+    "Decapsulate": _row(OK, DIS, PDEL, PIMP, UNAV, CREAT, OK),
 }
 for _op in ("DescribeKey", "DeleteAlias", "GetKeyPolicy", "PutKeyPolicy", "ListAliases",
             "ListGrants", "ListKeyPolicies", "ListResourceTags", "RetireGrant", "RevokeGrant",

@@ -1,0 +1,58 @@
+"""Key encapsulation with ML-KEM keys: Encapsulate and Decapsulate (FIPS 203).
+
+Reachable only when the installed botocore model has these operations (botocore ≥ 1.44; the
+dispatcher refuses targets the model does not know). The private key lives in ``key.asym``
+(``_crypto.asymmetric``), the primitives in ``_crypto.mlkem``.
+
+Order of checks: validation, key lookup, key state, key usage (``ENCAPSULATE_DECAPSULATE``),
+DryRun, then the cryptography. As AWS documents, Decapsulate answers
+``InvalidCiphertextException`` (no message, as for every InvalidCiphertextException) only when
+the ciphertext length does not fit the key spec; any other ciphertext, including a tampered one
+or one made for another key, yields a 32-byte pseudo-random secret (implicit rejection).
+Where AWS is silent: the key-state rows are those of Sign (UNCONFIRMED).
+"""
+from __future__ import annotations
+
+from .. import _errors as E
+from .. import _keyspecs as specs
+from .. import _keystate as ks
+from .._dispatch import handler
+from . import _common
+
+ML_KEM = "ML_KEM"
+
+
+def _kem_key(ctx, p):
+    key = ctx.resolve(p["KeyId"])
+    ks.check(ctx.operation, key)
+    _common.require_usage(key, specs.ENCAPSULATE_DECAPSULATE, ctx.operation)
+    algorithm = p["EncapsulationAlgorithm"]
+    allowed = specs.algorithms(key.spec, key.usage)
+    if allowed is None or algorithm not in allowed[1]:  # the model's enum has only ML_KEM today
+        raise E.InvalidKeyUsageException(
+            f"Algorithm {algorithm} is incompatible with key spec {key.spec}.")
+    return key, algorithm
+
+
+@handler("Encapsulate")
+def encapsulate(ctx, p):
+    from .._crypto import mlkem
+    key, algorithm = _kem_key(ctx, p)
+    _common.dry_run(p)
+    ciphertext, secret = mlkem.encapsulate(key.spec, key.asym.public_der())
+    _common.mark_used(ctx, key)
+    return {"KeyId": key.arn, "SharedSecret": secret, "SharedSecretCiphertextBlob": ciphertext,
+            "EncapsulationAlgorithm": algorithm}
+
+
+@handler("Decapsulate")
+def decapsulate(ctx, p):
+    from .._crypto import mlkem
+    key, algorithm = _kem_key(ctx, p)
+    ciphertext = p["SharedSecretCiphertextBlob"]
+    if len(ciphertext) != mlkem.ciphertext_length(key.spec):
+        raise E.InvalidCiphertextException(None)
+    _common.dry_run(p)
+    secret = key.asym.decapsulate(ciphertext)
+    _common.mark_used(ctx, key)
+    return {"KeyId": key.arn, "SharedSecret": secret, "EncapsulationAlgorithm": algorithm}

@@ -1,0 +1,54 @@
+"""HMAC operations: GenerateMac and VerifyMac on HMAC_224/256/384/512 keys.
+
+The MAC is a real RFC 2104 HMAC with the key's material (``key.current.secret``), so it is
+deterministic for one key and message, and a MAC made by one key never verifies under another.
+Order of checks: validation, key lookup, key state, key usage, algorithm against the key spec,
+DryRun, then the cryptography. VerifyMac of a wrong MAC raises ``KMSInvalidMacException`` with no
+message (AWS never answers ``MacValid: false``). Where AWS is silent: a MAC of the wrong length is
+simply a wrong MAC (same exception), not a validation error.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from .. import _errors as E
+from .. import _keyspecs as specs
+from .. import _keystate as ks
+from .._dispatch import handler
+from . import _common
+
+_DIGESTS = {"HMAC_SHA_224": hashlib.sha224, "HMAC_SHA_256": hashlib.sha256,
+            "HMAC_SHA_384": hashlib.sha384, "HMAC_SHA_512": hashlib.sha512}
+
+
+def _mac(ctx, p) -> tuple:
+    """(key, algorithm, MAC of the message) once every check has passed."""
+    key = ctx.resolve(p["KeyId"])
+    ks.check(ctx.operation, key)
+    _common.require_usage(key, specs.GENERATE_VERIFY_MAC, ctx.operation)
+    algorithm = p["MacAlgorithm"]
+    allowed = specs.algorithms(key.spec, key.usage)
+    if allowed is None or algorithm not in allowed[1]:
+        raise E.InvalidKeyUsageException(
+            f"Algorithm {algorithm} is incompatible with key spec {key.spec}.")
+    material = key.current
+    if material is None:  # no usable material (the state check normally catches this first)
+        raise E.KMSInvalidStateException(f"{key.arn} is pending import.")
+    _common.dry_run(p)
+    _common.mark_used(ctx, key)
+    return key, algorithm, hmac.new(material.secret, p["Message"], _DIGESTS[algorithm]).digest()
+
+
+@handler("GenerateMac")
+def generate_mac(ctx, p):
+    key, algorithm, mac = _mac(ctx, p)
+    return {"KeyId": key.arn, "Mac": mac, "MacAlgorithm": algorithm}
+
+
+@handler("VerifyMac")
+def verify_mac(ctx, p):
+    key, algorithm, mac = _mac(ctx, p)
+    if not hmac.compare_digest(mac, p["Mac"]):
+        raise E.KMSInvalidMacException(None)
+    return {"KeyId": key.arn, "MacValid": True, "MacAlgorithm": algorithm}
