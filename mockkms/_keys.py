@@ -146,7 +146,8 @@ class Key:
                 md["CloudHsmClusterId"] = self.cloudhsm_cluster_id
             if self.xks_key_id:
                 md["XksKeyConfiguration"] = {"Id": self.xks_key_id}
-        if specs.is_symmetric(self.spec) and self.state != ks.CREATING:
+        if specs.is_symmetric(self.spec) and self.state != ks.CREATING and \
+                self.origin in ("AWS_KMS", "EXTERNAL"):  # not for custom key store keys
             cur = self.current or (self.materials[-1] if self.materials else None)
             if cur is not None:
                 md["CurrentKeyMaterialId"] = cur.material_id_hex
