@@ -20,6 +20,11 @@ log = logging.getLogger("mockkms")
 
 HANDLERS: dict[str, Callable[["Context", dict], dict | None]] = {}
 
+# Request members checked the same way in every operation that has them, before its handler:
+# member name -> check(operation, value), which raises the AWS error (e.g. GrantTokens:
+# operations.grants).
+MEMBER_CHECKS: dict[str, Callable[[str, Any], None]] = {}
+
 
 def handler(name: str):
     """Register the function as the handler of KMS operation ``name``."""
@@ -88,6 +93,9 @@ def handle(backend: Backend, account: str, region: str, target: str | None,
         if fn is None:
             raise E.UnsupportedOperationException(
                 f"mockkms does not implement the KMS operation {operation} yet.")
+        for member, check in MEMBER_CHECKS.items():
+            if member in params:
+                check(operation, params[member])
         backend.tick()
         with backend.lock:
             result = fn(Context(backend, account, region, operation), params)

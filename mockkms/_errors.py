@@ -237,6 +237,10 @@ class AccessDeniedException(KMSError):
     pass
 
 
+class NotAuthorizedException(KMSError):
+    """Sent (without a message) for alias names under the reserved ``alias/aws/`` prefix."""
+
+
 class ThrottlingException(KMSError):
     pass
 

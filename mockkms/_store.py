@@ -66,6 +66,7 @@ class Store:
         self.aliases: dict[str, Alias] = {}
         self.alias_order = OrderedIndex()
         self.grants: dict[str, Any] = {}
+        self.grant_index: dict[str, Any] = {}  # key id -> its grants in order (operations.grants)
         self.custom_key_stores: dict[str, Any] = {}
 
     # --- ARNs ----------------------------------------------------------------------------
@@ -90,6 +91,7 @@ class Store:
             self.remove_alias(name)
         for gid in [g for g, grant in self.grants.items() if getattr(grant, "key_id", None) == key_id]:
             del self.grants[gid]
+        self.grant_index.pop(key_id, None)
 
     def add_alias(self, alias: Alias) -> None:
         self.aliases[alias.name] = alias

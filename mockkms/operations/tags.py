@@ -1,5 +1,18 @@
 """Tags: TagResource, UntagResource, ListResourceTags, and the tag rules CreateKey and
-ReplicateKey share (``check_new_tags``)."""
+ReplicateKey share (``check_new_tags``).
+
+Rules (../shared/kms-facts.md §4.6): duplicate keys in one request, keys starting ``aws:`` in
+any case, and more than 50 tags on a key are ``TagException`` (``Duplicate tag keys``, ``Tags
+beginning with aws: are reserved``, ``Too many tags``); lengths are the model's (validator).
+TagResource overwrites an existing key's value in place (tags keep their first-tagged order);
+UntagResource ignores keys that are not there. Both refuse keys pending deletion and AWS managed
+keys; ListResourceTags works on every key in every state.
+
+Choices where AWS is silent: TagResource that would take a key past 50 tags answers
+``TagException: Too many tags`` like CreateKey (the model also lists LimitExceededException,
+which the mock never sends here). UntagResource of an ``aws:`` key answers the same
+``TagException`` as tagging one (UNCONFIRMED; it is the only TagException UntagResource can meet).
+"""
 from __future__ import annotations
 
 from .. import _errors as E
@@ -41,6 +54,8 @@ def tag_resource(ctx, p):
 @handler("UntagResource")
 def untag_resource(ctx, p):
     key = _key(ctx, p)
+    if any(k.lower().startswith("aws:") for k in p["TagKeys"]):
+        raise E.TagException("Tags beginning with aws: are reserved")
     if key.tags:
         for name in p["TagKeys"]:
             key.tags.pop(name, None)
