@@ -1,16 +1,100 @@
-"""pytest plugin for mockkms: fixtures and the ``mock_kms`` marker.
+"""pytest plugin for mockkms, loaded automatically when mockkms is installed (``pytest11``).
 
-Loaded automatically when mockkms is installed (``pytest11`` entry point).
+* fixtures: ``kms_mock`` (an active mock with fresh state; yields the ``MockKms``),
+  ``kms_client`` (a boto3 KMS client in the mock's region), ``kms_key`` (a factory that creates
+  keys and returns their KeyMetadata);
+* marker: ``@pytest.mark.mock_kms(account_id=..., region=..., seed=...)`` runs a test, its
+  function-scoped fixtures and (unittest) ``setUp``/``tearDown`` inside a fresh mock; it works
+  on functions, classes (unittest ones included) and modules (``pytestmark``). It is an autouse
+  fixture (the first one to set up, the last to tear down) that does nothing for unmarked tests;
+  a fixture rather than a runtest hook so that a failing start (a bad seed) is an ordinary
+  setup error;
+* options: ``--mockkms-account`` and ``--mockkms-region`` set the default account and region of
+  every mock in the run (fixtures, marker, and ``mock_kms()`` itself).
+
+State lives in the process, so each pytest-xdist worker has its own. Importing this plugin imports
+mockkms, which adds its handler to botocore's built-in handlers: any client a test module creates
+at import time, before any mock starts, is intercepted later. That import is cheap for anyone who
+uses boto3 anyway (it is botocore's own ``botocore.handlers``); the service model, cryptography and
+handlers load on the first mocked request, not here.
 """
 from __future__ import annotations
 
 import pytest
 
+import mockkms  # noqa: F401  (installs the botocore hook before test modules create clients)
+from mockkms import _mock
+
+_PREVIOUS_DEFAULTS = pytest.StashKey[dict]()
+_MARKER_HELP = ("mock_kms(account_id=None, region=None, seed=None): run the test (with its "
+                "fixtures and setUp/tearDown) inside a fresh in-memory KMS mock (mockkms).")
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("mockkms", "mockkms (in-memory AWS KMS)")
+    group.addoption("--mockkms-region", default=None, metavar="REGION",
+                    help="default region of mockkms mocks (default: us-east-1).")
+    group.addoption("--mockkms-account", default=None, metavar="ACCOUNT_ID",
+                    help="default 12-digit account id of mockkms mocks (default: 123456789012).")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", _MARKER_HELP)
+    try:
+        previous = _mock._set_defaults(account_id=config.getoption("--mockkms-account"),
+                                       region=config.getoption("--mockkms-region"))
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[_PREVIOUS_DEFAULTS] = previous
+
+
+def pytest_unconfigure(config):
+    previous = config.stash.get(_PREVIOUS_DEFAULTS, None)
+    if previous is not None:
+        _mock._set_defaults(**previous)
+
+
+@pytest.fixture(autouse=True)
+def _mock_kms_marker(request):
+    """Runs a test marked ``mock_kms`` inside its own mock (does nothing for other tests)."""
+    marker = request.node.get_closest_marker("mock_kms")
+    if marker is None:
+        yield None
+        return
+    if marker.args:
+        pytest.fail(f"{request.node.nodeid}: the mock_kms marker takes keyword arguments only "
+                    "(account_id=..., region=..., seed=...)", pytrace=False)
+    with _mock.mock_kms(**marker.kwargs) as mock:
+        yield mock
+
 
 @pytest.fixture
-def kms_mock():
+def kms_mock(_mock_kms_marker):
     """An active in-memory KMS with fresh state for this test; yields the MockKms object."""
-    from mockkms import mock_kms
-
-    with mock_kms() as mock:
+    if _mock_kms_marker is not None:  # the test is marked: share the marker's activation
+        yield _mock_kms_marker
+        return
+    with _mock.mock_kms() as mock:
         yield mock
+
+
+@pytest.fixture
+def kms_client(kms_mock):
+    """A boto3 KMS client in the mock's default region."""
+    import boto3
+
+    return boto3.client("kms", region_name=kms_mock.region)
+
+
+@pytest.fixture
+def kms_key(kms_client):
+    """Factory kms_key(KeySpec=..., KeyUsage=..., **create_key_args) -> the new key's KeyMetadata."""
+    from mockkms import _keyspecs
+
+    def create(**create_key_args):
+        spec = create_key_args.get("KeySpec")
+        usages = _keyspecs.SPECS.get(spec, ())
+        if "KeyUsage" not in create_key_args and len(usages) == 1:
+            create_key_args["KeyUsage"] = next(iter(usages))  # the only usage the spec allows
+        return kms_client.create_key(**create_key_args)["KeyMetadata"]
+    return create

@@ -9,14 +9,14 @@ from __future__ import annotations
 from ._mock import DEFAULT_ACCOUNT, DEFAULT_REGION, MockKms, mock_kms
 from ._transport import install_botocore_hook as _install
 
-__all__ = ["mock_kms", "MockKms", "load_seed", "DEFAULT_ACCOUNT", "DEFAULT_REGION"]
+__all__ = ["mock_kms", "MockKms", "load_seed", "SeedError", "DEFAULT_ACCOUNT", "DEFAULT_REGION"]
 __version__ = "0.1.0"
 
 _install()
 
 
 def __getattr__(name: str):
-    if name == "load_seed":
-        from ._seed import load_seed
-        return load_seed
+    if name in ("load_seed", "SeedError"):
+        from . import _seed
+        return getattr(_seed, name)
     raise AttributeError(f"module 'mockkms' has no attribute {name!r}")

@@ -7,10 +7,16 @@ fake credentials and the mock's default region are in the environment (the previ
 restored on stop, unset ones unset again), so a test needs no AWS configuration and real
 credentials are never read or used.
 
+Activations may be stopped in any order: the environment is restored exactly (values byte for
+byte, unset variables unset again) when the last one stops, and while some remain it reflects the
+innermost. A ``seed`` is loaded each time the activation that carries it starts (and is not
+already active); a seed that fails to load leaves nothing started.
+
 Classes: on a ``unittest.TestCase``, ``setUpClass`` .. ``tearDownClass`` run inside one
-activation, the state ``setUpClass`` leaves is snapshotted, and every test method (with its
-setUp/tearDown) starts from that snapshot. On any other class each ``test*`` method gets its own
-activation. Subclasses of a decorated class are covered the same way.
+activation, the state ``setUpClass`` leaves (keys, aliases, scheduled events, call log, clock) is
+snapshotted, and every test method (with its setUp/tearDown) starts from that snapshot. On any
+other class each ``test*`` method gets its own activation, which also covers pytest's
+``setup_method``/``teardown_method``. Subclasses of a decorated class are covered the same way.
 """
 from __future__ import annotations
 
@@ -18,6 +24,7 @@ import datetime as _dt
 import functools
 import inspect
 import os
+import re
 import threading
 import unittest
 
@@ -27,9 +34,53 @@ from ._backend import Backend
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
 
+
+
+class CallLog(list):
+    """The call log: a list of ``_dispatch.Call`` in the order the requests took effect."""
+
+    def of(self, operation: str) -> list:
+        """The calls of one operation, e.g. ``m.calls.of("Encrypt")``."""
+        return [call for call in self if call.operation == operation]
+
+    @property
+    def operations(self) -> list[str]:
+        """The operation names, in order: handy for ``assert m.calls.operations == [...]``."""
+        return [call.operation for call in self]
+
+
 _BACKEND = Backend()
+_BACKEND.calls = CallLog()
 _stack: list["MockKms"] = []
+_saved: list[dict] = []  # per stack entry: the environment before that activation applied its own
 _stack_lock = threading.RLock()
+
+# Defaults of ``mock_kms()`` when no account/region is given (the pytest options change them).
+_defaults = {"account_id": DEFAULT_ACCOUNT, "region": DEFAULT_REGION}
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d+$")
+
+
+def _set_defaults(account_id: str | None = None, region: str | None = None) -> dict:
+    """Change the defaults of ``mock_kms()``; returns the previous ones (to restore them)."""
+    previous = dict(_defaults)
+    if account_id is not None:
+        _defaults["account_id"] = _check_account(account_id)
+    if region is not None:
+        _defaults["region"] = _check_region(region)
+    return previous
+
+
+def _check_account(account_id) -> str:
+    if not isinstance(account_id, str) or not _ACCOUNT_ID.match(account_id):
+        raise ValueError(f"mock_kms: account_id must be 12 digits, got {account_id!r}")
+    return account_id
+
+
+def _check_region(region) -> str:
+    if not isinstance(region, str) or not _REGION.match(region):
+        raise ValueError(f"mock_kms: region must look like 'us-east-1', got {region!r}")
+    return region
 
 _NOWHERE = os.path.join(os.sep, "nonexistent", "mockkms", "aws")
 # Variables the mock sets (value) or removes (None) while active.
@@ -53,14 +104,13 @@ _FAKE_ENV = {
 class MockKms:
     """An activation of the in-memory KMS. Create it with :func:`mock_kms`."""
 
-    def __init__(self, account_id: str = DEFAULT_ACCOUNT, region: str = DEFAULT_REGION,
+    def __init__(self, account_id: str | None = None, region: str | None = None,
                  seed=None, intercept_requests: bool = True):
-        self.account_id = account_id
-        self.region = region
+        self.account_id = _check_account(account_id or _defaults["account_id"])
+        self.region = _check_region(region or _defaults["region"])
         self.seed = seed
         self.intercept_requests = intercept_requests
-        self._saved_env: list[dict] = []
-        self._snapshots: dict[type, object] = {}
+        self._snapshots: dict[type, tuple] = {}
         self._class_depth: dict[type, int] = {}
         self._class_started: set[type] = set()
 
@@ -70,18 +120,23 @@ class MockKms:
         return _BACKEND
 
     @property
-    def calls(self) -> list:
-        """Every KMS request answered since the outermost activation started, in order."""
+    def calls(self) -> CallLog:
+        """Every KMS request answered since the outermost activation started, in order
+        (``.clear()`` empties it, ``.of("Encrypt")`` filters it)."""
         return _BACKEND.calls
 
     def reset(self) -> None:
         """Empty all state (keys, aliases, grants, call log; the clock goes back to now)."""
         _BACKEND.reset()
 
-    def advance(self, **delta) -> None:
-        """Move the mock's clock forward (``timedelta`` keywords) and apply what AWS would have
-        done meanwhile: deletions, rotations, material expiry."""
-        _BACKEND.clock.advance(_dt.timedelta(**delta))
+    def advance(self, delta: _dt.timedelta | None = None, /, **kwargs) -> None:
+        """Move the mock's clock forward (a ``timedelta`` or its keywords: ``days=7``) and apply
+        what AWS would have done meanwhile: deletions, rotations, material expiry."""
+        if delta is None:
+            delta = _dt.timedelta(**kwargs)
+        elif kwargs:
+            raise TypeError("advance() takes a timedelta or keywords, not both")
+        _BACKEND.clock.advance(delta)
         _BACKEND.tick()
 
     # --- start / stop ----------------------------------------------------------------------
@@ -92,15 +147,20 @@ class MockKms:
     def start(self) -> "MockKms":
         with _stack_lock:
             outermost = not _stack
+            load = self.seed is not None and self not in _stack
             if outermost:
                 _BACKEND.reset()
-            self._saved_env.append(_apply_env(self.region))
+            _saved.append(_apply_env(self.region))
             _stack.append(self)
             _transport.activate(self, self.intercept_requests)
-            if outermost and self.seed is not None:
-                from ._seed import load_seed
-                load_seed(self.seed, backend=_BACKEND, account_id=self.account_id,
-                          region=self.region)
+            if load:
+                try:
+                    from ._seed import load_seed
+                    load_seed(self.seed, backend=_BACKEND, account_id=self.account_id,
+                              region=self.region)
+                except BaseException:
+                    self.stop()
+                    raise
         return self
 
     def stop(self) -> None:
@@ -110,7 +170,12 @@ class MockKms:
             # remove the innermost occurrence of this activation
             index = len(_stack) - 1 - _stack[::-1].index(self)
             del _stack[index]
-            _restore_env(self._saved_env.pop())
+            saved = _saved.pop(index)
+            if index < len(_stack):
+                # stopped out of order: the activation above it now restores what it saved
+                _saved[index] = saved
+            else:
+                _restore_env(saved)
             _transport.deactivate(_stack[-1] if _stack else None)
 
     def __enter__(self) -> "MockKms":
@@ -157,7 +222,7 @@ class MockKms:
             def run(test, result=None):
                 klass = type(test)
                 if klass in mock._class_started:
-                    mock.backend.restore(mock._snapshots[klass])
+                    _reinstate(mock._snapshots[klass])
                     return original_run(test, result)
                 with mock:  # run outside setUpClass (e.g. a single test): fresh state
                     return original_run(test, result)
@@ -171,7 +236,69 @@ class MockKms:
             return
         for name, value in list(vars(cls).items()):
             if name.startswith("test") and inspect.isfunction(value):
-                setattr(cls, name, self(value))
+                setattr(cls, name, self._method(value))
+        self._wrap_method_hook(cls, "setup_method", setup=True)
+        self._wrap_method_hook(cls, "teardown_method", setup=False)
+
+    # plain classes: pytest's setup_method starts the activation that the test method and
+    # teardown_method share; a test method called without setup_method gets its own.
+    _INSTANCE_FLAG = "_mockkms_activation"
+
+    def _method(self, fn):
+        mock, flag = self, self._INSTANCE_FLAG
+        wrapped = self(fn)
+        if inspect.iscoroutinefunction(fn):
+            @functools.wraps(fn)
+            async def async_method(instance, *args, **kwargs):
+                if instance.__dict__.get(flag) is mock:
+                    return await fn(instance, *args, **kwargs)
+                return await wrapped(instance, *args, **kwargs)
+            return async_method
+
+        @functools.wraps(fn)
+        def method(instance, *args, **kwargs):
+            if instance.__dict__.get(flag) is mock:
+                return fn(instance, *args, **kwargs)
+            return wrapped(instance, *args, **kwargs)
+        return method
+
+    def _wrap_method_hook(self, cls: type, name: str, setup: bool) -> None:
+        mock, flag = self, self._INSTANCE_FLAG
+        own = cls.__dict__.get(name)
+
+        def call_own(instance, args):
+            fn = own.__get__(instance) if own is not None else \
+                getattr(super(cls, instance), name, None)
+            if fn is None:
+                return None
+            return fn(*args) if _takes_argument(fn) else fn()  # pytest's own rule
+
+        def hook(instance, *args):
+            state = instance.__dict__.get(flag)
+            if setup:
+                if state is not None:  # an overriding setup_method called super()
+                    return call_own(instance, args)
+                mock.start()
+                instance.__dict__[flag] = mock
+                try:
+                    return call_own(instance, args)
+                except BaseException:
+                    del instance.__dict__[flag]
+                    mock.stop()
+                    raise
+            if state is not mock:  # nested call from an overriding teardown_method
+                return call_own(instance, args)
+            instance.__dict__[flag] = "tearing down"
+            try:
+                return call_own(instance, args)
+            finally:
+                del instance.__dict__[flag]
+                mock.stop()
+        def method_hook(instance, method=None):  # two arguments: pytest passes ``method``
+            return hook(instance, method)
+        method_hook.__name__ = name
+        method_hook.__qualname__ = f"{cls.__qualname__}.{name}"
+        setattr(cls, name, method_hook)
 
     def _wrap_class_hook(self, cls: type, name: str, setup: bool) -> None:
         mock = self
@@ -191,7 +318,7 @@ class MockKms:
                     else:
                         getattr(super(cls, klass), name)()
                     if setup and outer:
-                        mock._snapshots[klass] = mock.backend.snapshot()
+                        mock._snapshots[klass] = _capture()
                 except BaseException:
                     if setup and outer:
                         mock._class_started.discard(klass)
@@ -210,6 +337,27 @@ class MockKms:
     def __repr__(self) -> str:
         state = "active" if self.active else "inactive"
         return f"<MockKms account={self.account_id} region={self.region} {state}>"
+
+
+def _takes_argument(fn) -> bool:
+    """Whether pytest would pass ``method`` to this setup_method/teardown_method."""
+    code = getattr(fn, "__code__", None)
+    if code is None or code.co_flags & inspect.CO_VARARGS:
+        return True
+    return code.co_argcount - (1 if inspect.ismethod(fn) else 0) > 0
+
+
+def _capture() -> tuple:
+    """Everything a TestCase method must start from: state, call log and clock."""
+    return _BACKEND.snapshot(), list(_BACKEND.calls), _BACKEND.clock._offset
+
+
+def _reinstate(captured: tuple) -> None:
+    snapshot, calls, offset = captured
+    with _BACKEND.lock:
+        _BACKEND.restore(snapshot)
+        _BACKEND.calls[:] = calls
+        _BACKEND.clock._offset = offset
 
 
 def _apply_env(region: str) -> dict:
@@ -232,12 +380,18 @@ def _restore_env(saved: dict) -> None:
             os.environ[name] = value
 
 
-def mock_kms(func=None, *, account_id: str = DEFAULT_ACCOUNT, region: str = DEFAULT_REGION,
+def mock_kms(func=None, *, account_id: str | None = None, region: str | None = None,
              seed=None, intercept_requests: bool = True):
     """Mock AWS KMS in process.
 
     ``@mock_kms`` or ``@mock_kms(...)`` on a function, coroutine function or class;
     ``with mock_kms(...) as m:``; or ``m = mock_kms(); m.start(); ...; m.stop()``.
+
+    ``account_id``/``region``: the account of requests not signed with a 12-digit access key id,
+    and the region put in the environment (defaults ``123456789012``/``us-east-1``, or what
+    ``--mockkms-account``/``--mockkms-region`` set). ``seed``: a seed file (or mapping) loaded
+    at start, see :func:`mockkms.load_seed`. ``intercept_requests``: also answer ``requests``
+    calls to KMS endpoints (through ``responses``).
     """
     mock = MockKms(account_id=account_id, region=region, seed=seed,
                    intercept_requests=intercept_requests)

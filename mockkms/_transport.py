@@ -1,11 +1,21 @@
 """Interception: the only module that knows botocore's events and the ``responses`` library.
 
 * botocore: a ``before-send.kms`` handler is added to botocore's built-in handlers when mockkms is
-  imported, so every session created afterwards (boto3's default one included) carries it, and
-  it is registered on boto3's default session at activation in case that was created earlier.
+  imported, so every session created afterwards (boto3's default one included, and the AWS
+  CLI's) carries it; it is also registered on boto3's default session if that exists already.
   While no mock is active the handler returns ``None`` and botocore sends the request as usual;
   while one is, every KMS request is answered in process and never reaches a socket. Requests to
-  other services never reach this handler (the event is KMS's own).
+  other services never reach this handler (the event is KMS's own). Limit: a client made before
+  ``import mockkms``, or later from a botocore session (other than boto3's default) made before
+  it, is not seen: a client copies its session's handlers when it is made, and a session the
+  built-ins when it is made. Under pytest the plugin imports mockkms at startup, before any test
+  module, so this cannot happen there.
+* clients without credentials (made before the mock started, on a machine with none): their
+  signer borrows the fake credentials while a mock is active (``before-sign``), and gets
+  ``None`` back when the last one stops.
+* aiobotocore: its sessions use botocore's built-in handlers too, so the same handler answers;
+  the response's body is awaitable as aiobotocore expects (``_Content``), and a credential-less
+  aiobotocore signer borrows ``AioCredentials``.
 * ``requests``: while a mock is active, ``responses`` answers POSTs to
   ``https://kms.<region>.amazonaws.com/`` from the same backend and passes every other URL through.
 
@@ -73,6 +83,16 @@ class _RawBody(io.BytesIO):
             chunk = self.read()
 
 
+class _Content(bytes):
+    """A response body that is bytes for botocore and also awaitable (to the same bytes) for
+    aiobotocore, whose endpoint does ``await http_response.content``. One response object thus
+    serves both, with no need to tell which emitter called the handler."""
+
+    def __await__(self):
+        return bytes(self)
+        yield  # pragma: no cover - makes __await__ a generator
+
+
 def _before_send(request, **kwargs):
     route = _route
     if route is None:
@@ -83,7 +103,9 @@ def _before_send(request, **kwargs):
     if hasattr(body, "read"):
         body = body.read()
     status, headers, payload = answer(route, request.headers, request.url, body)
-    return AWSResponse(request.url, status, headers, _RawBody(payload))
+    response = AWSResponse(request.url, status, headers, _RawBody(payload))
+    response._content = _Content(payload)
+    return response
 
 
 # Signers of clients that had no credentials when the mock started (a client created before
@@ -95,7 +117,11 @@ _borrowed = weakref.WeakSet()
 def _before_sign(request_signer=None, **kwargs):
     if _route is not None and request_signer is not None and \
             getattr(request_signer, "_credentials", True) is None:
-        from botocore.credentials import Credentials
+        if type(request_signer).__module__.startswith("aiobotocore"):
+            # aiobotocore's signer awaits ``get_frozen_credentials()``
+            from aiobotocore.credentials import AioCredentials as Credentials
+        else:
+            from botocore.credentials import Credentials
 
         request_signer._credentials = Credentials(*_FAKE_CREDENTIALS)
         _borrowed.add(request_signer)

@@ -1,0 +1,400 @@
+"""Seeding: preload keys (with aliases, tags, policy, description, state and, optionally, their key
+material) from a JSON or YAML file: ``mock_kms(seed="keys.json")`` or ``mockkms.load_seed(path)``.
+
+Schema, version 1 (JSON shown; YAML is the same structure and needs PyYAML)::
+
+    {
+      "Version": 1,
+      "Keys": [
+        {
+          "KeyId": "0d6c3d4e-7a4f-4b0a-9a43-0e7f5d0c1a2b",   optional UUID; random if absent
+          "Account": "111122223333",                          optional; default: the mock's
+          "Region": "eu-west-1",                              optional; default: the mock's
+          "Description": "orders table key",                  optional; default ""
+          "KeySpec": "SYMMETRIC_DEFAULT",                     optional; default SYMMETRIC_DEFAULT
+          "KeyUsage": "ENCRYPT_DECRYPT",                      optional if the spec allows one usage
+          "KeyState": "Enabled",                              optional: Enabled (default)|Disabled
+          "Aliases": ["alias/orders"],                        optional
+          "Tags": {"team": "payments"},                       optional; or [{"TagKey":..,"TagValue":..}]
+          "Policy": {"Version": "2012-10-17", "Statement": [...]},  optional; object or JSON text
+          "KeyMaterial": "base64...",                         optional; see below
+          "CreationDate": "2024-01-01T00:00:00Z"              optional; ISO 8601 or epoch seconds
+        }
+      ]
+    }
+
+``KeyMaterial`` is base64: 32 bytes for SYMMETRIC_DEFAULT; for HMAC_224/256/384/512 what
+ImportKeyMaterial accepts (from the digest size, 28/32/48/64 bytes, up to the hash block size,
+64/64/128/128 bytes); a PKCS#8 DER private key of the spec for asymmetric keys (RSA, ECC,
+Ed25519, ML-DSA; SM2/ML-KEM as far as ``_crypto`` can load them). Without it the key gets fresh
+random material, as CreateKey gives. A symmetric key seeded with a fixed ``KeyId`` and
+``KeyMaterial`` gets a material id derived from both, so ciphertexts made in one run decrypt in the
+next. Other fields are refused (a typo must not pass silently).
+
+Loading is all or nothing: the whole file is checked first (fields, specs, tag and policy rules,
+alias names, duplicates inside the file and against keys/aliases already in the backend), and only
+then applied under the backend lock. A problem raises ``SeedError`` (a ``ValueError``) naming the
+file, the entry and the problem; nothing is loaded then.
+
+Choices: seeded keys have Origin AWS_KMS and KeyManager CUSTOMER; multi-Region keys, rotation
+settings and deletion states are not seedable (create them through the API after loading).
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as _dt
+import hashlib
+import json
+import os
+import re
+import uuid
+from collections.abc import Mapping
+
+__all__ = ["load_seed", "SeedError"]
+
+VERSION = 1
+_FIELDS = ("KeyId", "Account", "Region", "Description", "KeySpec", "KeyUsage", "KeyState",
+           "Aliases", "Tags", "Policy", "KeyMaterial", "CreationDate")
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_ALIAS = re.compile(r"^[a-zA-Z0-9:/_-]{1,256}$")
+_MAX_DESCRIPTION = 8192
+
+
+class SeedError(ValueError):
+    """A seed file that cannot be loaded: the message names the file, the entry and the problem."""
+
+
+class _Problem(Exception):
+    pass
+
+
+def load_seed(path, backend=None, account_id: str | None = None,
+              region: str | None = None) -> list[str]:
+    """Load the keys of seed ``path`` (a JSON/YAML file path, or an already parsed mapping).
+
+    ``backend``: where to load them (default: the backend of the active ``mock_kms``; without
+    one, RuntimeError). ``account_id``/``region``: where keys that name none go (default: the
+    active mock's, else 123456789012/us-east-1). Returns the loaded key ids in file order.
+    """
+    from . import _mock
+
+    if backend is None:
+        if not _mock._stack:
+            raise RuntimeError("load_seed() needs an active mock_kms (or a backend=)")
+        backend = _mock._stack[-1].backend
+    active = _mock._stack[-1] if _mock._stack else None
+    account_id = account_id or (active.account_id if active else _mock.DEFAULT_ACCOUNT)
+    region = region or (active.region if active else _mock.DEFAULT_REGION)
+
+    source, document = _read(path)
+    now = backend.clock.now()
+    prepared = _prepare(source, document, account_id, region, now)
+    with backend.lock:
+        _check_conflicts(source, prepared, backend)
+        for entry in prepared:
+            store = backend.store(entry.key.account, entry.key.region)
+            store.add_key(entry.key)
+            for name in entry.aliases:
+                store.add_alias(_alias(store, name, entry.key.key_id, entry.key.created))
+    return [entry.key.key_id for entry in prepared]
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+def _read(path) -> tuple[str, object]:
+    if isinstance(path, Mapping):
+        return "<seed mapping>", path
+    source = os.fspath(path)
+    try:
+        with open(source, "rb") as f:
+            raw = f.read()
+    except OSError as exc:
+        raise SeedError(f"{source}: cannot read the seed file: {exc.strerror or exc}") from None
+    ext = os.path.splitext(source)[1].lower()
+    if ext in (".yaml", ".yml"):
+        return source, _yaml(source, raw)
+    try:
+        return source, json.loads(raw)
+    except ValueError as exc:
+        if ext == ".json":
+            raise SeedError(f"{source}: not valid JSON: {exc}") from None
+    return source, _yaml(source, raw)
+
+
+def _yaml(source: str, raw: bytes):
+    try:
+        import yaml
+    except ImportError:
+        raise SeedError(f"{source}: reading YAML seed files needs PyYAML "
+                        "(pip install PyYAML), or write the seed as JSON") from None
+    try:
+        return yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        raise SeedError(f"{source}: not valid YAML: {exc}") from None
+
+
+# --- checking ----------------------------------------------------------------------------------
+
+class _Entry:
+    __slots__ = ("key", "aliases", "where")
+
+    def __init__(self, key, aliases, where):
+        self.key, self.aliases, self.where = key, aliases, where
+
+
+def _prepare(source: str, document, account_id: str, region: str, now: float) -> list[_Entry]:
+    if not isinstance(document, Mapping):
+        raise SeedError(f"{source}: a seed must be an object with Version and Keys")
+    unknown = sorted(set(map(str, document)) - {"Version", "Keys"})
+    if unknown:
+        raise SeedError(f"{source}: unknown top-level field(s) {', '.join(unknown)} "
+                        "(expected Version and Keys)")
+    if document.get("Version") != VERSION:
+        raise SeedError(f"{source}: Version must be {VERSION}, got {document.get('Version')!r}")
+    keys = document.get("Keys", [])
+    if not isinstance(keys, list):
+        raise SeedError(f"{source}: Keys must be a list")
+    from . import _dispatch
+    _dispatch._load_operations()  # the rules below belong to the operation modules
+    prepared: list[_Entry] = []
+    seen_ids: dict[str, str] = {}
+    seen_aliases: dict[tuple, str] = {}
+    for i, raw in enumerate(keys):
+        where = f"Keys[{i}]"
+        if isinstance(raw, Mapping) and isinstance(raw.get("KeyId"), str):
+            where += f" (KeyId {raw['KeyId']})"
+        try:
+            entry = _entry(raw, account_id, region, now)
+            entry.where = where
+            scope = (entry.key.account, entry.key.region)
+            if entry.key.key_id in seen_ids:
+                raise _Problem(f"KeyId {entry.key.key_id} is also used by "
+                               f"{seen_ids[entry.key.key_id]}")
+            seen_ids[entry.key.key_id] = where
+            for name in entry.aliases:
+                if (scope, name) in seen_aliases:
+                    raise _Problem(f"alias {name} is also given to {seen_aliases[(scope, name)]}")
+                seen_aliases[(scope, name)] = where
+        except _Problem as exc:
+            raise SeedError(f"{source}: {where}: {exc}") from None
+        prepared.append(entry)
+    return prepared
+
+
+def _entry(raw, account_id: str, region: str, now: float) -> _Entry:
+    from . import _keys, _keyspecs as specs, _policies
+    from . import _keystate as ks
+
+    if not isinstance(raw, Mapping):
+        raise _Problem("each key must be an object")
+    unknown = sorted(set(map(str, raw)) - set(_FIELDS))
+    if unknown:
+        raise _Problem(f"unknown field(s) {', '.join(unknown)} (allowed: {', '.join(_FIELDS)})")
+
+    account = _account(raw.get("Account", account_id))
+    region = _text(raw, "Region", region)
+    if not re.match(r"^[a-z]{2}(?:-[a-z]+)+-\d+$", region):
+        raise _Problem(f"Region {region!r} is not a region name like 'us-east-1'")
+    key_id = _text(raw, "KeyId", None)
+    if key_id is None:
+        key_id = str(uuid.uuid4())
+    elif not _UUID.match(key_id):
+        raise _Problem(f"KeyId {key_id!r} must be a lowercase UUID such as "
+                       "'1234abcd-12ab-34cd-56ef-1234567890ab' (multi-Region keys cannot be seeded)")
+    description = _text(raw, "Description", "")
+    if len(description) > _MAX_DESCRIPTION:
+        raise _Problem(f"Description is longer than {_MAX_DESCRIPTION} characters")
+
+    spec = _text(raw, "KeySpec", "SYMMETRIC_DEFAULT")
+    if spec not in specs.SPECS:
+        raise _Problem(f"KeySpec {spec!r} is not one of {', '.join(specs.SPECS)}")
+    if "KeyUsage" in raw:
+        usage = _text(raw, "KeyUsage", None)
+    elif len(specs.SPECS[spec]) == 1:
+        usage = next(iter(specs.SPECS[spec]))
+    else:
+        raise _Problem(f"KeyUsage is required for KeySpec {spec} "
+                       f"(one of {', '.join(specs.SPECS[spec])})")
+    if specs.algorithms(spec, usage) is None:
+        raise _Problem(f"KeyUsage {usage!r} is not compatible with KeySpec {spec} "
+                       f"(allowed: {', '.join(specs.SPECS[spec])})")
+    if spec in specs.CHINA_ONLY and not specs.is_china_region(region):
+        raise _Problem(f"KeySpec {spec} exists only in the China Regions, not in {region}")
+    state = _text(raw, "KeyState", ks.ENABLED)
+    if state not in (ks.ENABLED, ks.DISABLED):
+        raise _Problem(f"KeyState {state!r} must be Enabled or Disabled")
+
+    created = _creation_date(raw.get("CreationDate"), now)
+    key = _keys.Key(key_id=key_id, account=account, region=region, created=created,
+                    description=description, usage=usage, spec=spec, state=state,
+                    policy=_policy(raw.get("Policy"), account, specs.partition(region),
+                                   _policies))
+    key.tags = _tags(raw.get("Tags"))
+    _material(key, raw.get("KeyMaterial"), created)
+    return _Entry(key, _aliases(raw.get("Aliases")), "")
+
+
+def _text(raw, field: str, default):
+    value = raw.get(field, default)
+    if value is not default and not isinstance(value, str):
+        raise _Problem(f"{field} must be a string, got {type(value).__name__}")
+    return value
+
+
+def _aws(exc) -> str:
+    """What KMS would answer, as text: ``Code: message`` (AWS sends some codes without one)."""
+    return f"{exc.code}: {exc.message}" if exc.message else exc.code
+
+
+def _account(value) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)  # YAML reads an unquoted account id as a number
+    if not isinstance(value, str) or not re.match(r"^\d{12}$", value):
+        raise _Problem(f"Account {value!r} must be 12 digits (quote it in YAML)")
+    return value
+
+
+def _creation_date(value, now: float) -> float:
+    if value is None:
+        return now
+    if isinstance(value, bool):
+        raise _Problem("CreationDate must be ISO 8601 text or epoch seconds")
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, _dt.datetime):  # YAML timestamps
+        when = value
+    elif isinstance(value, str):
+        try:
+            when = _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise _Problem(f"CreationDate {value!r} is not ISO 8601 "
+                           "(like 2024-01-01T00:00:00Z)") from None
+    else:
+        raise _Problem("CreationDate must be ISO 8601 text or epoch seconds")
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=_dt.timezone.utc)
+    return when.timestamp()
+
+
+def _policy(value, account: str, partition: str, policies) -> str:
+    from . import _errors as E
+    from .operations.policies import check_policy
+
+    if value is None:
+        return policies.default_policy(account, partition)
+    if isinstance(value, Mapping):
+        value = json.dumps(value, indent=2)
+    if not isinstance(value, str):
+        raise _Problem("Policy must be a policy object or its JSON text")
+    try:
+        check_policy(value)
+    except E.KMSError as exc:
+        raise _Problem(f"Policy: {_aws(exc)}") from None
+    return value
+
+
+def _tags(value) -> dict | None:
+    from . import _errors as E
+    from .operations.tags import check_new_tags
+
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        pairs = [{"TagKey": k, "TagValue": v} for k, v in value.items()]
+    elif isinstance(value, list) and all(isinstance(t, Mapping) and set(t) == {"TagKey", "TagValue"}
+                                         for t in value):
+        pairs = list(value)
+    else:
+        raise _Problem("Tags must be an object {key: value} or a list of {TagKey, TagValue}")
+    for tag in pairs:
+        k, v = tag["TagKey"], tag["TagValue"]
+        if not isinstance(k, str) or not 1 <= len(k) <= 128:
+            raise _Problem(f"tag key {k!r} must be a string of 1 to 128 characters")
+        if not isinstance(v, str) or len(v) > 256:
+            raise _Problem(f"the value of tag {k} must be a string of at most 256 characters")
+    try:
+        check_new_tags(pairs, existing=None)
+    except E.KMSError as exc:
+        raise _Problem(f"Tags: {_aws(exc)}") from None
+    return {t["TagKey"]: t["TagValue"] for t in pairs} or None
+
+
+def _aliases(value) -> list[str]:
+    from . import _errors as E
+    from .operations import aliases
+
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(a, str) for a in value):
+        raise _Problem("Aliases must be a list of alias names")
+    for name in value:
+        if not _ALIAS.match(name):
+            raise _Problem(f"alias {name!r} must be 1 to 256 characters of a-z A-Z 0-9 / _ -")
+        try:
+            aliases._check_new_name(name)
+        except E.NotAuthorizedException:
+            raise _Problem(f"alias {name}: the alias/aws/ prefix is reserved for AWS") from None
+        except E.KMSError as exc:
+            raise _Problem(f"alias {name}: {_aws(exc)}") from None
+    if len(value) > aliases.ALIASES_PER_KEY:
+        raise _Problem(f"a key may have at most {aliases.ALIASES_PER_KEY} aliases")
+    return list(value)
+
+
+def _material(key, value, created: float) -> None:
+    from . import _keys, _keyspecs as specs
+    from .operations.keys import new_material
+
+    if value is None:
+        new_material(key, created)
+        return
+    if not isinstance(value, str):
+        raise _Problem("KeyMaterial must be base64 text")
+    try:
+        secret = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise _Problem("KeyMaterial is not valid base64") from None
+    if specs.is_symmetric(key.spec) or specs.is_hmac(key.spec):
+        if specs.is_symmetric(key.spec):
+            low = high = 32
+        else:  # what ImportKeyMaterial accepts: the digest size up to the hash block size
+            from .operations.imports import _HMAC_SIZES
+            low, high = _HMAC_SIZES[key.spec]
+        if not low <= len(secret) <= high:
+            size = f"{low}" if low == high else f"{low} to {high}"
+            raise _Problem(f"KeyMaterial for {key.spec} must be {size} bytes, got {len(secret)}")
+        material_id = hashlib.sha256(b"mockkms seed material\0" + key.key_id.encode()
+                                     + b"\0" + secret).digest()
+        key.materials.append(_keys.Material(secret, created, material_id=material_id))
+        return
+    from ._crypto import asymmetric
+    try:
+        key.asym = asymmetric.KeyPair.from_pkcs8(key.spec, secret)
+    except NotImplementedError:
+        raise _Problem(f"KeyMaterial cannot be seeded for {key.spec} yet") from None
+    except ValueError as exc:
+        raise _Problem(f"KeyMaterial for {key.spec} must be a PKCS#8 DER private key "
+                       f"of that spec: {exc}") from None
+
+
+# --- applying ----------------------------------------------------------------------------------
+
+def _check_conflicts(source: str, prepared: list[_Entry], backend) -> None:
+    for entry in prepared:
+        key = entry.key
+        store = backend.stores.get((key.account, key.region))
+        if store is None:
+            continue
+        if key.key_id in store.keys:
+            raise SeedError(f"{source}: {entry.where}: key {key.arn} already exists")
+        for name in entry.aliases:
+            if name in store.aliases:
+                raise SeedError(f"{source}: {entry.where}: alias {store.alias_arn(name)} "
+                                "already exists")
+
+
+def _alias(store, name: str, key_id: str, created: float):
+    from ._store import Alias
+
+    return Alias(name, store.alias_arn(name), key_id, created)

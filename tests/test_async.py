@@ -1,0 +1,106 @@
+"""aiobotocore clients under ``mock_kms``: answered in process like botocore ones, no network."""
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import pytest
+from aiobotocore.session import AioSession
+from botocore.exceptions import NoCredentialsError
+
+from mockkms import mock_kms
+
+
+@pytest.fixture
+def network(monkeypatch):
+    """Refuse (and record) every network attempt, from threads and event loops alike."""
+    attempts = []
+
+    def getaddrinfo(host, *args, **kwargs):
+        attempts.append(host)
+        raise socket.gaierror(socket.EAI_NONAME, f"test guard: no network ({host})")
+
+    def connect(sock, address):
+        attempts.append(address)
+        raise ConnectionRefusedError(f"test guard: no network ({address})")
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    return attempts
+
+
+def test_encrypt_decrypt_and_errors(network):
+    async def main():
+        async with AioSession().create_client("kms", region_name="eu-west-1") as kms:
+            md = (await kms.create_key(Description="async"))["KeyMetadata"]
+            out = await kms.encrypt(KeyId=md["KeyId"], Plaintext=b"hello",
+                                    EncryptionContext={"a": "b"})
+            dec = await kms.decrypt(CiphertextBlob=out["CiphertextBlob"],
+                                    EncryptionContext={"a": "b"})
+            with pytest.raises(kms.exceptions.InvalidCiphertextException):
+                await kms.decrypt(CiphertextBlob=out["CiphertextBlob"])
+            await kms.disable_key(KeyId=md["KeyId"])
+            with pytest.raises(kms.exceptions.DisabledException) as exc:
+                await kms.encrypt(KeyId=md["KeyId"], Plaintext=b"x")
+            return md, dec, exc.value.response
+
+    with mock_kms() as m:
+        md, dec, error = asyncio.run(main())
+        assert md["Arn"].startswith("arn:aws:kms:eu-west-1:123456789012:key/")
+        assert dec["Plaintext"] == b"hello" and dec["KeyId"] == md["Arn"]
+        assert error["Error"] == {"Code": "DisabledException",
+                                  "Message": f"{md['Arn']} is disabled."}
+        assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
+        assert m.calls.operations == ["CreateKey", "Encrypt", "Decrypt", "Decrypt", "DisableKey",
+                                      "Encrypt"]
+    assert network == []
+
+
+def test_concurrent_requests(network):
+    async def main():
+        async with AioSession().create_client("kms", region_name="us-east-1") as kms:
+            key = (await kms.create_key())["KeyMetadata"]["KeyId"]
+            blobs = await asyncio.gather(*(kms.encrypt(KeyId=key, Plaintext=bytes([i]) * 8)
+                                           for i in range(20)))
+            plains = await asyncio.gather(*(kms.decrypt(CiphertextBlob=b["CiphertextBlob"])
+                                            for b in blobs))
+            return [p["Plaintext"] for p in plains]
+
+    with mock_kms():
+        assert asyncio.run(main()) == [bytes([i]) * 8 for i in range(20)]
+    assert network == []
+
+
+def test_client_created_before_the_mock_without_credentials(monkeypatch, tmp_path, network):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+                 "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+                 "AWS_WEB_IDENTITY_TOKEN_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+    async def main():
+        async with AioSession().create_client("kms", region_name="us-east-1") as kms:
+            assert kms._request_signer._credentials is None
+            with mock_kms():
+                key = (await kms.create_key())["KeyMetadata"]["KeyId"]
+                blob = (await kms.encrypt(KeyId=key, Plaintext=b"p"))["CiphertextBlob"]
+                plain = (await kms.decrypt(CiphertextBlob=blob))["Plaintext"]
+            with pytest.raises(NoCredentialsError):
+                await kms.list_keys()  # outside the mock nothing is signed with fake credentials
+            return plain
+
+    assert asyncio.run(main()) == b"p"
+    assert network == []
+
+
+def test_decorated_coroutine_with_aiobotocore(network):
+    @mock_kms(region="ap-northeast-2")
+    async def work():
+        async with AioSession().create_client("kms") as kms:
+            assert kms.meta.region_name == "ap-northeast-2"  # from the mock's environment
+            return len((await kms.list_keys())["Keys"])
+
+    assert asyncio.run(work()) == 0
+    assert network == []

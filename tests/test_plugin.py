@@ -1,0 +1,255 @@
+"""The pytest plugin: fixtures, the ``mock_kms`` marker, the options, ``--fixtures`` docs, and a
+light import. Each scenario runs in an inner pytest session (``pytester``)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import mockkms
+from mockkms import _mock
+
+pytest_plugins = ["pytester"]
+
+
+def run(pytester, source: str, *args: str, passed: int):
+    pytester.makepyfile(source)
+    result = pytester.runpytest("-p", "no:cacheprovider", *args)
+    result.assert_outcomes(passed=passed)
+    return result
+
+
+def test_fixtures(pytester):
+    run(pytester, """
+        import boto3
+        import mockkms
+
+        def test_kms_mock_is_active_and_fresh(kms_mock):
+            assert isinstance(kms_mock, mockkms.MockKms) and kms_mock.active
+            kms = boto3.client("kms", region_name="us-east-1")
+            assert kms.list_keys()["Keys"] == []
+            kms.create_key()
+
+        def test_fresh_again(kms_mock, kms_client):
+            assert kms_client.list_keys()["Keys"] == []
+            assert kms_client.meta.region_name == kms_mock.region == "us-east-1"
+
+        def test_kms_key_factory(kms_key, kms_client):
+            md = kms_key()
+            assert (md["KeySpec"], md["KeyUsage"], md["KeyState"]) == (
+                "SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT", "Enabled")
+            hmac = kms_key(KeySpec="HMAC_256")  # the spec's only usage is filled in
+            assert hmac["KeyUsage"] == "GENERATE_VERIFY_MAC"
+            rsa = kms_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY", Description="signer",
+                          Tags=[{"TagKey": "t", "TagValue": "v"}])
+            assert (rsa["KeyUsage"], rsa["Description"]) == ("SIGN_VERIFY", "signer")
+            assert len(kms_client.list_keys()["Keys"]) == 3
+
+        def test_kms_key_errors_are_aws_errors(kms_key, kms_client):
+            with pytest.raises(kms_client.exceptions.ClientError) as exc:
+                kms_key(KeySpec="RSA_2048")  # two usages possible: AWS's rule applies
+            assert exc.value.response["Error"]["Code"] == "ValidationException"
+
+        import pytest
+        """, passed=4)
+    assert not _mock._stack
+
+
+def test_marker_on_function_class_and_module(pytester):
+    pytester.makeconftest("""
+        import boto3, pytest
+
+        @pytest.fixture
+        def made_in_fixture():
+            # fixtures of a marked test run inside its mock
+            return boto3.client("kms").create_key()["KeyMetadata"]
+        """)
+    run(pytester, """
+        import os, unittest
+        import boto3, pytest
+
+        pytestmark = pytest.mark.mock_kms(region="eu-west-1")
+
+        def test_module_marker(made_in_fixture):
+            assert made_in_fixture["Arn"].startswith("arn:aws:kms:eu-west-1:123456789012:")
+            assert len(boto3.client("kms").list_keys()["Keys"]) == 1
+
+        @pytest.mark.mock_kms(account_id="111122223333", region="ap-south-1")
+        def test_closest_marker_wins(made_in_fixture, kms_mock, kms_client):
+            assert (kms_mock.account_id, kms_mock.region) == ("111122223333", "ap-south-1")
+            assert made_in_fixture["AWSAccountId"] == "111122223333"
+            assert kms_client.list_keys()["Keys"][0]["KeyId"] == made_in_fixture["KeyId"]
+
+        @pytest.mark.mock_kms(region="us-west-1")
+        class TestClass:
+            def test_one(self, made_in_fixture):
+                assert ":us-west-1:" in made_in_fixture["Arn"]
+
+            def test_two(self):
+                assert boto3.client("kms").list_keys()["Keys"] == []
+
+        @pytest.mark.mock_kms(region="ca-central-1")
+        class TestUnittestStyle(unittest.TestCase):
+            def setUp(self):
+                self.kms = boto3.client("kms")
+                self.key = self.kms.create_key()["KeyMetadata"]["KeyId"]
+
+            def test_setup_ran_inside(self):
+                self.assertEqual(self.kms.meta.region_name, "ca-central-1")
+                self.assertEqual(len(self.kms.list_keys()["Keys"]), 1)
+
+            def test_fresh(self):
+                self.assertEqual(len(self.kms.list_keys()["Keys"]), 1)
+
+        def test_no_leak_after_marked_tests():
+            pass
+        """, passed=7)
+    assert not _mock._stack
+
+
+def test_unittest_classes_use_fixtures_through_autouse(pytester):
+    run(pytester, """
+        import unittest
+        import pytest
+
+        class TestKms(unittest.TestCase):
+            @pytest.fixture(autouse=True)
+            def _kms(self, kms_mock, kms_client, kms_key):
+                self.mock, self.kms, self.key = kms_mock, kms_client, kms_key()
+
+            def test_one(self):
+                self.assertEqual(self.kms.list_keys()["Keys"][0]["KeyId"], self.key["KeyId"])
+                self.kms.create_key()
+                self.assertEqual(self.mock.calls.operations, ["CreateKey", "ListKeys", "CreateKey"])
+
+            def test_two(self):
+                self.assertEqual(len(self.kms.list_keys()["Keys"]), 1)
+        """, passed=2)
+
+
+def test_marker_with_seed(pytester):
+    pytester.makefile(".json", keys='{"Version": 1, "Keys": [{"Aliases": ["alias/seeded"]}]}')
+    pytester.makepyfile("""
+        import boto3, pytest
+
+        @pytest.mark.mock_kms(seed="keys.json")
+        def test_seeded(kms_client):
+            assert kms_client.describe_key(KeyId="alias/seeded")["KeyMetadata"]["Enabled"]
+
+        @pytest.mark.mock_kms(seed="missing.json")
+        def test_bad_seed_errors_in_setup():
+            pass
+        """)
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*SeedError: missing.json: cannot read the seed file*"])
+    assert not _mock._stack
+
+
+def test_marker_is_registered_and_strict(pytester):
+    pytester.makepyfile("""
+        import pytest
+
+        @pytest.mark.mock_kms("eu-west-1")
+        def test_positional():
+            pass
+        """)
+    result = pytester.runpytest("-p", "no:cacheprovider", "--strict-markers")
+    result.stdout.fnmatch_lines(["*the mock_kms marker takes keyword arguments only*"])
+    markers = pytester.runpytest("-p", "no:cacheprovider", "--markers")
+    markers.stdout.fnmatch_lines(["@pytest.mark.mock_kms(account_id=None, region=None, seed=None):*"])
+
+
+def test_options_set_the_defaults(pytester):
+    run(pytester, """
+        import boto3, pytest
+        from mockkms import mock_kms
+
+        def test_fixture(kms_mock, kms_client):
+            assert (kms_mock.account_id, kms_mock.region) == ("999988887777", "eu-north-1")
+            assert kms_client.create_key()["KeyMetadata"]["Arn"].startswith(
+                "arn:aws:kms:eu-north-1:999988887777:key/")
+
+        @pytest.mark.mock_kms
+        def test_marker():
+            assert boto3.client("kms").meta.region_name == "eu-north-1"
+
+        @pytest.mark.mock_kms(region="us-east-2")
+        def test_marker_overrides(kms_mock):
+            assert (kms_mock.account_id, kms_mock.region) == ("999988887777", "us-east-2")
+
+        def test_plain_mock_kms():
+            assert (mock_kms().account_id, mock_kms().region) == ("999988887777", "eu-north-1")
+        """, "--mockkms-region", "eu-north-1", "--mockkms-account=999988887777", passed=4)
+    # the inner session's defaults do not outlive it
+    assert (_mock.mock_kms().account_id, _mock.mock_kms().region) == (
+        mockkms.DEFAULT_ACCOUNT, mockkms.DEFAULT_REGION)
+
+
+def test_bad_option_is_a_usage_error(pytester):
+    pytester.makepyfile("def test_x(): pass")
+    result = pytester.runpytest("-p", "no:cacheprovider", "--mockkms-account", "12")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*account_id must be 12 digits, got '12'*"])
+
+
+def test_fixtures_are_documented(pytester):
+    pytester.makepyfile("def test_x(): pass")
+    result = pytester.runpytest("-p", "no:cacheprovider", "--fixtures")
+    result.stdout.fnmatch_lines([
+        "kms_mock -- *plugin.py:*",
+        "    An active in-memory KMS with fresh state for this test; yields the MockKms object.",
+        "kms_client -- *plugin.py:*",
+        "    A boto3 KMS client in the mock's default region.",
+        "kms_key -- *plugin.py:*",
+        "    Factory kms_key(KeySpec=..., KeyUsage=..., **create_key_args) -> the new key's KeyMetadata.",
+    ])
+
+
+def test_decorated_classes_under_pytest(pytester):
+    """``@mock_kms`` on classes collected by pytest (the plugin's hooks are not involved)."""
+    run(pytester, """
+        import unittest
+        import boto3
+        from mockkms import mock_kms
+
+        @mock_kms
+        class TestPlain:
+            def setup_method(self):  # without the ``method`` argument: pytest allows it
+                self.kms = boto3.client("kms", region_name="us-east-1")
+                self.kms.create_key()
+
+            def test_a(self):
+                assert len(self.kms.list_keys()["Keys"]) == 1
+                self.kms.create_key()
+
+            def test_b(self):
+                assert len(self.kms.list_keys()["Keys"]) == 1
+
+        @mock_kms
+        class Case(unittest.TestCase):
+            @classmethod
+            def setUpClass(cls):
+                cls.kms = boto3.client("kms", region_name="us-east-1")
+                cls.kms.create_key()
+
+            def test_a(self):
+                self.assertEqual(len(self.kms.list_keys()["Keys"]), 1)
+                self.kms.create_key()
+
+            def test_b(self):
+                self.assertEqual(len(self.kms.list_keys()["Keys"]), 1)
+                self.kms.create_key()
+        """, passed=4)
+
+
+def test_plugin_import_is_light():
+    code = ("import sys, botocore.handlers as h, conftest_plugin.plugin\n"
+            "from mockkms import _transport\n"
+            "heavy = [m for m in ('cryptography', 'boto3', 'requests', 'responses', 'yaml',\n"
+            "         'mockkms.operations', 'mockkms._seed', 'mockkms._crypto') if m in sys.modules]\n"
+            "assert not heavy, heavy\n"
+            "assert ('before-send.kms', _transport._before_send) in h.BUILTIN_HANDLERS\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr

@@ -1,0 +1,151 @@
+"""Time control: ``MockKms.advance`` and freezegun move the mock's clock, and what AWS does over
+time (deleting keys at their DeletionDate, automatic rotation) happens when the clock passes it."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from freezegun import freeze_time
+
+from conftest import error_of
+from mockkms import mock_kms
+
+UTC = dt.timezone.utc
+
+
+def _deleted(kms, key_id, arn):
+    with pytest.raises(kms.exceptions.NotFoundException) as exc:
+        kms.describe_key(KeyId=key_id)
+    assert error_of(exc) == ("NotFoundException", f"Key '{arn}' does not exist")
+    return True
+
+
+def test_pending_deletion_key_is_deleted_after_its_date(kms_mock, kms, key_id):
+    kms.create_alias(AliasName="alias/doomed", TargetKeyId=key_id)
+    out = kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
+    arn = out["KeyId"]
+    kms_mock.advance(days=6, hours=23, minutes=59)
+    assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "PendingDeletion"
+    kms_mock.advance(minutes=1)
+    assert _deleted(kms, key_id, arn)
+    assert kms.list_keys()["Keys"] == []
+    assert "alias/doomed" not in [a["AliasName"] for a in kms.list_aliases()["Aliases"]]
+    with pytest.raises(kms.exceptions.NotFoundException) as exc:
+        kms.cancel_key_deletion(KeyId=key_id)
+    assert error_of(exc) == ("NotFoundException", f"Key '{arn}' does not exist")
+
+
+def test_cancelled_deletion_does_not_happen(kms_mock, kms, key_id):
+    kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
+    kms.cancel_key_deletion(KeyId=key_id)
+    kms_mock.advance(days=31)
+    assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "Disabled"
+
+
+def test_rescheduled_deletion_uses_the_new_date(kms_mock, kms, key_id):
+    kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
+    kms.cancel_key_deletion(KeyId=key_id)
+    kms_mock.advance(days=1)
+    arn = kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=30)["KeyId"]
+    kms_mock.advance(days=7)  # the cancelled first date has passed: nothing happens
+    assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "PendingDeletion"
+    kms_mock.advance(dt.timedelta(days=23))
+    assert _deleted(kms, key_id, arn)
+
+
+def test_advance_arguments(kms_mock):
+    before = kms_mock.backend.clock.now()
+    kms_mock.advance(dt.timedelta(hours=2))
+    kms_mock.advance(minutes=30, seconds=15)
+    assert kms_mock.backend.clock.now() - before == pytest.approx(2 * 3600 + 30 * 60 + 15, abs=5)
+    with pytest.raises(ValueError, match="only moves forward"):
+        kms_mock.advance(days=-1)
+    with pytest.raises(TypeError, match="not both"):
+        kms_mock.advance(dt.timedelta(days=1), days=1)
+
+
+def test_nested_mock_shares_the_clock(kms):
+    with mock_kms() as inner:
+        inner.advance(days=400)
+    created = kms.create_key()["KeyMetadata"]["CreationDate"]
+    assert created > dt.datetime.now(UTC) + dt.timedelta(days=399)
+
+
+def test_new_outermost_mock_resets_the_clock():
+    with mock_kms() as m:
+        m.advance(days=100)
+    with mock_kms() as m:
+        assert abs(m.backend.clock.now() - dt.datetime.now(UTC).timestamp()) < 60
+
+
+def test_freezegun_moves_the_mock_clock():
+    with freeze_time("2030-01-01 00:00:00") as frozen, mock_kms():
+        import boto3
+        kms = boto3.client("kms")
+        md = kms.create_key()["KeyMetadata"]
+        assert md["CreationDate"] == dt.datetime(2030, 1, 1, tzinfo=UTC)
+        out = kms.schedule_key_deletion(KeyId=md["KeyId"], PendingWindowInDays=7)
+        assert out["DeletionDate"] == dt.datetime(2030, 1, 8, tzinfo=UTC)
+        frozen.tick(dt.timedelta(days=6))
+        assert kms.describe_key(KeyId=md["KeyId"])["KeyMetadata"]["KeyState"] == "PendingDeletion"
+        frozen.tick(dt.timedelta(days=1))
+        assert _deleted(kms, md["KeyId"], md["Arn"])
+
+        other = kms.create_key()["KeyMetadata"]
+        assert other["CreationDate"] == dt.datetime(2030, 1, 8, tzinfo=UTC)
+        kms.schedule_key_deletion(KeyId=other["KeyId"], PendingWindowInDays=30)
+        frozen.move_to("2030-02-07 00:00:01")
+        assert _deleted(kms, other["KeyId"], other["Arn"])
+
+
+def test_freezegun_and_advance_add_up():
+    with freeze_time("2031-06-01") as frozen, mock_kms() as m:
+        import boto3
+        kms = boto3.client("kms")
+        m.advance(days=10)
+        frozen.tick(dt.timedelta(days=1))
+        md = kms.create_key()["KeyMetadata"]
+        assert md["CreationDate"] == dt.datetime(2031, 6, 12, tzinfo=UTC)
+
+
+def test_automatic_rotation_happens_as_time_passes(kms_mock, kms, key_id):
+    blob = kms.encrypt(KeyId=key_id, Plaintext=b"old")["CiphertextBlob"]
+    first = kms.describe_key(KeyId=key_id)["KeyMetadata"]["CurrentKeyMaterialId"]
+    kms.enable_key_rotation(KeyId=key_id, RotationPeriodInDays=90)
+    kms_mock.advance(days=89)
+    assert kms.list_key_rotations(KeyId=key_id)["Rotations"] == []
+    kms_mock.advance(days=1 + 90)  # two periods have passed: two rotations
+    rotations = kms.list_key_rotations(KeyId=key_id)["Rotations"]
+    assert [r["RotationType"] for r in rotations] == ["AUTOMATIC", "AUTOMATIC"]
+    current = kms.describe_key(KeyId=key_id)["KeyMetadata"]["CurrentKeyMaterialId"]
+    assert current != first
+    assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"old"
+    new_blob = kms.encrypt(KeyId=key_id, Plaintext=b"new")
+    assert kms.decrypt(CiphertextBlob=new_blob["CiphertextBlob"])["KeyMaterialId"] == current
+
+
+def test_imported_material_expires_with_freezegun():
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+    with freeze_time("2032-03-01") as frozen, mock_kms():
+        import boto3
+        kms = boto3.client("kms")
+        key = kms.create_key(Origin="EXTERNAL")["KeyMetadata"]
+        wrapping = kms.get_parameters_for_import(KeyId=key["KeyId"], WrappingKeySpec="RSA_2048",
+                                                 WrappingAlgorithm="RSAES_OAEP_SHA_256")
+        oaep = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(),
+                            label=None)
+        wrapped = load_der_public_key(wrapping["PublicKey"]).encrypt(bytes(32), oaep)
+        kms.import_key_material(KeyId=key["KeyId"], ImportToken=wrapping["ImportToken"],
+                                EncryptedKeyMaterial=wrapped, ValidTo=dt.datetime(2032, 3, 2),
+                                ExpirationModel="KEY_MATERIAL_EXPIRES")
+        assert kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"] == "Enabled"
+        frozen.tick(dt.timedelta(hours=23, minutes=59))
+        kms.encrypt(KeyId=key["KeyId"], Plaintext=b"still fine")
+        frozen.tick(dt.timedelta(minutes=1))
+        with pytest.raises(kms.exceptions.KMSInvalidStateException) as exc:
+            kms.encrypt(KeyId=key["KeyId"], Plaintext=b"x")
+        assert error_of(exc) == ("KMSInvalidStateException",
+                                 f"{key['Arn']} is pending import.")
