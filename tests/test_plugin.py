@@ -253,3 +253,14 @@ def test_plugin_import_is_light():
             "assert ('before-send.kms', _transport._before_send) in h.BUILTIN_HANDLERS\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
+
+
+def test_works_under_pytest_xdist(pytester):
+    """State is per worker process: each test still starts empty and sees only its own keys."""
+    tests = "\n".join(f"""
+def test_{i}(kms_client):
+    assert kms_client.list_keys()["Keys"] == []
+    key_id = kms_client.create_key()["KeyMetadata"]["KeyId"]
+    assert [k["KeyId"] for k in kms_client.list_keys()["Keys"]] == [key_id]
+""" for i in range(6))
+    run(pytester, tests, "-n", "2", passed=6)
