@@ -7,10 +7,12 @@ One re-entrant lock per backend (``Backend.lock``). The dispatcher holds it for 
 request's handler: resolving the key, checking its state, changing it and building the answer
 happen atomically, so concurrent clients see each request as one step (linearizable) and an
 operation that touches two stores (ReplicateKey, UpdatePrimaryRegion) needs no lock ordering.
-Validation, JSON decoding and response encoding run outside the lock. Slow work that does not
-touch shared state (generating RSA key material) is done before the lock is taken or lazily per
-key (``_crypto``), so the lock is held for microseconds. The call log is appended under the same
-lock, so its order is the order in which requests took effect.
+Validation, JSON decoding, the shared member checks (``_dispatch.MEMBER_CHECKS``) and response
+encoding run outside the lock. Most handlers hold it for microseconds; the exception is an
+asymmetric key's first use: its key pair is generated lazily (``_crypto.asymmetric.KeyPair``)
+inside the handler that first needs it, under the lock — an RSA_4096 pair can take a second or
+more, during which other requests wait (once per key; CreateKey itself stays fast). The call log
+is appended under the same lock, so its order is the order in which requests took effect.
 """
 from __future__ import annotations
 

@@ -47,7 +47,7 @@ def _load_operations() -> None:
 class Context:
     """What a handler needs besides its parameters: where it runs and what time it is."""
 
-    __slots__ = ("backend", "store", "account", "region", "operation", "now")
+    __slots__ = ("backend", "store", "account", "region", "operation", "now", "_on_success")
 
     def __init__(self, backend: Backend, account: str, region: str, operation: str):
         self.backend = backend
@@ -56,6 +56,12 @@ class Context:
         self.region = region
         self.operation = operation
         self.now = backend.clock.now()
+        self._on_success: list[Callable[[], None]] = []
+
+    def on_success(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` once the handler has returned (not if it raises): bookkeeping that a
+        failed request must not leave behind, such as a key's last use."""
+        self._on_success.append(fn)
 
     def resolve(self, key_id: str):
         """The key ``key_id`` names (in the forms this operation accepts)."""
@@ -98,7 +104,10 @@ def handle(backend: Backend, account: str, region: str, target: str | None,
                 check(operation, params[member])
         backend.tick()
         with backend.lock:
-            result = fn(Context(backend, account, region, operation), params)
+            ctx = Context(backend, account, region, operation)
+            result = fn(ctx, params)
+            for deferred in ctx._on_success:
+                deferred()
             if operation is not None:
                 backend.calls.append(Call(operation, account, region, params, result))
         return 200, _protocol.encode_output(operation, result)

@@ -27,6 +27,11 @@ from . import _model
 # A violation is (path, value-or-None, sensitive, rule text).
 Violation = tuple
 
+# A JSON escape such as "\ud800" decodes to a lone surrogate, which is no Unicode text: such a
+# string is refused as a SerializationException (AWS's answer is UNCONFIRMED), so no handler ever
+# meets a string it cannot encode as UTF-8.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
 _MAX_VALUE_CHARS = 8192  # longer values are cut in messages (AWS echoes them whole)
 
 
@@ -109,9 +114,13 @@ def _compile(shape, sensitive_parent: bool = False) -> Checker:
         def check_list(value, path, out):
             if not isinstance(value, list):
                 raise _type_error("list", value)
-            result = [inner(v, f"{path}.{i}.member", out) if v is not None else None
-                      for i, v in enumerate(value, 1)]
-            _length(result, path, out, lo, hi, sensitive)
+            result = []
+            for i, v in enumerate(value, 1):
+                if v is None:  # a null element: no handler ever sees one
+                    out.append((f"{path}.{i}.member", None, False, "Member must not be null"))
+                else:
+                    result.append(inner(v, f"{path}.{i}.member", out))
+            _length(value, path, out, lo, hi, sensitive)
             return result
         return check_list
 
@@ -121,9 +130,13 @@ def _compile(shape, sensitive_parent: bool = False) -> Checker:
         def check_map(value, path, out):
             if not isinstance(value, dict):
                 raise _type_error("map", value)
-            result = {kcheck(k, path, out): (vcheck(v, path, out) if v is not None else None)
-                      for k, v in value.items()}
-            _length(result, path, out, lo, hi, sensitive)
+            result = {}
+            for k, v in value.items():
+                if v is None:  # a null value: no handler ever sees one
+                    out.append((path, None, False, "Member must not be null"))
+                else:
+                    result[kcheck(k, path, out)] = vcheck(v, path, out)
+            _length(value, path, out, lo, hi, sensitive)
             return result
         return check_map
 
@@ -136,6 +149,8 @@ def _compile(shape, sensitive_parent: bool = False) -> Checker:
         def check_string(value, path, out):
             if not isinstance(value, str):
                 raise _type_error("string", value)
+            if not value.isascii() and _SURROGATE.search(value):
+                raise _Bad(f"Invalid UTF-8 string at '{path}'.")
             _length(value, path, out, lo, hi, sensitive)
             if enum_set is not None and value not in enum_set:
                 out.append((path, value, sensitive,
@@ -202,6 +217,12 @@ def _length(value, path, out, lo, hi, sensitive):
         out.append((path, value, sensitive, f"Member must have length less than or equal to {hi}"))
 
 
+# Members the model leaves optional that the service still requires (the model made Decrypt's
+# and ReEncrypt's CiphertextBlob optional; KMS cannot decrypt nothing). Reported as the model's
+# own required members are: ``Value null at 'ciphertextBlob' ... Member must not be null``.
+SERVICE_REQUIRED = {"Decrypt": ("CiphertextBlob",), "ReEncrypt": ("CiphertextBlob",)}
+
+
 @functools.lru_cache(maxsize=None)
 def _validator(operation: str) -> Checker | None:
     shape = _model.operation(operation).input_shape
@@ -220,6 +241,9 @@ def validate(operation: str, body: Any) -> dict:
         raise E.SerializationException(str(exc)) from None
     except RecursionError:
         raise E.SerializationException("Request nested too deeply.") from None
+    for name in SERVICE_REQUIRED.get(operation, ()):
+        if name not in params:
+            violations.append((_camel(name), None, False, "Member must not be null"))
     if violations:
         raise E.ValidationException(format_violations(violations))
     return params

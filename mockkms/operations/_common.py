@@ -29,5 +29,12 @@ def refuse_aws_managed(ctx, key, action: str | None = None) -> None:
 
 
 def mark_used(ctx, key) -> None:
-    """Record a cryptographic use (GetKeyLastUsage)."""
-    key.last_used = (ctx.operation, ctx.now)
+    """Record a cryptographic use (GetKeyLastUsage) — once the request succeeds: a request that
+    fails later (a DryRun, a bad destination key) leaves no trace."""
+    def record():
+        key.last_used = (ctx.operation, ctx.now)
+    defer = getattr(ctx, "on_success", None)
+    if defer is None:
+        record()
+    else:
+        defer(record)

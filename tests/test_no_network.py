@@ -1,0 +1,149 @@
+"""No network, no real credentials.
+
+While the mock is active a KMS call never opens a socket — guarded here by making
+``socket.getaddrinfo``, ``socket.create_connection`` and ``socket.socket.connect`` refuse and
+record — even when real-looking credentials (``AWS_ACCESS_KEY_ID=AKIA...``), a profile
+(``AWS_PROFILE=prod`` with config and credentials files, one with a ``credential_process``) or
+endpoint overrides (``AWS_ENDPOINT_URL``, ``AWS_ENDPOINT_URL_KMS``, ``endpoint_url=``) are set
+up before the mock starts. The user's credential and config files are never read after
+activation (``builtins.open`` is watched), and the ``credential_process`` never runs.
+
+Requests to other services are not touched: they go to the network as they would without the
+mock (here: to the socket guard).
+"""
+from __future__ import annotations
+
+import builtins
+import os
+import sys
+
+import boto3
+import botocore.session
+import pytest
+import requests
+from botocore.config import Config
+from botocore.exceptions import EndpointConnectionError
+
+from mockkms import mock_kms
+from test_isolation import AWS_VARS, _hosts, socket_guard  # noqa: F401  (fixture)
+
+REGION = "us-east-1"
+NO_RETRY = Config(retries={"total_max_attempts": 1}, connect_timeout=2, read_timeout=2)
+
+
+@pytest.fixture
+def opened(monkeypatch):
+    """Paths opened through ``builtins.open`` (what botocore's config loader uses)."""
+    paths: list[str] = []
+    real_open = builtins.open
+
+    def watching_open(file, *args, **kwargs):
+        if isinstance(file, (str, bytes, os.PathLike)):
+            paths.append(os.fsdecode(file))
+        return real_open(file, *args, **kwargs)
+    monkeypatch.setattr(builtins, "open", watching_open)
+    return paths
+
+
+@pytest.fixture
+def user_setup(tmp_path, monkeypatch):
+    """A developer machine: real-looking keys, a prod profile, a credential_process."""
+    for name in AWS_VARS:
+        monkeypatch.delenv(name, raising=False)
+    marker = tmp_path / "credential_process_ran"
+    process = f"{sys.executable} -c \"open({str(marker)!r}, 'w').write('ran')\""
+    config = tmp_path / "config"
+    config.write_text("[profile prod]\nregion = eu-central-1\n"
+                      f"credential_process = {process}\n"
+                      "[default]\nregion = ap-southeast-2\n")
+    credentials = tmp_path / "credentials"
+    credentials.write_text("[prod]\naws_access_key_id = AKIAPRODPRODPRODPROD\n"
+                           "aws_secret_access_key = prodsecretprodsecretprodsecret\n"
+                           "[default]\naws_access_key_id = AKIADEFAULTDEFAULT00\n"
+                           "aws_secret_access_key = defaultsecret\n")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "FwoGZXIvYXdzEXAMPLETOKEN")
+    monkeypatch.setenv("AWS_PROFILE", "prod")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    return {"config": str(config), "credentials": str(credentials), "marker": marker}
+
+
+def _session_kms(kms) -> None:
+    key = kms.create_key(Description="no network")["KeyMetadata"]["KeyId"]
+    blob = kms.encrypt(KeyId=key, Plaintext=b"payload")["CiphertextBlob"]
+    assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"payload"
+    kms.generate_data_key(KeyId=key, KeySpec="AES_256")
+    assert key in [k["KeyId"] for k in kms.list_keys()["Keys"]]
+
+
+def _clients():
+    """KMS clients made every usual way, after activation."""
+    yield boto3.client("kms", region_name=REGION, config=NO_RETRY)
+    yield boto3.client("kms", config=NO_RETRY)  # region from the mock's environment
+    yield boto3.Session().client("kms", config=NO_RETRY)
+    yield botocore.session.get_session().create_client("kms", config=NO_RETRY)
+    yield boto3.client("kms", region_name="eu-west-1", endpoint_url="http://localhost:4566",
+                       config=NO_RETRY)
+
+
+def test_no_socket_and_no_user_files_with_real_looking_setup(user_setup, opened, socket_guard):
+    # a client made before the mock starts (reads the user's setup: that is before activation)
+    early = boto3.Session().client("kms", region_name=REGION, config=NO_RETRY)
+    assert user_setup["config"] in opened  # the watch sees botocore's reads
+    with mock_kms() as mock:
+        opened.clear()
+        for kms in [early, *_clients()]:
+            _session_kms(kms)
+        requests.post(f"https://kms.{REGION}.amazonaws.com/", data=b"{}", timeout=5,
+                      headers={"X-Amz-Target": "TrentService.ListKeys",
+                               "Content-Type": "application/x-amz-json-1.1"}).raise_for_status()
+        assert socket_guard == []
+        read = [p for p in opened if p in (user_setup["config"], user_setup["credentials"])]
+        assert read == []
+        assert not user_setup["marker"].exists(), "credential_process ran"
+        # clients made under the mock sign with the mock's fake credentials
+        creds = boto3.client("kms", region_name=REGION)._request_signer._credentials
+        assert creds.access_key.startswith("MOCKKMS") and creds.token is None
+        assert all(c.account == "123456789012" for c in mock.calls)
+
+
+@pytest.mark.parametrize("variable", ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_KMS"])
+def test_endpoint_overrides_do_not_escape(variable, monkeypatch, socket_guard):
+    monkeypatch.setenv(variable, "https://kms.example.invalid:4566")
+    with mock_kms():
+        kms = boto3.client("kms", region_name=REGION, config=NO_RETRY)
+        assert kms.meta.endpoint_url == "https://kms.example.invalid:4566"
+        _session_kms(kms)
+    assert socket_guard == []
+
+
+def test_without_the_mock_the_guard_sees_the_attempt(socket_guard):
+    """Sanity check of the guard itself: without the mock, a call does reach for the network."""
+    kms = boto3.client("kms", region_name=REGION, aws_access_key_id="AKIAEXAMPLE",
+                       aws_secret_access_key="x", config=NO_RETRY)
+    with pytest.raises(EndpointConnectionError):
+        kms.list_keys()
+    assert "kms.us-east-1.amazonaws.com" in _hosts(socket_guard)
+
+
+def test_other_services_pass_through_untouched(socket_guard):
+    """The mock answers KMS only: S3 through boto3 and any other URL through requests go to the
+    network exactly as without the mock."""
+    with mock_kms():
+        s3 = boto3.client("s3", region_name=REGION, config=NO_RETRY)
+        with pytest.raises(EndpointConnectionError):
+            s3.list_buckets()
+        assert any("s3" in h and "amazonaws.com" in h for h in _hosts(socket_guard))
+        socket_guard.clear()
+        with pytest.raises(requests.ConnectionError):
+            requests.get("https://example.com/", timeout=5)
+        assert "example.com" in _hosts(socket_guard)
+        socket_guard.clear()
+        with pytest.raises(requests.ConnectionError):  # another AWS service
+            requests.get(f"https://sts.{REGION}.amazonaws.com/", timeout=5)
+        assert f"sts.{REGION}.amazonaws.com" in _hosts(socket_guard)
+        socket_guard.clear()
+        _session_kms(boto3.client("kms", region_name=REGION))
+        assert socket_guard == []
