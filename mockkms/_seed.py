@@ -371,8 +371,6 @@ def _material(key, value, created: float) -> None:
     from ._crypto import asymmetric
     try:
         key.asym = asymmetric.KeyPair.from_pkcs8(key.spec, secret)
-    except NotImplementedError:
-        raise _Problem(f"KeyMaterial cannot be seeded for {key.spec} yet") from None
     except ValueError as exc:
         raise _Problem(f"KeyMaterial for {key.spec} must be a PKCS#8 DER private key "
                        f"of that spec: {exc}") from None

@@ -314,7 +314,7 @@ def _parse_material(key, raw: bytes):
     try:
         pair = asymmetric.KeyPair.from_pkcs8(key.spec, raw)
         return pair.public_der(), pair
-    except (ValueError, NotImplementedError):
+    except ValueError:
         raise bad from None
 
 
