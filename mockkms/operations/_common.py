@@ -1,7 +1,36 @@
-"""Rules several handlers share: key usage, DryRun, AWS managed keys, last-use tracking."""
+"""Rules several handlers share, in the order AWS applies them: key lookup, key state, key
+usage, algorithm, DryRun; refusing AWS managed keys; last-use tracking."""
 from __future__ import annotations
 
 from .. import _errors as E
+from .. import _keyspecs as specs
+from .. import _keystate as ks
+
+
+def usable_key(ctx, key_id: str, usage: str, operation: str | None = None):
+    """The key ``key_id`` names, checked for the key state of ``operation`` (default: the
+    request's) and for ``usage``: what every cryptographic operation starts with."""
+    key = ctx.resolve(key_id)
+    ks.check(operation or ctx.operation, key)
+    require_usage(key, usage, ctx.operation)
+    return key
+
+
+def customer_key(ctx, key_id: str):
+    """The key of a management operation: customer managed, in a state that allows it."""
+    key = ctx.resolve(key_id)
+    refuse_aws_managed(ctx, key)
+    ks.check(ctx.operation, key)
+    return key
+
+
+def check_algorithm(key, algorithm: str) -> str:
+    """InvalidKeyUsageException unless the key's spec offers ``algorithm`` for its usage."""
+    allowed = specs.algorithms(key.spec, key.usage)
+    if allowed is None or algorithm not in allowed[1]:
+        raise E.InvalidKeyUsageException(
+            f"Algorithm {algorithm} is incompatible with key spec {key.spec}.")
+    return algorithm
 
 
 def require_usage(key, usage: str, operation: str) -> None:

@@ -44,19 +44,11 @@ SM2PKE_MAX_PLAINTEXT = 1024
 
 
 def _usable_key(ctx, key_id: str, operation: str | None = None):
-    key = ctx.resolve(key_id)
-    ks.check(operation or ctx.operation, key)
-    _common.require_usage(key, specs.ENCRYPT_DECRYPT, ctx.operation)
-    return key
+    return _common.usable_key(ctx, key_id, specs.ENCRYPT_DECRYPT, operation)
 
 
 def _check_algorithm(key, algorithm: str | None) -> str:
-    algorithm = algorithm or SYMMETRIC_DEFAULT
-    allowed = specs.algorithms(key.spec, key.usage)
-    if allowed is None or algorithm not in allowed[1]:
-        raise E.InvalidKeyUsageException(
-            f"Algorithm {algorithm} is incompatible with key spec {key.spec}.")
-    return algorithm
+    return _common.check_algorithm(key, algorithm or SYMMETRIC_DEFAULT)
 
 
 def symmetric_key(ctx, key_id: str):

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from .. import _errors as E
 from .. import _keyspecs as specs
-from .. import _keystate as ks
 from .._dispatch import handler
 from . import _common
 
@@ -23,15 +22,8 @@ ML_KEM = "ML_KEM"
 
 
 def _kem_key(ctx, p):
-    key = ctx.resolve(p["KeyId"])
-    ks.check(ctx.operation, key)
-    _common.require_usage(key, specs.ENCAPSULATE_DECAPSULATE, ctx.operation)
-    algorithm = p["EncapsulationAlgorithm"]
-    allowed = specs.algorithms(key.spec, key.usage)
-    if allowed is None or algorithm not in allowed[1]:  # the model's enum has only ML_KEM today
-        raise E.InvalidKeyUsageException(
-            f"Algorithm {algorithm} is incompatible with key spec {key.spec}.")
-    return key, algorithm
+    key = _common.usable_key(ctx, p["KeyId"], specs.ENCAPSULATE_DECAPSULATE)
+    return key, _common.check_algorithm(key, p["EncapsulationAlgorithm"])
 
 
 @handler("Encapsulate")

@@ -119,11 +119,7 @@ def list_keys(ctx, p):
 
 
 def _managed_key(ctx, p):
-    """Resolve a key for a management operation: customer managed keys only, state checked."""
-    key = ctx.resolve(p["KeyId"])
-    _common.refuse_aws_managed(ctx, key)
-    ks.check(ctx.operation, key)
-    return key
+    return _common.customer_key(ctx, p["KeyId"])
 
 
 @handler("EnableKey")

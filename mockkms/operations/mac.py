@@ -14,7 +14,6 @@ import hmac
 
 from .. import _errors as E
 from .. import _keyspecs as specs
-from .. import _keystate as ks
 from .._dispatch import handler
 from . import _common
 
@@ -24,14 +23,8 @@ _DIGESTS = {"HMAC_SHA_224": hashlib.sha224, "HMAC_SHA_256": hashlib.sha256,
 
 def _mac(ctx, p) -> tuple:
     """(key, algorithm, MAC of the message) once every check has passed."""
-    key = ctx.resolve(p["KeyId"])
-    ks.check(ctx.operation, key)
-    _common.require_usage(key, specs.GENERATE_VERIFY_MAC, ctx.operation)
-    algorithm = p["MacAlgorithm"]
-    allowed = specs.algorithms(key.spec, key.usage)
-    if allowed is None or algorithm not in allowed[1]:
-        raise E.InvalidKeyUsageException(
-            f"Algorithm {algorithm} is incompatible with key spec {key.spec}.")
+    key = _common.usable_key(ctx, p["KeyId"], specs.GENERATE_VERIFY_MAC)
+    algorithm = _common.check_algorithm(key, p["MacAlgorithm"])
     material = key.current
     if material is None:  # no usable material (the state check normally catches this first)
         raise E.KMSInvalidStateException(f"{key.arn} is pending import.")

@@ -153,9 +153,7 @@ def _check_key_type(key, *, allow_external: bool = False, allow_replica: bool = 
 
 
 def _settable_key(ctx, p):
-    key = ctx.resolve(p["KeyId"])
-    _common.refuse_aws_managed(ctx, key)
-    ks.check(ctx.operation, key)
+    key = _common.customer_key(ctx, p["KeyId"])
     _check_key_type(key)
     return key
 

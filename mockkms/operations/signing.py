@@ -47,13 +47,8 @@ _ED25519_MESSAGE_TYPE = {"ED25519_SHA_512": RAW, "ED25519_PH_SHA_512": DIGEST}
 def _signing_key(ctx, p):
     """The key, algorithm and message type of a valid Sign/Verify request."""
     from .._crypto import asymmetric
-    key = ctx.resolve(p["KeyId"])
-    ks.check(ctx.operation, key)
-    _common.require_usage(key, specs.SIGN_VERIFY, ctx.operation)
-    algorithm = p["SigningAlgorithm"]
-    if algorithm not in specs.algorithms(key.spec, key.usage)[1]:
-        raise E.InvalidKeyUsageException(
-            f"Algorithm {algorithm} is incompatible with key spec {key.spec}.")
+    key = _common.usable_key(ctx, p["KeyId"], specs.SIGN_VERIFY)
+    algorithm = _common.check_algorithm(key, p["SigningAlgorithm"])
     message_type = p.get("MessageType", RAW)
     message = p["Message"]
     is_mldsa = key.spec.startswith("ML_DSA_")
@@ -122,13 +117,8 @@ def get_public_key(ctx, p):
 def derive_shared_secret(ctx, p):
     from .._crypto import recipient
     recipient.check(p)
-    key = ctx.resolve(p["KeyId"])
-    ks.check(ctx.operation, key)
-    _common.require_usage(key, specs.KEY_AGREEMENT, ctx.operation)
-    algorithm = p["KeyAgreementAlgorithm"]
-    if algorithm not in specs.algorithms(key.spec, key.usage)[1]:
-        raise E.InvalidKeyUsageException(
-            f"Algorithm {algorithm} is incompatible with key spec {key.spec}.")
+    key = _common.usable_key(ctx, p["KeyId"], specs.KEY_AGREEMENT)
+    algorithm = _common.check_algorithm(key, p["KeyAgreementAlgorithm"])
     try:
         secret = key.asym.derive_shared_secret(p["PublicKey"])
     except ValueError:

@@ -16,7 +16,6 @@ which the mock never sends here). UntagResource of an ``aws:`` key answers the s
 from __future__ import annotations
 
 from .. import _errors as E
-from .. import _keystate as ks
 from .._dispatch import handler
 from .._pagination import check_limit, page, response
 from . import _common
@@ -36,10 +35,7 @@ def check_new_tags(new_tags: list[dict], existing: dict | None) -> None:
 
 
 def _key(ctx, p):
-    key = ctx.resolve(p["KeyId"])
-    _common.refuse_aws_managed(ctx, key)
-    ks.check(ctx.operation, key)
-    return key
+    return _common.customer_key(ctx, p["KeyId"])
 
 
 @handler("TagResource")
