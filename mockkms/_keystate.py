@@ -89,31 +89,28 @@ def outcome(operation: str, state: str) -> str:
     return TABLE.get(operation, _ALWAYS)[state]
 
 
+# What each cell code raises (wire text from ../shared/kms-facts.md §3).
+ERRORS: dict[str, tuple[type, str]] = {
+    DIS: (E.DisabledException, "{arn} is disabled."),
+    PDEL: (E.KMSInvalidStateException, "{arn} is pending deletion."),
+    NOTPDEL: (E.KMSInvalidStateException, "{arn} is not pending deletion."),
+    PIMP: (E.KMSInvalidStateException, "{arn} is pending import."),
+    EXT: (E.UnsupportedOperationException,
+          "{arn} origin is EXTERNAL which is not valid for this operation."),
+    UNSUP: (E.UnsupportedOperationException,
+            "{arn} is not valid for this operation in its current state."),
+    UNAV: (E.KMSInvalidStateException, "{arn} is unavailable."),
+    CREAT: (E.KMSInvalidStateException, "{arn} is creating."),
+    UPD: (E.KMSInvalidStateException, "{arn} is updating."),
+}
+
+
 def error_for(code: str, arn: str) -> E.KMSError | None:
     """The exception that cell ``code`` stands for, for key ``arn`` (None for OK)."""
     if code == OK:
         return None
-    if code == DIS:
-        return E.DisabledException(f"{arn} is disabled.")
-    if code == PDEL:
-        return E.KMSInvalidStateException(f"{arn} is pending deletion.")
-    if code == NOTPDEL:
-        return E.KMSInvalidStateException(f"{arn} is not pending deletion.")
-    if code == PIMP:
-        return E.KMSInvalidStateException(f"{arn} is pending import.")
-    if code == EXT:
-        return E.UnsupportedOperationException(
-            f"{arn} origin is EXTERNAL which is not valid for this operation.")
-    if code == UNSUP:
-        return E.UnsupportedOperationException(
-            f"{arn} is not valid for this operation in its current state.")
-    if code == UNAV:
-        return E.KMSInvalidStateException(f"{arn} is unavailable.")
-    if code == CREAT:
-        return E.KMSInvalidStateException(f"{arn} is creating.")
-    if code == UPD:
-        return E.KMSInvalidStateException(f"{arn} is updating.")
-    raise AssertionError(code)
+    cls, template = ERRORS[code]
+    return cls(template.format(arn=arn))
 
 
 def check(operation: str, key) -> None:
