@@ -9,7 +9,7 @@ imported on the first request, not by ``import mockkms``.
 from __future__ import annotations
 
 import logging
-import uuid
+import os
 from typing import Any, Callable
 
 from . import _errors as E
@@ -128,4 +128,9 @@ def _log_error(backend, operation, account, region, params, err) -> None:
 
 
 def request_id() -> str:
-    return str(uuid.uuid4())
+    """A random version-4 UUID string: what ``str(uuid.uuid4())`` gives, built faster."""
+    b = bytearray(os.urandom(16))
+    b[6] = b[6] & 0x0F | 0x40  # version 4
+    b[8] = b[8] & 0x3F | 0x80  # RFC 4122 variant
+    h = b.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"

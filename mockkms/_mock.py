@@ -25,8 +25,8 @@ import functools
 import inspect
 import os
 import re
+import sys
 import threading
-import unittest
 
 from . import _transport
 from ._backend import Backend
@@ -204,7 +204,7 @@ class MockKms:
 
     def _decorate_class(self, cls: type) -> type:
         mock = self
-        is_testcase = issubclass(cls, unittest.TestCase)
+        is_testcase = _is_testcase(cls)
         self._wrap_members(cls, is_testcase)
         original_init_subclass = cls.__dict__.get("__init_subclass__")
 
@@ -337,6 +337,13 @@ class MockKms:
     def __repr__(self) -> str:
         state = "active" if self.active else "inactive"
         return f"<MockKms account={self.account_id} region={self.region} {state}>"
+
+
+def _is_testcase(cls: type) -> bool:
+    """Whether ``cls`` is a ``unittest.TestCase``. unittest is not imported for this (it costs
+    import time): a TestCase subclass exists only if unittest was imported already."""
+    unittest = sys.modules.get("unittest")
+    return unittest is not None and issubclass(cls, unittest.TestCase)
 
 
 def _takes_argument(fn) -> bool:

@@ -93,11 +93,18 @@ class _Content(bytes):
         yield  # pragma: no cover - makes __await__ a generator
 
 
+_AWSResponse = None  # botocore.awsrequest.AWSResponse, looked up on the first request
+
+
 def _before_send(request, **kwargs):
+    global _AWSResponse
     route = _route
     if route is None:
         return None
-    from botocore.awsrequest import AWSResponse
+    AWSResponse = _AWSResponse
+    if AWSResponse is None:
+        from botocore.awsrequest import AWSResponse
+        _AWSResponse = AWSResponse
 
     body = request.body
     if hasattr(body, "read"):

@@ -17,7 +17,9 @@ matching is exact and case-sensitive, as AWS documents.
 """
 from __future__ import annotations
 
+import functools
 import os
+import struct
 import uuid
 from typing import NamedTuple
 
@@ -45,26 +47,36 @@ class ParsedBlob(NamedTuple):
 def key_id_bytes(key_id: str) -> tuple[int, bytes]:
     if key_id.startswith("mrk-"):
         return 1, bytes.fromhex(key_id[4:])
+    if len(key_id) == 36:  # the canonical form every key id has: hex without the dashes
+        return 0, bytes.fromhex(key_id.replace("-", ""))
     return 0, uuid.UUID(key_id).bytes
 
 
 def _key_id_str(kind: int, raw: bytes) -> str:
     if kind == 1:
         return "mrk-" + raw.hex()
-    if kind == 0:
-        return str(uuid.UUID(bytes=raw))
+    if kind == 0:  # str(uuid.UUID(bytes=raw)), without building a UUID
+        h = raw.hex()
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
     raise BlobError("unknown key id kind")
+
+
+_LENGTH = struct.Struct(">I").pack
 
 
 def canonical_context(context: dict | None) -> bytes:
     if not context:
         return b""
-    out = bytearray()
+    out: list = []
     for k in sorted(context):
-        for part in (k, context[k]):
-            data = part.encode("utf-8")
-            out += len(data).to_bytes(4, "big") + data
-    return bytes(out)
+        key, value = k.encode("utf-8"), context[k].encode("utf-8")
+        out += (_LENGTH(len(key)), key, _LENGTH(len(value)), value)
+    return b"".join(out)
+
+
+# One AESGCM per key material, reused: building it costs more than sealing 1 KiB. Bounded, so
+# a long test run does not keep every key's material alive.
+_aead = functools.lru_cache(maxsize=256)(AESGCM)
 
 
 def encrypt(key_id: str, material_id: bytes, aes_key: bytes, plaintext: bytes,
@@ -72,7 +84,7 @@ def encrypt(key_id: str, material_id: bytes, aes_key: bytes, plaintext: bytes,
     kind, raw = key_id_bytes(key_id)
     header = bytes((VERSION, kind)) + raw + material_id
     nonce = os.urandom(_NONCE)
-    sealed = AESGCM(aes_key).encrypt(nonce, plaintext, header + canonical_context(context))
+    sealed = _aead(aes_key).encrypt(nonce, plaintext, header + canonical_context(context))
     return header + nonce + sealed
 
 
@@ -89,6 +101,6 @@ def parse(blob: bytes) -> ParsedBlob:
 def decrypt(parsed: ParsedBlob, aes_key: bytes, context: dict | None) -> bytes:
     nonce, sealed = parsed.body[:_NONCE], parsed.body[_NONCE:]
     try:
-        return AESGCM(aes_key).decrypt(nonce, sealed, parsed.header + canonical_context(context))
+        return _aead(aes_key).decrypt(nonce, sealed, parsed.header + canonical_context(context))
     except InvalidTag:
         raise BlobError("authentication failed") from None
