@@ -49,8 +49,8 @@ class Key:
         "origin", "manager", "state", "deletion_date", "pending_window", "valid_to",
         "expiration_model", "policy", "tags", "materials", "asym", "rotation_enabled",
         "rotation_period", "next_rotation", "on_demand_rotations", "rotations",
-        "on_demand_start", "custom_key_store_id", "xks_key_id", "cloudhsm_cluster_id",
-        "multi_region", "mr_primary_region", "mr_replica_regions", "last_used", "state_before",
+        "custom_key_store_id", "xks_key_id", "cloudhsm_cluster_id",
+        "multi_region", "mr_primary_region", "mr_replica_regions", "last_used",
         "rotation_before_deletion", "customer_master_key_spec", "import_state",
     )
 
@@ -83,7 +83,6 @@ class Key:
         self.next_rotation: float | None = None
         self.on_demand_rotations = 0
         self.rotations: list[Material] | None = None
-        self.on_demand_start: float | None = None
         self.custom_key_store_id: str | None = None
         self.xks_key_id: str | None = None
         self.cloudhsm_cluster_id: str | None = None
@@ -91,7 +90,6 @@ class Key:
         self.mr_primary_region: str | None = None
         self.mr_replica_regions: list[str] | None = None
         self.last_used: tuple[str, float] | None = None
-        self.state_before: str | None = None
         self.rotation_before_deletion: bool | None = None
         self.customer_master_key_spec: str | None = None
         self.import_state: Any = None

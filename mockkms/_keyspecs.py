@@ -50,9 +50,6 @@ SPECS: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
 CHINA_ONLY = frozenset({"SM2"})
 # The AWS China Regions (partition aws-cn): the only Regions that offer SM2 keys and key pairs.
 CHINA_REGIONS = frozenset({"cn-north-1", "cn-northwest-1"})
-# GenerateDataKeyPair's KeyPairSpec values (botocore DataKeyPairSpec).
-DATA_KEY_PAIR_SPECS = ("RSA_2048", "RSA_3072", "RSA_4096", "ECC_NIST_P256", "ECC_NIST_P384",
-                       "ECC_NIST_P521", "ECC_SECG_P256K1", "SM2", "ECC_NIST_EDWARDS25519")
 
 
 def is_symmetric(spec: str) -> bool:

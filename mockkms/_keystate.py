@@ -80,15 +80,6 @@ for _op in ("DescribeKey", "DeleteAlias", "GetKeyPolicy", "PutKeyPolicy", "ListA
             "GetKeyLastUsage"):
     TABLE[_op] = _ALWAYS
 
-_STATE_WORDS = {PENDING_DELETION: "pending deletion", PENDING_REPLICA_DELETION: "pending deletion",
-                PENDING_IMPORT: "pending import", UNAVAILABLE: "unavailable",
-                CREATING: "creating", UPDATING: "updating"}
-
-
-def outcome(operation: str, state: str) -> str:
-    return TABLE.get(operation, _ALWAYS)[state]
-
-
 # What each cell code raises (wire text from ../shared/kms-facts.md §3).
 ERRORS: dict[str, tuple[type, str]] = {
     DIS: (E.DisabledException, "{arn} is disabled."),

@@ -5,6 +5,7 @@ Stores are created and locked by ``_backend.Backend``; nothing here takes a lock
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 import uuid
@@ -27,6 +28,27 @@ ALIAS_OPERATIONS = frozenset({
     "Sign", "Verify", "GetPublicKey", "DeriveSharedSecret", "GenerateMac", "VerifyMac",
     "Encapsulate", "Decapsulate",
 })
+
+
+_CROSS_ACCOUNT = re.compile(r"Cross-account use</b>:?\s*(Yes|No)\b")
+
+
+@functools.lru_cache(maxsize=None)
+def cross_account(operation: str) -> bool:
+    """Whether ``operation`` may name a key of another account by ARN: read from the sentence
+    "Cross-account use: Yes/No" of the operation's documentation in the installed botocore model
+    (cached). An operation whose documentation has no Yes/No answer (GenerateRandom: "Not
+    applicable"; ListRetirableGrants) or that this model lacks (Encapsulate, Decapsulate before
+    botocore 1.44) is cross-account exactly when it is a cryptographic operation, i.e. takes an
+    alias (``ALIAS_OPERATIONS``: every one of those the model documents says Yes)."""
+    from . import _model
+    try:
+        found = _CROSS_ACCOUNT.search(_model.operation(operation).documentation or "")
+    except KeyError:
+        found = None
+    if found is None:
+        return operation in ALIAS_OPERATIONS
+    return found.group(1) == "Yes"
 
 
 def is_key_id(value: str) -> bool:
@@ -103,13 +125,18 @@ class Store:
 
     # --- lookup ----------------------------------------------------------------------------
     def resolve(self, key_id: str, operation: str, backend=None) -> Key:
-        """The key that ``key_id`` names for ``operation``, or AWS's NotFound/InvalidArn error."""
+        """The key that ``key_id`` names for ``operation``, or AWS's NotFound/InvalidArn error.
+
+        A key ARN of another account resolves in that account's store only for operations that
+        allow cross-account use (``cross_account``); for the others it is ``Key '<ARN>' does
+        not exist``, as if looked up in the caller's account. ``backend`` (needed for another
+        account's store, and to schedule an AWS managed key's rotation) may be None."""
         if key_id.startswith("arn:"):
             return self._resolve_arn(key_id, operation, backend)
         if key_id.startswith("alias/"):
             if operation not in ALIAS_OPERATIONS:
                 raise E.NotFoundException(f"Invalid keyId '{key_id}'")
-            return self._resolve_alias(key_id)
+            return self._resolve_alias(key_id, backend)
         key = self.keys.get(key_id)
         if key is not None:
             return key
@@ -124,18 +151,29 @@ class Store:
         _, partition, _, region, account, resource = parts
         if region != self.region:
             raise E.NotFoundException(f"Invalid arn {region}")
-        store = self
-        if account != self.account:
-            if backend is None or not re.fullmatch(r"\d{12}", account):
-                raise E.NotFoundException(f"Invalid keyId '{arn}'")
-            store = backend.store(account, region)  # cross-account use by ARN, as AWS allows
+        foreign = account != self.account
+        if foreign and (backend is None or not re.fullmatch(r"\d{12}", account)):
+            raise E.NotFoundException(f"Invalid keyId '{arn}'")
         if resource.startswith("alias/"):
             if operation not in ALIAS_OPERATIONS:
                 raise E.InvalidArnException("Key Aliases are not supported for this operation.")
-            return store._resolve_alias(resource)
+            if not foreign:
+                return self._resolve_alias(resource, backend)
+            if not cross_account(operation):
+                raise E.NotFoundException(f"Alias {arn} is not found.")
+            # never creates an AWS managed key in another account (its policy admits only the
+            # owner): an unbound alias/aws/* there is not found
+            return backend.store(account, region)._resolve_alias(resource, backend,
+                                                                 create_managed=False)
         if not resource.startswith("key/"):
             raise E.NotFoundException(f"Invalid keyId '{arn}'")
         key_id = resource[4:]
+        if foreign and not cross_account(operation):
+            if not is_key_id(key_id):
+                raise E.NotFoundException(f"Invalid keyId '{arn}'")
+            raise E.NotFoundException(
+                f"Key 'arn:{self.partition}:kms:{region}:{account}:key/{key_id}' does not exist")
+        store = backend.store(account, region) if foreign else self
         key = store.keys.get(key_id)
         if key is None:
             if not is_key_id(key_id):
@@ -143,17 +181,20 @@ class Store:
             raise E.NotFoundException(f"Key '{store.key_arn(key_id)}' does not exist")
         return key
 
-    def _resolve_alias(self, name: str) -> Key:
+    def _resolve_alias(self, name: str, backend=None, create_managed: bool = True) -> Key:
         alias = self.aliases.get(name)
         if alias is None or alias.target_key_id is None:
             service = _managed.service_of(name)
-            if service is None:
+            if service is None or not create_managed:
                 raise E.NotFoundException(f"Alias {self.alias_arn(name)} is not found.")
-            return self.aws_managed_key(service)
+            return self.aws_managed_key(service, backend)
         return self.keys[alias.target_key_id]
 
-    def aws_managed_key(self, service: str) -> Key:
-        """The AWS managed key behind ``alias/aws/<service>``, created on first reference."""
+    def aws_managed_key(self, service: str, backend=None) -> Key:
+        """The AWS managed key behind ``alias/aws/<service>``, created on first reference.
+
+        It rotates automatically every 365 days (../shared/kms-facts.md §4.9): with a
+        ``backend``, its first rotation is scheduled through ``operations.rotation``."""
         name = _managed.PREFIX + service
         alias = self.aliases.get(name)
         if alias is not None and alias.target_key_id:
@@ -167,6 +208,9 @@ class Store:
         key.rotation_enabled = True
         key.rotation_period = 365
         key.next_rotation = now + 365 * 86400.0
+        if backend is not None:
+            from .operations import rotation  # loaded with the handlers, before any request
+            rotation.schedule_rotation(backend, self, key, now)
         self.add_key(key)
         if alias is None:
             self.add_alias(Alias(name, self.alias_arn(name), key.key_id, now))

@@ -108,7 +108,6 @@ def test_decrypt_errors(kms, rsa):
     invalid = [
         {"CiphertextBlob": blob},  # no KeyId: not a symmetric ciphertext
         {"CiphertextBlob": blob, "EncryptionAlgorithm": "RSAES_OAEP_SHA_256"},
-        {"CiphertextBlob": blob, "KeyId": key_id},  # no algorithm: read as symmetric
         {"CiphertextBlob": blob, "KeyId": key_id, "EncryptionAlgorithm": "RSAES_OAEP_SHA_1"},
         {"CiphertextBlob": blob[:-1] + bytes([blob[-1] ^ 1]), "KeyId": key_id,
          "EncryptionAlgorithm": "RSAES_OAEP_SHA_256"},
@@ -122,6 +121,10 @@ def test_decrypt_errors(kms, rsa):
     other_rsa, _ = rsa_key(kms)
     with pytest.raises(kms.exceptions.InvalidCiphertextException):
         kms.decrypt(KeyId=other_rsa, CiphertextBlob=blob, EncryptionAlgorithm="RSAES_OAEP_SHA_256")
+    # RSA KeyId without an algorithm (SYMMETRIC_DEFAULT): the wrong key for a symmetric blob
+    with pytest.raises(kms.exceptions.IncorrectKeyException) as exc:
+        kms.decrypt(CiphertextBlob=blob, KeyId=key_id)
+    assert error_of(exc)[1] == INCORRECT_KEY
     for spec, usage in (("RSA_2048", "SIGN_VERIFY"), ("ECC_NIST_P256", "SIGN_VERIFY")):
         wrong = kms.create_key(KeySpec=spec, KeyUsage=usage)["KeyMetadata"]["KeyId"]
         with pytest.raises(kms.exceptions.IncorrectKeyException) as exc:

@@ -7,11 +7,11 @@ from .. import _keyspecs as specs
 from .. import _keystate as ks
 
 
-def usable_key(ctx, key_id: str, usage: str, operation: str | None = None):
-    """The key ``key_id`` names, checked for the key state of ``operation`` (default: the
-    request's) and for ``usage``: what every cryptographic operation starts with."""
+def usable_key(ctx, key_id: str, usage: str):
+    """The key ``key_id`` names, checked for the request's key state and for ``usage``: what
+    every cryptographic operation starts with."""
     key = ctx.resolve(key_id)
-    ks.check(operation or ctx.operation, key)
+    ks.check(ctx.operation, key)
     require_usage(key, usage, ctx.operation)
     return key
 
@@ -36,8 +36,13 @@ def check_algorithm(key, algorithm: str) -> str:
 def require_usage(key, usage: str, operation: str) -> None:
     """InvalidKeyUsageException unless ``key`` is for ``usage``."""
     if key.usage != usage:
-        raise E.InvalidKeyUsageException(
-            f"{key.arn} key usage is {key.usage} which is not valid for {operation}.")
+        raise usage_error(key, operation)
+
+
+def usage_error(key, operation: str) -> E.InvalidKeyUsageException:
+    """The error for ``key`` being of no use to ``operation`` (``require_usage``'s text)."""
+    return E.InvalidKeyUsageException(
+        f"{key.arn} key usage is {key.usage} which is not valid for {operation}.")
 
 
 def dry_run(params: dict) -> None:

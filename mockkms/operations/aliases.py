@@ -13,7 +13,8 @@ Choices where AWS is silent or unrecorded (../shared/kms-facts.md §4.5):
   characters for an alias`` (real AWS text, hashicorp/terraform-provider-aws#12891).
 * The target must be a customer managed key of the caller's account: an AWS managed key gets the
   AccessDeniedException of ``_common.refuse_aws_managed``; a key ARN of another account gets
-  ``NotFoundException`` (``Key '<ARN>' does not exist``), as if looked up in the caller's account.
+  ``NotFoundException`` (``Key '<ARN>' does not exist``), as if looked up in the caller's account
+  (``Store.resolve``: CreateAlias/UpdateAlias are not cross-account operations).
 * UpdateAlias to a key of another type (symmetric / asymmetric / HMAC) or key usage:
   ``ValidationException`` (message ours). A 51st alias for one key: ``LimitExceededException``
   (message ours, in the style of AWS's key-quota message).
@@ -26,7 +27,6 @@ from __future__ import annotations
 
 from .. import _errors as E
 from .. import _keyspecs as specs
-from .. import _keystate as ks
 from .. import _managed
 from .._dispatch import handler
 from .._pagination import check_limit, decode_marker, encode_marker, page, response
@@ -57,13 +57,9 @@ def _check_new_name(name: str) -> None:
 
 
 def _target(ctx, key_id: str):
-    """The customer managed key of the caller's account that an alias may point to."""
-    key = ctx.resolve(key_id)
-    if key.account != ctx.account:
-        raise E.NotFoundException(f"Key '{key.arn}' does not exist")
-    _common.refuse_aws_managed(ctx, key)
-    ks.check(ctx.operation, key)
-    return key
+    """The customer managed key of the caller's account that an alias may point to
+    (``Store.resolve`` refuses other accounts' keys for Create/UpdateAlias)."""
+    return _common.customer_key(ctx, key_id)
 
 
 def _alias(ctx, name: str) -> Alias:

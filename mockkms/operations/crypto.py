@@ -13,7 +13,16 @@ needs ``KeyId`` and ``EncryptionAlgorithm``. Choices where AWS is silent or unre
   RSA_2048.`` (real AWS output quoted in several public issues).
 * Decrypt/ReEncrypt take the asymmetric path only when both a KeyId naming an asymmetric key and
   a non-symmetric EncryptionAlgorithm are given. Otherwise the blob is read as a symmetric blob:
-  an RSA ciphertext without KeyId (or without the algorithm) is ``InvalidCiphertextException``.
+  an RSA ciphertext without KeyId is ``InvalidCiphertextException``. A KeyId naming a key that is
+  not a symmetric encryption key (RSA, SM2, ECC, HMAC…) with EncryptionAlgorithm
+  SYMMETRIC_DEFAULT (or none) is always ``IncorrectKeyException`` (the key cannot be the key of a
+  symmetric ciphertext: §7's "wrong key, or wrong usage" answer; hashicorp/terraform-provider-aws
+  #28604 reports IncorrectKeyException for asymmetric decryption with the wrong algorithm),
+  decided before the blob is parsed so the answer never depends on the ciphertext bytes.
+* Cross-account Decrypt (allowed by AWS): with a KeyId naming another account's key by ARN, the
+  blob's key is looked up in that key's account. Without a KeyId the blob's key is looked up in
+  the caller's account only, so another account's ciphertext is ``InvalidCiphertextException``
+  (the mock cannot tell which account a blob belongs to; AWS would find it).
 * A KeyId whose key cannot decrypt with the requested algorithm (wrong spec, wrong usage, e.g. a
   SIGN_VERIFY key) is ``IncorrectKeyException`` (same text as for symmetric blobs: it is the
   wrong key for this ciphertext), after the key-state check.
@@ -43,8 +52,8 @@ _ASYM_CONTEXT = "EncryptionContext is not supported for asymmetric KMS keys."
 SM2PKE_MAX_PLAINTEXT = 1024
 
 
-def _usable_key(ctx, key_id: str, operation: str | None = None):
-    return _common.usable_key(ctx, key_id, specs.ENCRYPT_DECRYPT, operation)
+def _usable_key(ctx, key_id: str):
+    return _common.usable_key(ctx, key_id, specs.ENCRYPT_DECRYPT)
 
 
 def _check_algorithm(key, algorithm: str | None) -> str:
@@ -55,8 +64,7 @@ def symmetric_key(ctx, key_id: str):
     """The symmetric ENCRYPT_DECRYPT key ``key_id`` names (GenerateDataKey*, data key pairs)."""
     key = _usable_key(ctx, key_id)
     if not specs.is_symmetric(key.spec):
-        raise E.InvalidKeyUsageException(
-            f"{key.arn} key usage is {key.usage} which is not valid for {ctx.operation}.")
+        raise _common.usage_error(key, ctx.operation)
     return key
 
 
@@ -103,11 +111,16 @@ def decrypt_blob(ctx, blob: bytes, context: dict | None, key_id: str | None,
     """(key, plaintext, material) of a symmetric ciphertext blob; the KeyId, if given, must
     name the key that encrypted it."""
     requested = ctx.resolve(key_id) if key_id else None
+    if requested is not None and not specs.is_symmetric(requested.spec):
+        raise E.IncorrectKeyException(_INCORRECT_KEY)  # never the key of a symmetric blob
     try:
         parsed = symmetric.parse(blob)
     except symmetric.BlobError:
         raise E.InvalidCiphertextException(None) from None
-    key = ctx.store.keys.get(parsed.key_id)
+    # the blob's key is looked up where the requested key lives (another account's, by ARN)
+    store = ctx.store if requested is None else ctx.backend.store(requested.account,
+                                                                  requested.region)
+    key = store.keys.get(parsed.key_id)
     if requested is not None and (key is None or requested is not key):
         raise E.IncorrectKeyException(_INCORRECT_KEY)
     if key is None:

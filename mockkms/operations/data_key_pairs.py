@@ -20,6 +20,7 @@ Choices where AWS is silent or unrecorded:
 from __future__ import annotations
 
 from .. import _keyspecs as specs
+from .._crypto import recipient
 from .._dispatch import handler
 from . import _common
 from .crypto import encrypt_with, symmetric_key
@@ -27,6 +28,8 @@ from .crypto import encrypt_with, symmetric_key
 
 def _generate_data_key_pair(ctx, p, with_plaintext: bool) -> dict:
     from .._crypto import asymmetric
+    if with_plaintext:  # the Recipient is checked first, as every handler that takes one does
+        recipient.check(p)
     key = symmetric_key(ctx, p["KeyId"])
     pair_spec = p["KeyPairSpec"]
     if pair_spec in specs.CHINA_ONLY and not specs.is_china_region(ctx.region):
@@ -35,7 +38,6 @@ def _generate_data_key_pair(ctx, p, with_plaintext: bool) -> dict:
     private, public = asymmetric.generate_pair(pair_spec)
     sealed = None
     if with_plaintext and p.get("Recipient"):
-        from .._crypto import recipient
         sealed = recipient.seal(p["Recipient"], private)
     blob, material_id = encrypt_with(ctx, key, private, p.get("EncryptionContext"))
     out = {"PrivateKeyCiphertextBlob": blob, "PublicKey": public, "KeyId": key.arn,

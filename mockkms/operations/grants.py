@@ -39,7 +39,6 @@ import re
 
 from .. import _errors as E
 from .. import _keyspecs as specs
-from .. import _keystate as ks
 from .. import _model
 from .._dispatch import MEMBER_CHECKS, handler
 from .._pagination import OrderedIndex, check_limit, page, response
@@ -256,9 +255,7 @@ def _check_for_key(key, p: dict) -> None:
 @handler("CreateGrant")
 def create_grant(ctx, p):
     _check_request(p)
-    key = ctx.resolve(p["KeyId"])
-    _common.refuse_aws_managed(ctx, key)
-    ks.check(ctx.operation, key)
+    key = _common.customer_key(ctx, p["KeyId"])
     _check_for_key(key, p)
     store = _key_store(ctx, key)
     index = store.grant_index.get(key.key_id) or KeyGrants()

@@ -18,9 +18,6 @@ from .. import _keyspecs as specs
 from .._dispatch import handler
 from . import _common
 
-ML_KEM = "ML_KEM"
-
-
 def _kem_key(ctx, p):
     key = _common.usable_key(ctx, p["KeyId"], specs.ENCAPSULATE_DECAPSULATE)
     return key, _common.check_algorithm(key, p["EncapsulationAlgorithm"])

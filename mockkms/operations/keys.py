@@ -118,13 +118,9 @@ def list_keys(ctx, p):
     return response("Keys", [{"KeyId": i, "KeyArn": arn(i)} for i in ids], nxt)
 
 
-def _managed_key(ctx, p):
-    return _common.customer_key(ctx, p["KeyId"])
-
-
 @handler("EnableKey")
 def enable_key(ctx, p):
-    key = _managed_key(ctx, p)
+    key = _common.customer_key(ctx, p["KeyId"])
     if key.state == ks.DISABLED:
         key.state = ks.ENABLED
         for hook in ON_ENABLE:
@@ -136,7 +132,7 @@ def enable_key(ctx, p):
 
 @handler("DisableKey")
 def disable_key(ctx, p):
-    key = _managed_key(ctx, p)
+    key = _common.customer_key(ctx, p["KeyId"])
     if key.state == ks.ENABLED:
         key.state = ks.DISABLED
     elif key.state == ks.UNAVAILABLE:
@@ -153,11 +149,10 @@ ON_UNAVAILABLE: list = []
 
 @handler("ScheduleKeyDeletion")
 def schedule_key_deletion(ctx, p):
-    key = _managed_key(ctx, p)
+    key = _common.customer_key(ctx, p["KeyId"])
     days = p.get("PendingWindowInDays", 30)
     if not 7 <= days <= 30:
         raise E.ValidationException("PendingWindowInDays must be between 7 and 30")
-    key.state_before = key.state
     key.rotation_before_deletion = key.rotation_enabled
     key.pending_window = days
     for hook in ON_SCHEDULE_DELETION:
@@ -176,7 +171,7 @@ ON_SCHEDULE_DELETION: list = []
 
 @handler("CancelKeyDeletion")
 def cancel_key_deletion(ctx, p):
-    key = _managed_key(ctx, p)
+    key = _common.customer_key(ctx, p["KeyId"])
     key.state = ks.DISABLED
     key.deletion_date = None
     key.pending_window = None
@@ -209,7 +204,7 @@ EVENT_HANDLERS["delete_key"] = _delete_key_event
 
 @handler("UpdateKeyDescription")
 def update_key_description(ctx, p):
-    key = _managed_key(ctx, p)
+    key = _common.customer_key(ctx, p["KeyId"])
     key.description = p["Description"]
 
 

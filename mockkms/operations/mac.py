@@ -25,9 +25,7 @@ def _mac(ctx, p) -> tuple:
     """(key, algorithm, MAC of the message) once every check has passed."""
     key = _common.usable_key(ctx, p["KeyId"], specs.GENERATE_VERIFY_MAC)
     algorithm = _common.check_algorithm(key, p["MacAlgorithm"])
-    material = key.current
-    if material is None:  # no usable material (the state check normally catches this first)
-        raise E.KMSInvalidStateException(f"{key.arn} is pending import.")
+    material = key.current  # present: ks.check refused a key pending import
     _common.dry_run(p)
     _common.mark_used(ctx, key)
     return key, algorithm, hmac.new(material.secret, p["Message"], _DIGESTS[algorithm]).digest()

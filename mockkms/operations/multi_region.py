@@ -25,7 +25,11 @@ Choices where AWS is silent or unrecorded (see docs/readme/multi-region-custom-s
   ValidationException ``<region> is not a valid Region for a replica of <ARN>.``.
 * A replica's default policy is the default key policy; it is not copied from the primary.
 * No cross-account use (AWS: "Cross-account use: No"): a key ARN of another account gives
-  NotFoundException ``Key '<ARN>' does not exist``, as the aliases area answers.
+  NotFoundException ``Key '<ARN>' does not exist`` (``Store.resolve``, for every operation the
+  model documents as not cross-account).
+* UpdatePrimaryRegion hands automatic rotation to the new primary: when rotation is enabled, its
+  next rotation (the set's NextRotationDate) is scheduled in its Region; the old primary's
+  pending event does nothing once it is a replica.
 """
 from __future__ import annotations
 
@@ -92,10 +96,8 @@ def _check_region(key, region: str) -> None:
 
 
 def _own_key(ctx, key_id: str):
-    """The key, which must be in the caller's account (no cross-account use), state-checked."""
+    """The key, state-checked (``Store.resolve`` refuses other accounts' keys here)."""
     key = ctx.resolve(key_id)
-    if key.account != ctx.account:
-        raise E.NotFoundException(f"Key '{key.arn}' does not exist")
     ks.check(ctx.operation, key)
     return key
 
@@ -163,6 +165,9 @@ def update_primary_region(ctx, p):
     family = related_keys(ctx.backend, key)
     replicas = [r for r in key.mr_replica_regions if r != region] + [key.region]
     _set_regions(family, region, replicas)
+    if new_primary.rotation_enabled and new_primary.next_rotation is not None:
+        ctx.backend.schedule(new_primary.next_rotation, "rotate",
+                             ctx.backend.store(ctx.account, region), new_primary.key_id)
     return None
 
 
@@ -212,9 +217,11 @@ def _on_rotate(backend, key, material) -> None:
             other.next_rotation = material.created + key.rotation_period * DAY
 
 
-def _on_rotation_settings(ctx, key) -> None:
-    """Enable/DisableKeyRotation on a primary: the rotation setting is shared by the set."""
-    for other in related_keys(ctx.backend, key):
+def _on_rotation_settings(ctx_or_backend, key) -> None:
+    """Enable/DisableKeyRotation on a primary, or its scheduled rotation (done or skipped): the
+    rotation setting and NextRotationDate are shared by the set."""
+    backend = getattr(ctx_or_backend, "backend", ctx_or_backend)
+    for other in related_keys(backend, key):
         if other is not key:
             other.rotation_enabled = key.rotation_enabled
             other.rotation_period = key.rotation_period

@@ -69,8 +69,7 @@ def get_key_policy(ctx, p):
 
 @handler("PutKeyPolicy")
 def put_key_policy(ctx, p):
-    key = ctx.resolve(p["KeyId"])
-    _common.refuse_aws_managed(ctx, key)
+    key = _common.customer_key(ctx, p["KeyId"])  # any key state (PutKeyPolicy is never refused)
     _check_name(p)
     check_policy(p["Policy"])
     key.policy = p["Policy"]

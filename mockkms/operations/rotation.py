@@ -18,7 +18,11 @@ Time-based rules (../shared/kms-facts.md §9, GetKeyRotationStatus docs):
 
 Hooks for other areas: ``ON_ROTATE`` callables ``(backend, key, material)`` run after every
 rotation (multi-Region replicas share the new material); ``ON_ROTATION_SETTINGS`` callables
-``(ctx, key)`` run after Enable/DisableKeyRotation changed a key's settings.
+``(ctx_or_backend, key)`` run after Enable/DisableKeyRotation changed a key's settings (with the
+request's ctx) and after every scheduled automatic rotation, done or skipped (with the backend),
+so related keys follow the new NextRotationDate. Only a primary (or single-Region) key drives
+automatic rotation: a scheduled event that finds a multi-Region replica (for example a former
+primary after UpdatePrimaryRegion) does nothing.
 
 Choices where AWS is silent or unrecorded:
 * Quota: 25 on-demand rotations per key (current botocore documentation; AWS enforced 10 when
@@ -36,8 +40,8 @@ Choices where AWS is silent or unrecorded:
   (rotation is set on the primary; text borrowed from ReplicateKey's recorded refusal).
 * ListKeyRotations entries carry ``KeyId`` as the key ID (as the AWS documentation example shows),
   oldest first.
-* AWS managed keys report rotation enabled (period 365) but their material does not rotate
-  over time in the mock.
+* AWS managed keys rotate automatically every 365 days from their creation (the first
+  rotation is scheduled by ``Store.aws_managed_key`` through ``schedule_rotation``).
 """
 from __future__ import annotations
 
@@ -96,7 +100,9 @@ def pending_material(key) -> Material | None:
     return None
 
 
-def _schedule(ctx_or_backend, store, key, start: float) -> None:
+def schedule_rotation(ctx_or_backend, store, key, start: float) -> None:
+    """Set ``key``'s next automatic rotation one period after ``start`` and schedule it in
+    ``store`` (the key's own store)."""
     backend = getattr(ctx_or_backend, "backend", ctx_or_backend)
     key.next_rotation = start + key.rotation_period * DAY
     backend.schedule(key.next_rotation, "rotate", store, key.key_id)
@@ -106,11 +112,13 @@ def _rotate_event(backend, store, key_id, when) -> None:
     """A scheduled automatic rotation is due (stale events — rotation disabled or rescheduled
     since — do nothing)."""
     key = store.keys.get(key_id)
-    if key is None or not key.rotation_enabled or key.next_rotation != when:
-        return
+    if key is None or not key.rotation_enabled or key.next_rotation != when or _is_replica(key):
+        return  # a replica (also a former primary) rotates with its primary (ON_ROTATE)
     if key.state == ks.ENABLED:
         rotate(backend, key, AUTOMATIC, when)
-    _schedule(backend, store, key, when)
+    schedule_rotation(backend, store, key, when)
+    for hook in ON_ROTATION_SETTINGS:  # related keys follow the new NextRotationDate, even
+        hook(backend, key)             # when this rotation was skipped (key not Enabled)
 
 
 EVENT_HANDLERS["rotate"] = _rotate_event
@@ -124,7 +132,7 @@ def _catch_up_on_enable(ctx, key) -> None:
     current = key.current
     if current is not None and ctx.now - current.created >= key.rotation_period * DAY:
         rotate(ctx, key, AUTOMATIC, ctx.now)
-        _schedule(ctx, ctx.store, key, ctx.now)
+        schedule_rotation(ctx, ctx.store, key, ctx.now)
 
 
 _keys_ops.ON_ENABLE.append(_catch_up_on_enable)
@@ -164,7 +172,7 @@ def enable_key_rotation(ctx, p):
     key = _settable_key(ctx, p)
     key.rotation_enabled = True
     key.rotation_period = p.get("RotationPeriodInDays", DEFAULT_PERIOD)
-    _schedule(ctx, ctx.store, key, ctx.now)
+    schedule_rotation(ctx, ctx.store, key, ctx.now)
     for hook in ON_ROTATION_SETTINGS:
         hook(ctx, key)
 
@@ -196,9 +204,7 @@ def get_key_rotation_status(ctx, p):
 
 @handler("RotateKeyOnDemand")
 def rotate_key_on_demand(ctx, p):
-    key = ctx.resolve(p["KeyId"])
-    _common.refuse_aws_managed(ctx, key)
-    ks.check(ctx.operation, key)
+    key = _common.customer_key(ctx, p["KeyId"])
     _check_key_type(key, allow_external=True)
     if key.origin == "EXTERNAL" and pending_material(key) is None:
         raise E.KMSInvalidStateException(

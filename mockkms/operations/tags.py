@@ -34,13 +34,9 @@ def check_new_tags(new_tags: list[dict], existing: dict | None) -> None:
         raise E.TagException("Too many tags")
 
 
-def _key(ctx, p):
-    return _common.customer_key(ctx, p["KeyId"])
-
-
 @handler("TagResource")
 def tag_resource(ctx, p):
-    key = _key(ctx, p)
+    key = _common.customer_key(ctx, p["KeyId"])
     check_new_tags(p["Tags"], key.tags)
     merged = dict(key.tags or {})
     merged.update((t["TagKey"], t["TagValue"]) for t in p["Tags"])
@@ -49,7 +45,7 @@ def tag_resource(ctx, p):
 
 @handler("UntagResource")
 def untag_resource(ctx, p):
-    key = _key(ctx, p)
+    key = _common.customer_key(ctx, p["KeyId"])
     if any(k.lower().startswith("aws:") for k in p["TagKeys"]):
         raise E.TagException("Tags beginning with aws: are reserved")
     if key.tags:
