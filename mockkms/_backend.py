@@ -54,15 +54,24 @@ class Backend:
                                      key_id))
 
     def tick(self) -> None:
-        """Apply every scheduled event whose time has come (called before each request)."""
+        """Apply every scheduled event whose time has come (called before each request, and by
+        ``advance``, which may come first: the operation modules that register the event
+        handlers are loaded here if no request has loaded them yet)."""
         events = self.events
-        if not events or events[0][0] > self.clock.now():
+        head = events[:1]  # one atomic read: another thread may pop or reset meanwhile
+        if not head or head[0][0] > self.clock.now():
             return
+        from . import _dispatch
+        _dispatch._load_operations()
         with self.lock:
             now = self.clock.now()
             while events and events[0][0] <= now:
+                kind = events[0][2]
+                handler = EVENT_HANDLERS.get(kind)
+                if handler is None:  # never dropped: a state file with it is refused at load
+                    raise RuntimeError(f"mockkms: no handler for scheduled event kind {kind!r}")
                 when, _, kind, account, region, key_id = heapq.heappop(events)
-                EVENT_HANDLERS[kind](self, self.store(account, region), key_id, when)
+                handler(self, self.store(account, region), key_id, when)
 
     # --- whole-state operations ------------------------------------------------------------
     def reset(self) -> None:

@@ -24,11 +24,11 @@ import datetime as _dt
 import functools
 import inspect
 import os
-import re
 import sys
 import threading
 
 from . import _transport
+from ._names import is_account_id, is_region
 from ._backend import Backend
 
 DEFAULT_ACCOUNT = "123456789012"
@@ -57,8 +57,6 @@ _stack_lock = threading.RLock()
 
 # Defaults of ``mock_kms()`` when no account/region is given (the pytest options change them).
 _defaults = {"account_id": DEFAULT_ACCOUNT, "region": DEFAULT_REGION}
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
-_REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d+$")
 
 
 def _set_defaults(account_id: str | None = None, region: str | None = None) -> dict:
@@ -72,13 +70,13 @@ def _set_defaults(account_id: str | None = None, region: str | None = None) -> d
 
 
 def _check_account(account_id) -> str:
-    if not isinstance(account_id, str) or not _ACCOUNT_ID.match(account_id):
+    if not is_account_id(account_id):
         raise ValueError(f"mock_kms: account_id must be 12 digits, got {account_id!r}")
     return account_id
 
 
 def _check_region(region) -> str:
-    if not isinstance(region, str) or not _REGION.match(region):
+    if not is_region(region):
         raise ValueError(f"mock_kms: region must look like 'us-east-1', got {region!r}")
     return region
 
@@ -194,6 +192,35 @@ class MockKms:
                 with self:
                     return await target(*args, **kwargs)
             return async_wrapper
+        if inspect.isgeneratorfunction(target):
+            # active from the first next() until the generator finishes or is closed (a pytest
+            # yield fixture: its setup, the test and its teardown)
+            @functools.wraps(target)
+            def generator_wrapper(*args, **kwargs):
+                with self:
+                    return (yield from target(*args, **kwargs))
+            return generator_wrapper
+        if inspect.isasyncgenfunction(target):
+            @functools.wraps(target)
+            async def async_generator_wrapper(*args, **kwargs):
+                with self:
+                    agen = target(*args, **kwargs)
+                    try:
+                        value = await agen.__anext__()
+                        while True:
+                            try:
+                                sent = yield value
+                            except GeneratorExit:
+                                raise
+                            except BaseException as exc:
+                                value = await agen.athrow(exc)
+                            else:
+                                value = await agen.asend(sent)
+                    except StopAsyncIteration:
+                        return
+                    finally:
+                        await agen.aclose()
+            return async_generator_wrapper
         if callable(target):
             @functools.wraps(target)
             def wrapper(*args, **kwargs):
@@ -398,7 +425,10 @@ def mock_kms(func=None, *, account_id: str | None = None, region: str | None = N
     and the region put in the environment (defaults ``123456789012``/``us-east-1``, or what
     ``--mockkms-account``/``--mockkms-region`` set). ``seed``: a seed file (or mapping) loaded
     at start, see :func:`mockkms.load_seed`. ``intercept_requests``: also answer ``requests``
-    calls to KMS endpoints (through ``responses``).
+    calls to KMS endpoints (through ``responses``); other URLs pass through to whatever
+    ``requests`` would otherwise use (a ``responses`` mock of your own included). The outermost
+    activation decides: an activation started while another is active keeps the interception
+    (or its absence) that the outer one chose, whatever its own ``intercept_requests`` says.
     """
     mock = MockKms(account_id=account_id, region=region, seed=seed,
                    intercept_requests=intercept_requests)

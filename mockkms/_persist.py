@@ -414,11 +414,17 @@ def decode_state(doc: Any, backend) -> None:
         seq = doc["event_seq"]
         if type(offset) not in (int, float) or offset < 0 or type(seq) is not int:
             raise _Corrupt("bad clock_offset or event_seq")
+        from . import _dispatch
+        from ._backend import EVENT_HANDLERS
+        _dispatch._load_operations()  # they register the event kinds
         events = []
         for i, e in enumerate(doc["events"]):
             if (not isinstance(e, list) or len(e) != 6 or type(e[0]) not in (int, float)
                     or type(e[1]) is not int or not all(isinstance(x, str) for x in e[2:])):
                 raise _Corrupt(f"bad event at events[{i}]")
+            if e[2] not in EVENT_HANDLERS:
+                raise _Corrupt(f"unknown event kind {e[2]!r} at events[{i}] (this mockkms "
+                               f"knows {', '.join(sorted(EVENT_HANDLERS))})")
             events.append(tuple(e))
         dec = _Decoder(backend.clock)
         from ._store import Store
@@ -622,7 +628,14 @@ class StateDir:
                     self._cond.wait()
                 if self._closing:
                     return
-                self._cond.wait(self.debounce)
+                # a true debounce: further changes in the interval do not shorten it, so
+                # incidental changes are written at most once per ``debounce`` seconds
+                deadline = time.monotonic() + self.debounce
+                while not self._closing:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self._cond.wait(remaining)
                 if self._closing:
                     return
                 self._dirty = False

@@ -46,17 +46,19 @@ import binascii
 import datetime as _dt
 import hashlib
 import json
+import math
 import os
 import re
 import uuid
 from collections.abc import Mapping
+
+from ._names import is_account_id, is_region, is_uuid
 
 __all__ = ["load_seed", "SeedError"]
 
 VERSION = 1
 _FIELDS = ("KeyId", "Account", "Region", "Description", "KeySpec", "KeyUsage", "KeyState",
            "Aliases", "Tags", "Policy", "KeyMaterial", "CreationDate")
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _ALIAS = re.compile(r"^[a-zA-Z0-9:/_-]{1,256}$")
 _MAX_DESCRIPTION = 8192
 
@@ -194,12 +196,12 @@ def _entry(raw, account_id: str, region: str, now: float) -> _Entry:
 
     account = _account(raw.get("Account", account_id))
     region = _text(raw, "Region", region)
-    if not re.match(r"^[a-z]{2}(?:-[a-z]+)+-\d+$", region):
+    if not is_region(region):
         raise _Problem(f"Region {region!r} is not a region name like 'us-east-1'")
     key_id = _text(raw, "KeyId", None)
     if key_id is None:
         key_id = str(uuid.uuid4())
-    elif not _UUID.match(key_id):
+    elif not is_uuid(key_id):
         raise _Problem(f"KeyId {key_id!r} must be a lowercase UUID such as "
                        "'1234abcd-12ab-34cd-56ef-1234567890ab' (multi-Region keys cannot be seeded)")
     description = _text(raw, "Description", "")
@@ -250,18 +252,33 @@ def _aws(exc) -> str:
 def _account(value) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)  # YAML reads an unquoted account id as a number
-    if not isinstance(value, str) or not re.match(r"^\d{12}$", value):
+    if not is_account_id(value):
         raise _Problem(f"Account {value!r} must be 12 digits (quote it in YAML)")
     return value
 
 
+# CreationDate must lie in 1970-01-01 .. 9999-12-31T23:59:59Z: what botocore can parse back.
+_LATEST = _dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=_dt.timezone.utc).timestamp()
+
+
 def _creation_date(value, now: float) -> float:
+    when = _parse_creation_date(value, now)
+    if not (math.isfinite(when) and 0 <= when <= _LATEST):
+        raise _Problem(f"CreationDate {value!r} must be a date from 1970-01-01 to 9999-12-31 "
+                       "(ISO 8601 text or finite epoch seconds)")
+    return when
+
+
+def _parse_creation_date(value, now: float) -> float:
     if value is None:
         return now
     if isinstance(value, bool):
         raise _Problem("CreationDate must be ISO 8601 text or epoch seconds")
     if isinstance(value, (int, float)):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an int too big for a float
+            return math.inf
     if isinstance(value, _dt.datetime):  # YAML timestamps
         when = value
     elif isinstance(value, str):

@@ -16,10 +16,9 @@ from . import _keyspecs as specs
 from . import _managed
 from . import _policies
 from ._keys import Key, Material
+from ._names import is_account_id, is_key_id
 from ._pagination import OrderedIndex
 
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-_MRK = re.compile(r"^mrk-[0-9a-f]{32}$")
 
 # Operations whose KeyId may name an alias (name or ARN); all others take a key id or key ARN.
 ALIAS_OPERATIONS = frozenset({
@@ -49,10 +48,6 @@ def cross_account(operation: str) -> bool:
     if found is None:
         return operation in ALIAS_OPERATIONS
     return found.group(1) == "Yes"
-
-
-def is_key_id(value: str) -> bool:
-    return bool(_UUID.match(value) or _MRK.match(value))
 
 
 def new_key_id(multi_region: bool = False) -> str:
@@ -152,7 +147,7 @@ class Store:
         if region != self.region:
             raise E.NotFoundException(f"Invalid arn {region}")
         foreign = account != self.account
-        if foreign and (backend is None or not re.fullmatch(r"\d{12}", account)):
+        if foreign and (backend is None or not is_account_id(account)):
             raise E.NotFoundException(f"Invalid keyId '{arn}'")
         if resource.startswith("alias/"):
             if operation not in ALIAS_OPERATIONS:

@@ -31,6 +31,7 @@ import threading
 import weakref
 
 from . import _dispatch
+from ._names import is_account_id
 from ._protocol import CONTENT_TYPE
 
 _route = None          # the innermost active mock (anything with backend/account_id/region)
@@ -38,7 +39,6 @@ _lock = threading.Lock()
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/,\s]+)/")
 _HOST_REGION = re.compile(r"kms(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com")
-_ACCOUNT = re.compile(r"^\d{12}$")
 _KMS_URL = re.compile(r"^https?://kms(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/?$")
 
 
@@ -54,7 +54,7 @@ def identify(headers, url: str, route) -> tuple[str, str]:
     match = _CREDENTIAL.search(_text(headers.get("Authorization")) or "")
     if match:
         akid, region = match.group(1), match.group(2)
-        if _ACCOUNT.match(akid):
+        if is_account_id(akid):
             account = akid
     if region is None:
         host = _HOST_REGION.search(url or "")
@@ -182,7 +182,12 @@ def _start_requests() -> None:
         import responses
     except ImportError:  # pragma: no cover - responses is a dependency
         return
-    mock = responses.RequestsMock(assert_all_requests_are_fired=False)
+    import requests.adapters
+
+    # Passthrough goes to the send that is active now (a user's own ``responses`` mock, say),
+    # not to the one ``responses`` captured when it was imported (keyword: responses >= 0.24).
+    mock = responses.RequestsMock(assert_all_requests_are_fired=False,
+                                  real_adapter_send=requests.adapters.HTTPAdapter.send)
     mock.add_callback(responses.POST, _KMS_URL, callback=_requests_callback)
     mock.add_passthru(re.compile(r"^(?!https?://kms(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com)"))
     mock.start()
@@ -200,7 +205,9 @@ def _stop_requests() -> None:
 # --- activation ------------------------------------------------------------------------------
 
 def activate(route, intercept_requests: bool) -> None:
-    """Route intercepted requests to ``route`` (the innermost active mock)."""
+    """Route intercepted requests to ``route`` (the innermost active mock). Only the first
+    (outermost) activation's ``intercept_requests`` counts: it starts the ``requests``
+    interception (or not) for as long as any activation is active."""
     global _route
     with _lock:
         first = _route is None
