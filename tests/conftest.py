@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import socket
 
 import boto3
 import botocore.session
@@ -51,3 +52,22 @@ def error_of(excinfo) -> tuple[str, str]:
     """(code, message) of a botocore ClientError caught by pytest.raises."""
     err = excinfo.value.response["Error"]
     return err["Code"], err.get("Message", "")
+
+
+@pytest.fixture
+def network(monkeypatch):
+    """Refuse every network attempt (threads and event loops alike) and record where it went:
+    host names looked up and addresses connected to."""
+    attempts = []
+
+    def getaddrinfo(host, *args, **kwargs):
+        attempts.append(host)
+        raise socket.gaierror(socket.EAI_NONAME, f"test guard: no network ({host})")
+
+    def connect(sock, address):
+        attempts.append(address)
+        raise ConnectionRefusedError(f"test guard: no network ({address})")
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    return attempts

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 
 import pytest
 from aiobotocore.session import AioSession
@@ -11,22 +10,6 @@ from botocore.exceptions import NoCredentialsError
 from mockkms import mock_kms
 
 
-@pytest.fixture
-def network(monkeypatch):
-    """Refuse (and record) every network attempt, from threads and event loops alike."""
-    attempts = []
-
-    def getaddrinfo(host, *args, **kwargs):
-        attempts.append(host)
-        raise socket.gaierror(socket.EAI_NONAME, f"test guard: no network ({host})")
-
-    def connect(sock, address):
-        attempts.append(address)
-        raise ConnectionRefusedError(f"test guard: no network ({address})")
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    return attempts
 
 
 def test_encrypt_decrypt_and_errors(network):

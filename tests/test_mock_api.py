@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import time
 import unittest
 
@@ -32,22 +31,6 @@ def active() -> bool:
     return os.environ.get("AWS_ACCESS_KEY_ID") == _FAKE_CREDENTIALS[0]
 
 
-@pytest.fixture
-def network(monkeypatch):
-    """Refuse every network attempt and record where it went (host names and addresses)."""
-    attempts = []
-
-    def getaddrinfo(host, *args, **kwargs):
-        attempts.append(host)
-        raise socket.gaierror(socket.EAI_NONAME, f"test guard: no network ({host})")
-
-    def connect(sock, address):
-        attempts.append(address)
-        raise ConnectionRefusedError(f"test guard: no network ({address})")
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    return attempts
 
 
 # --- decorating functions ------------------------------------------------------------------
