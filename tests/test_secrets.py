@@ -3,7 +3,7 @@ output, in error messages or in the ``repr()`` of its internal objects.
 
 Scope: the ``mockkms`` loggers. botocore itself logs whole request and response bodies at DEBUG
 (plaintexts included, base64-encoded); the mock cannot control that, so it is not asserted here
-(see docs/readme/guarantees.md).
+(see docs/guarantees.md).
 """
 from __future__ import annotations
 

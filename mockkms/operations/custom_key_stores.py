@@ -6,7 +6,7 @@ There is no CloudHSM cluster and no external key store proxy: the connection is 
 held in memory, and keys in a custom key store hold real AES-256 material in memory like any
 other symmetric key. ``store.custom_key_stores`` maps the store id to a ``CustomKeyStore``.
 
-Choices where AWS is silent or unrecorded (see docs/readme/multi-region-custom-stores.md):
+Choices where AWS is silent or unrecorded (see docs/multi-region-and-custom-key-stores.md):
 * ConnectCustomKeyStore succeeds at once (DISCONNECTED → CONNECTED); DisconnectCustomKeyStore
   likewise (→ DISCONNECTED). CONNECTING, DISCONNECTING and FAILED never occur. Connecting a store
   that is already CONNECTED succeeds and changes nothing (AWS: "valid for all other states").

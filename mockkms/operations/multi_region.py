@@ -8,7 +8,7 @@ Description, policy, tags, aliases, grants and key state are per key. Each key c
 primary's Region (``mr_primary_region``) and the list of replica Regions
 (``mr_replica_regions``); every key of the set holds the same values.
 
-Choices where AWS is silent or unrecorded (see docs/readme/multi-region-custom-stores.md):
+Choices where AWS is silent or unrecorded (see docs/multi-region-and-custom-key-stores.md):
 * ``Creating`` ends at once: the ReplicateKey response shows the replica as AWS does right after
   the call (KeyState ``Creating``, Enabled false, no CurrentKeyMaterialId), but the stored replica
   is already ``Enabled`` (``PendingImport`` for an EXTERNAL primary: the replica gets no key
