@@ -24,7 +24,6 @@ import hashlib
 import json
 import logging
 import os
-import uuid
 
 import boto3
 import botocore.session
@@ -570,6 +569,31 @@ def check_answer(operation, params, error, internal_errors) -> None:
     assert isinstance(message, str)
 
 
+class Cases:
+    """The prepared world under one fuzz test's cases: restored before a case only when the
+    previous one may have changed it, and compared with its baseline after every failed call."""
+
+    def __init__(self, backend, snapshot, internal_errors):
+        self.backend, self.snapshot, self.internal_errors = backend, snapshot, internal_errors
+        backend.restore(snapshot)
+        self.baseline = state_dump(backend)
+        self.dirty = False
+
+    def begin(self, label: str) -> None:
+        if self.dirty:
+            self.backend.restore(self.snapshot)
+        self.dirty = True
+        self.backend.calls.clear()
+        self.internal_errors.clear()
+        note(label)
+
+    def failed(self, what: str) -> None:
+        """A failed call changes nothing: the whole state equals the baseline."""
+        after = state_dump(self.backend)
+        assert_unchanged(self.baseline, after, what)
+        self.dirty = after != self.baseline
+
+
 def fuzz_client():
     return boto3.client("kms", region_name=REGION, config=Config(
         retries={"total_max_attempts": 1}, parameter_validation=False))
@@ -583,22 +607,12 @@ def test_fuzz_operation(operation, world, runner, internal_errors):
                        else st.just({}))
 
     with mock_kms() as mock:
-        backend = mock.backend
-        backend.restore(snapshot)
-        kms = fuzz_client()
-        call = getattr(kms, botocore.xform_name(operation))
-        baseline = state_dump(backend)
-
-        dirty = [False]  # restore the world only after a call that may have changed it
+        cases = Cases(mock.backend, snapshot, internal_errors)
+        call = getattr(fuzz_client(), botocore.xform_name(operation))
 
         @given(params=params_strategy)
         def fuzz(params):
-            if dirty[0]:
-                backend.restore(snapshot)
-            dirty[0] = True
-            backend.calls.clear()
-            internal_errors.clear()
-            note(f"{operation}({short(params, 4000)})")
+            cases.begin(f"{operation}({short(params, 4000)})")
 
             def attempt():
                 try:
@@ -609,10 +623,8 @@ def test_fuzz_operation(operation, world, runner, internal_errors):
             error = run_bounded(runner, attempt)
             check_answer(operation, params, error, internal_errors)
             if error is not None:
-                after = state_dump(backend)
-                assert_unchanged(baseline, after, f"{operation}({short(params)}) -> "
-                                                  f"{error.response['Error'].get('Code')}")
-                dirty[0] = after != baseline
+                cases.failed(f"{operation}({short(params)}) -> "
+                             f"{error.response['Error'].get('Code')}")
         fuzz()
 
 

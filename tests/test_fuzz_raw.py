@@ -18,12 +18,12 @@ import os
 
 import pytest
 import requests
-from hypothesis import given, note
+from hypothesis import given
 from hypothesis import strategies as st
 
 from mockkms import _dispatch, mock_kms
 from test_fuzz import (  # noqa: F401  (module-scoped fixtures shared with test_fuzz)
-    ACCOUNT, MODEL, NOT_IMPLEMENTED, OPERATIONS, RECORDED_UNDECLARED, REGION, _generic,
+    ACCOUNT, MODEL, NOT_IMPLEMENTED, OPERATIONS, RECORDED_UNDECLARED, REGION, Cases, _generic,
     allowed_errors, assert_unchanged, internal_errors, run_bounded, runner, short, state_dump,
     world)
 
@@ -296,25 +296,14 @@ def test_fuzz_raw_operation(operation, world, runner, internal_errors):
                        st.binary(max_size=64))
     target = "TrentService." + operation
     with mock_kms() as mock:
-        backend = mock.backend
-        backend.restore(snapshot)
-        baseline = state_dump(backend)
-
-        dirty = [False]  # restore the world only after a call that may have changed it
+        cases = Cases(mock.backend, snapshot, internal_errors)
 
         @given(body=bodies)
         def fuzz(body):
-            if dirty[0]:
-                backend.restore(snapshot)
-            dirty[0] = True
-            backend.calls.clear()
-            internal_errors.clear()
-            note(f"{target} {body[:4000]!r}")
-            status, payload = run_bounded(runner, _dispatch.handle, backend, ACCOUNT, REGION,
-                                          target, body)
+            cases.begin(f"{target} {body[:4000]!r}")
+            status, payload = run_bounded(runner, _dispatch.handle, mock.backend, ACCOUNT,
+                                          REGION, target, body)
             error = check_raw(operation, target, body, status, payload, internal_errors)
             if error is not None:
-                after = state_dump(backend)
-                assert_unchanged(baseline, after, f"{target} {short(body)} -> {error['__type']}")
-                dirty[0] = after != baseline
+                cases.failed(f"{target} {short(body)} -> {error['__type']}")
         fuzz()
