@@ -365,59 +365,53 @@ def _rss() -> int:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def memory_per_key(n: int) -> dict:
-    """Bytes per symmetric key in mockkms: the key's state (tracemalloc: Python allocations),
-    the call log entry its CreateKey left (emptied by ``m.calls.clear()``), and the growth of
-    the process's RSS (measured in a first pass without tracemalloc, whose own bookkeeping
-    would inflate it)."""
-    from mockkms._mock import _BACKEND
-
-    with use_mockkms():
-        fill_mockkms(10)
+def _growth(activate, fill, n: int) -> tuple[float, float, float | None]:
+    """Bytes per item that ``fill`` adds inside a fresh ``activate()``: (RSS, Python allocations
+    with whatever ``fill`` leaves in the call log, the same after the call log is emptied).
+    RSS is measured in a first pass without tracemalloc, whose own bookkeeping would inflate it.
+    The third figure is None where there is no call log (moto)."""
+    with activate() as client:
+        fill(client, 10)  # warm up
         gc.collect()
         rss0 = _rss()
-        fill_mockkms(n)
+        fill(client, n)
         gc.collect()
         rss = (_rss() - rss0) / n
-    with use_mockkms():
-        fill_mockkms(10)
+    with activate() as client:
+        fill(client, 10)
         gc.collect()
         tracemalloc.start()
         before = tracemalloc.get_traced_memory()[0]
-        fill_mockkms(n)
+        fill(client, n)
         gc.collect()
         with_log = tracemalloc.get_traced_memory()[0]
-        _BACKEND.calls.clear()
-        gc.collect()
-        state = tracemalloc.get_traced_memory()[0]
+        without_log = None
+        if activate is use_mockkms:
+            from mockkms._mock import _BACKEND
+            _BACKEND.calls.clear()
+            gc.collect()
+            without_log = (tracemalloc.get_traced_memory()[0] - before) / n
         tracemalloc.stop()
-    return {"state": (state - before) / n, "call_log": (with_log - state) / n, "rss": rss}
+    return rss, (with_log - before) / n, without_log
+
+
+def memory_per_key(n: int) -> dict:
+    """Bytes per symmetric key in mockkms: the key's state (tracemalloc: Python allocations),
+    the call log entry its CreateKey left (emptied by ``m.calls.clear()``), and the growth of
+    the process's RSS."""
+    rss, with_log, state = _growth(use_mockkms, lambda _, k: fill_mockkms(k), n)
+    return {"state": state, "call_log": with_log - state, "rss": rss}
 
 
 def moto_memory_per_key(n: int) -> dict:
     """Bytes per symmetric key in moto, through boto3 (moto has no call log). moto makes an RSA
     key for every key, in OpenSSL's memory, which tracemalloc does not see: hence the RSS."""
-    def fill(kms):
-        for _ in range(n):
+    def fill(kms, k):
+        for _ in range(k):
             kms.create_key()
 
-    with use_moto() as kms:
-        kms.create_key()
-        gc.collect()
-        rss0 = _rss()
-        fill(kms)
-        gc.collect()
-        rss = (_rss() - rss0) / n
-    with use_moto() as kms:
-        kms.create_key()
-        gc.collect()
-        tracemalloc.start()
-        before = tracemalloc.get_traced_memory()[0]
-        fill(kms)
-        gc.collect()
-        after = tracemalloc.get_traced_memory()[0]
-        tracemalloc.stop()
-    return {"state": (after - before) / n, "rss": rss}
+    rss, state, _ = _growth(use_moto, fill, n)
+    return {"state": state, "rss": rss}
 
 
 def rsa_4096(factory, keys: int) -> dict:

@@ -108,8 +108,7 @@ def handle(backend: Backend, account: str, region: str, target: str | None,
             result = fn(ctx, params)
             for deferred in ctx._on_success:
                 deferred()
-            if operation is not None:
-                backend.calls.append(Call(operation, account, region, params, result))
+            backend.calls.append(Call(operation, account, region, params, result))
         return 200, _protocol.encode_output(operation, result)
     except E.KMSError as err:
         _log_error(backend, operation, account, region, params, err)

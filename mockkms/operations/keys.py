@@ -13,7 +13,6 @@ import os
 from .. import _errors as E
 from .. import _keyspecs as specs
 from .. import _keystate as ks
-from .. import _policies
 from .._backend import EVENT_HANDLERS
 from .._clock import DAY
 from .._dispatch import handler
@@ -21,7 +20,7 @@ from .._keys import Key, Material
 from .._pagination import check_limit, response
 from .._store import new_key_id
 from . import _common, tags
-from .policies import check_policy
+from .policies import requested_policy
 
 KEY_QUOTA = 100_000
 
@@ -30,11 +29,9 @@ KEY_QUOTA = 100_000
 def create_key(ctx, p):
     spec, usage = _spec_and_usage(ctx, p)
     origin = p.get("Origin", "AWS_KMS")
-    if p.get("Tags"):
-        tags.check_new_tags(p["Tags"], existing=None)
-    if "Policy" in p:
-        check_policy(p["Policy"])
+    key_tags = tags.requested_tags(p)
     store = ctx.store
+    policy = requested_policy(p, ctx.account, store.partition)
     if len(store.keys) >= KEY_QUOTA and sum(
             k.manager == "CUSTOMER" for k in store.keys.values()) >= KEY_QUOTA:
         raise E.LimitExceededException(
@@ -55,9 +52,7 @@ def create_key(ctx, p):
               created=ctx.now, description=p.get("Description", ""), usage=usage, spec=spec,
               origin=origin,
               state=ks.PENDING_IMPORT if origin == "EXTERNAL" else ks.ENABLED,
-              policy=p["Policy"] if "Policy" in p else
-              _policies.default_policy(ctx.account, store.partition),
-              multi_region=multi_region)
+              policy=policy, multi_region=multi_region)
     if "CustomerMasterKeySpec" in p:
         key.customer_master_key_spec = p["CustomerMasterKeySpec"]
     if multi_region:
@@ -67,8 +62,7 @@ def create_key(ctx, p):
         new_material(key, ctx.now)
     if custom_store is not None:
         custom_store.attach(ctx, key, p)
-    if p.get("Tags"):
-        key.tags = {t["TagKey"]: t["TagValue"] for t in p["Tags"]}
+    key.tags = key_tags
     store.add_key(key)
     return {"KeyMetadata": key.metadata()}
 

@@ -38,13 +38,12 @@ import functools
 from .. import _errors as E
 from .. import _keyspecs as specs
 from .. import _keystate as ks
-from .. import _policies
 from .._clock import DAY
 from .._dispatch import handler
 from .._keys import Key
 from . import keys as _keys_ops
 from . import tags as _tags
-from .policies import check_policy
+from .policies import requested_policy
 
 
 # --- the set of related keys -----------------------------------------------------------------
@@ -113,18 +112,14 @@ def replicate_key(ctx, p):
     target = ctx.backend.store(ctx.account, region)
     if region == primary.region or primary.key_id in target.keys:
         raise E.AlreadyExistsException(f"Key '{target.key_arn(primary.key_id)}' already exists")
-    if "Policy" in p:
-        check_policy(p["Policy"])
-    if p.get("Tags"):
-        _tags.check_new_tags(p["Tags"], existing=None)
+    policy = requested_policy(p, ctx.account, target.partition)
+    replica_tags = _tags.requested_tags(p)
 
     replica = Key(key_id=primary.key_id, account=ctx.account, region=region, created=ctx.now,
                   description=p.get("Description", ""), usage=primary.usage, spec=primary.spec,
                   origin=primary.origin, manager=primary.manager,
                   state=ks.PENDING_IMPORT if primary.origin == "EXTERNAL" else ks.ENABLED,
-                  policy=p["Policy"] if "Policy" in p else
-                  _policies.default_policy(ctx.account, target.partition),
-                  multi_region=True)
+                  policy=policy, multi_region=True)
     replica.customer_master_key_spec = primary.customer_master_key_spec
     if primary.origin != "EXTERNAL":  # shared material; imported material must be re-imported
         replica.materials = list(primary.materials)
@@ -132,8 +127,7 @@ def replicate_key(ctx, p):
     replica.rotation_enabled = primary.rotation_enabled
     replica.rotation_period = primary.rotation_period
     replica.next_rotation = primary.next_rotation
-    if p.get("Tags"):
-        replica.tags = {t["TagKey"]: t["TagValue"] for t in p["Tags"]}
+    replica.tags = replica_tags
 
     family = related_keys(ctx.backend, primary)
     target.add_key(replica)
@@ -144,7 +138,7 @@ def replicate_key(ctx, p):
     replica.state = final_state
     out = {"ReplicaKeyMetadata": metadata, "ReplicaPolicy": replica.policy}
     if replica.tags:
-        out["ReplicaTags"] = [{"TagKey": k, "TagValue": v} for k, v in replica.tags.items()]
+        out["ReplicaTags"] = _tags.tag_list(replica.tags)
     return out
 
 

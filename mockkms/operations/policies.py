@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 
 from .. import _errors as E
+from .. import _policies
 from .._dispatch import handler
 from . import _common
 
@@ -52,6 +53,14 @@ def check_policy(text: str) -> None:
     for st in statements:
         if "Principal" not in st and "NotPrincipal" not in st:
             raise E.MalformedPolicyDocumentException(_NO_PRINCIPAL)
+
+
+def requested_policy(p: dict, account: str, partition: str) -> str:
+    """The ``Policy`` of a CreateKey/ReplicateKey request, checked, or the default policy."""
+    if "Policy" not in p:
+        return _policies.default_policy(account, partition)
+    check_policy(p["Policy"])
+    return p["Policy"]
 
 
 def _check_name(p) -> None:

@@ -34,6 +34,19 @@ def check_new_tags(new_tags: list[dict], existing: dict | None) -> None:
         raise E.TagException("Too many tags")
 
 
+def requested_tags(p: dict) -> dict | None:
+    """The ``Tags`` of a CreateKey/ReplicateKey request, checked, as a dict (None if absent)."""
+    if not p.get("Tags"):
+        return None
+    check_new_tags(p["Tags"], existing=None)
+    return {t["TagKey"]: t["TagValue"] for t in p["Tags"]}
+
+
+def tag_list(tags: dict | None) -> list[dict]:
+    """A key's tags as the API lists them."""
+    return [{"TagKey": k, "TagValue": v} for k, v in (tags or {}).items()]
+
+
 @handler("TagResource")
 def tag_resource(ctx, p):
     key = _common.customer_key(ctx, p["KeyId"])
@@ -57,6 +70,6 @@ def untag_resource(ctx, p):
 def list_resource_tags(ctx, p):
     key = ctx.resolve(p["KeyId"])
     limit = check_limit(p.get("Limit"), 50, 50)
-    items = [{"TagKey": k, "TagValue": v} for k, v in (key.tags or {}).items()]
+    items = tag_list(key.tags)
     chunk, nxt = page(items, p.get("Marker"), limit)
     return response("Tags", chunk, nxt)
