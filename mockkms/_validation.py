@@ -84,7 +84,7 @@ def _type_error(expected: str, value: Any) -> _Bad:
     return _Bad(f"Start of {found} found where {expected} was expected.")
 
 
-def _compile(shape, sensitive_parent: bool = False) -> Checker:
+def _compile(shape, sensitive_parent: bool = False, also_required: tuple = ()) -> Checker:
     t = shape.type_name
     meta = shape.metadata
     sensitive = sensitive_parent or bool(meta.get("sensitive"))
@@ -93,7 +93,7 @@ def _compile(shape, sensitive_parent: bool = False) -> Checker:
     if t == "structure":
         members = [(name, _compile(m, sensitive), _camel(name))
                    for name, m in shape.members.items()]
-        required = tuple(shape.required_members)
+        required = tuple(shape.required_members) + also_required
 
         def check_structure(value, path, out):
             if not isinstance(value, dict):
@@ -226,7 +226,9 @@ SERVICE_REQUIRED = {"Decrypt": ("CiphertextBlob",), "ReEncrypt": ("CiphertextBlo
 @functools.lru_cache(maxsize=None)
 def _validator(operation: str) -> Checker | None:
     shape = _model.operation(operation).input_shape
-    return _compile(shape) if shape is not None else None
+    if shape is None:
+        return None
+    return _compile(shape, also_required=SERVICE_REQUIRED.get(operation, ()))
 
 
 def validate(operation: str, body: Any) -> dict:
@@ -241,9 +243,6 @@ def validate(operation: str, body: Any) -> dict:
         raise E.SerializationException(str(exc)) from None
     except RecursionError:
         raise E.SerializationException("Request nested too deeply.") from None
-    for name in SERVICE_REQUIRED.get(operation, ()):
-        if name not in params:
-            violations.append((_camel(name), None, False, "Member must not be null"))
     if violations:
         raise E.ValidationException(format_violations(violations))
     return params

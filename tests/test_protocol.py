@@ -136,3 +136,13 @@ def test_failed_validation_changes_nothing(loose, kms):
     with pytest.raises(ClientError):
         loose.create_key(KeyUsage="RANDOM")
     assert kms.list_keys()["Keys"] == []
+
+
+@pytest.mark.parametrize("call", [lambda c: c.decrypt(),
+                                  lambda c: c.re_encrypt(DestinationKeyId="alias/x")])
+def test_ciphertext_blob_is_required_though_the_model_says_optional(loose, call):
+    with pytest.raises(ClientError) as exc:
+        call(loose)
+    assert error_of(exc) == ("ValidationException",
+                             "1 validation error detected: Value null at 'ciphertextBlob' failed "
+                             "to satisfy constraint: Member must not be null")
