@@ -23,9 +23,11 @@ out on purpose. ``benchmarks/bench_keys.py`` measures the costs.
 
 Algorithms implemented here beyond ``cryptography``'s API, both checked against outside
 references in the tests:
-* ED25519_PH_SHA_512 is Ed25519ph (RFC 8032 §5.1, phflag 1, empty context) over the SHA-512
-  digest the caller sends (``MessageType=DIGEST``). ``cryptography`` has no Ed25519ph, so the
-  signature is computed here in pure Python from the key's seed (RFC 8032 test vector 7.3).
+* ED25519_PH_SHA_512 is Ed25519ph (RFC 8032 §5.1, phflag 1, empty context) whose message is
+  the 64-byte digest the caller sends (``MessageType=DIGEST``): as AWS documents, KMS still runs
+  the SHA-512 prehash of FIPS 186-5 §7.8.1 step 1, so the caller's digest is hashed again and
+  PH = SHA-512(digest). ``cryptography`` has no Ed25519ph, so the signature is computed here in
+  pure Python from the key's seed (RFC 8032 test vector 7.3).
 * ML-DSA with ``MessageType=EXTERNAL_MU`` signs the caller's 64-byte representative mu (FIPS 204
   §6.2; Algorithm 7 with mu given). ``cryptography`` (up to 48) signs only whole messages, so this
   uses the pure-Python ``dilithium-py`` package, derived from the same 32-byte seed; verification
@@ -253,8 +255,8 @@ class KeyPair:
         if self.spec in CURVES:
             return key.sign(message, ec.ECDSA(_prehashed(algorithm, digest)))
         if self.spec == ED25519:
-            if algorithm == "ED25519_PH_SHA_512":
-                return ed25519ph_sign(key.private_bytes_raw(), message)
+            if algorithm == "ED25519_PH_SHA_512":  # the caller's digest is hashed again
+                return ed25519ph_sign(key.private_bytes_raw(), hashlib.sha512(message).digest())
             return key.sign(message)
         if self.spec in MLDSA_KEYS:
             if message_type == "EXTERNAL_MU":
@@ -273,8 +275,8 @@ class KeyPair:
             from . import sm2
             return bool(sm2.verify(self.public_der(), message, digest, signature))
         if self.spec == ED25519 and algorithm == "ED25519_PH_SHA_512":
-            return ed25519ph_verify(self.private_key.public_key().public_bytes_raw(), message,
-                                    signature)
+            return ed25519ph_verify(self.private_key.public_key().public_bytes_raw(),
+                                    hashlib.sha512(message).digest(), signature)
         if self.spec in MLDSA_KEYS and message_type == "EXTERNAL_MU":
             return mldsa_verify_mu(self.spec,
                                    self.private_key.public_key().public_bytes_raw(), message,

@@ -20,7 +20,9 @@ Behaviour and choices where AWS is silent or unrecorded:
   ED25519_SHA_512.`` (wording reported by another mock checked against KMS; UNCONFIRMED).
 * RSA PSS uses a salt as long as the digest and MGF1 with the same hash; RSA PKCS#1 v1.5 and
   ECDSA (DER-encoded) signatures are the standard ones, so any library verifies them with the
-  public key from GetPublicKey. Ed25519ph is RFC 8032's, over the 64-byte SHA-512 digest sent.
+  public key from GetPublicKey. Ed25519ph is RFC 8032's with the 64-byte digest sent as its
+  message: KMS hashes the caller's SHA-512 digest again (AWS documents this for
+  ED25519_PH_SHA_512 with DIGEST), so a verifier checks Ed25519ph over SHA-512(digest).
 * Verify of a wrong signature raises ``KMSInvalidSignatureException`` with no message; it never
   answers ``SignatureValid: false``.
 * GetPublicKey on a symmetric or HMAC key: ``UnsupportedOperationException``, message
