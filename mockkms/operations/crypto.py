@@ -21,8 +21,16 @@ needs ``KeyId`` and ``EncryptionAlgorithm``. Choices where AWS is silent or unre
   decided before the blob is parsed so the answer never depends on the ciphertext bytes.
 * Cross-account Decrypt (allowed by AWS): with a KeyId naming another account's key by ARN, the
   blob's key is looked up in that key's account. Without a KeyId the blob's key is looked up in
-  the caller's account only, so another account's ciphertext is ``InvalidCiphertextException``
-  (the mock cannot tell which account a blob belongs to; AWS would find it).
+  the caller's account and Region. A well-formed blob whose key is not there but lives in another
+  Region or account, or was deleted, is ``AccessDeniedException``: ``The ciphertext refers to a
+  customer master key that does not exist, does not exist in this region, or you are not allowed
+  to access.`` (the code and text of ../shared/kms-facts.md §4.1 and kms-authz-facts.md §2,
+  recorded from real KMS; AWS's newer wording names the caller — "User: <caller> is not
+  authorized to perform: kms:Decrypt on the resource associated with this ciphertext because the
+  resource does not exist in this Region, ..." — which needs the caller's identity, left to the
+  authorization work). Until key policies are evaluated, another account's blob is refused even
+  where its key policy would allow the caller. Same for ReEncrypt's source. A blob naming a key
+  id that no store has ever held (a corrupt or altered blob) stays ``InvalidCiphertextException``.
 * A KeyId whose key cannot decrypt with the requested algorithm (wrong spec, wrong usage, e.g. a
   SIGN_VERIFY key) is ``IncorrectKeyException`` (same text as for symmetric blobs: it is the
   wrong key for this ciphertext), after the key-state check.
@@ -49,6 +57,8 @@ from . import _common
 SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT"
 _INCORRECT_KEY = "The key ID in the request does not identify a CMK that can perform this operation."
 _ASYM_CONTEXT = "EncryptionContext is not supported for asymmetric KMS keys."
+_UNREACHABLE_KEY = ("The ciphertext refers to a customer master key that does not exist, does "
+                    "not exist in this region, or you are not allowed to access.")
 SM2PKE_MAX_PLAINTEXT = 1024
 
 
@@ -124,6 +134,8 @@ def decrypt_blob(ctx, blob: bytes, context: dict | None, key_id: str | None,
     if requested is not None and (key is None or requested is not key):
         raise E.IncorrectKeyException(_INCORRECT_KEY)
     if key is None:
+        if _held_elsewhere(ctx.backend, parsed.key_id):
+            raise E.AccessDeniedException(_UNREACHABLE_KEY)
         raise E.InvalidCiphertextException(None)
     ks.check(operation, key)
     material = key.material(parsed.material_id)
@@ -135,6 +147,13 @@ def decrypt_blob(ctx, blob: bytes, context: dict | None, key_id: str | None,
         raise E.InvalidCiphertextException(None) from None
     _common.mark_used(ctx, key)
     return key, plaintext, material
+
+
+def _held_elsewhere(backend, key_id: str) -> bool:
+    """Whether a key ``key_id`` lives in some store (another Region or account) or was deleted
+    from one: the blob is then a real ciphertext the caller cannot use, not a corrupt one."""
+    return any(key_id in st.keys or key_id in st.deleted_key_ids
+               for st in list(backend.stores.values()))
 
 
 def decrypt_any(ctx, blob: bytes, context: dict | None, key_id: str | None,
