@@ -5,8 +5,9 @@ Order of checks, as AWS orders them: validation, key lookup, key mismatch (Incor
 key state, key usage, algorithm, encryption context, plaintext size, DryRun, then the
 cryptography.
 
-Asymmetric keys (RSA ``RSAES_OAEP_SHA_1``/``RSAES_OAEP_SHA_256``; SM2 ``SM2PKE`` through
-``_crypto.sm2``): the ciphertext is the raw OAEP (or SM2) output with no metadata, so Decrypt
+Asymmetric keys (RSA ``RSAES_OAEP_SHA_1``/``RSAES_OAEP_SHA_256``; SM2 ``SM2PKE``, the key
+families in ``_crypto.families``): the ciphertext is the raw OAEP (or SM2) output with no
+metadata, so Decrypt
 needs ``KeyId`` and ``EncryptionAlgorithm``. Choices where AWS is silent or unrecorded:
 * Encrypt without EncryptionAlgorithm means SYMMETRIC_DEFAULT, which an RSA key refuses with
   ``InvalidKeyUsageException: Algorithm SYMMETRIC_DEFAULT is incompatible with key spec
@@ -50,16 +51,17 @@ import os
 from .. import _errors as E
 from .. import _keyspecs as specs
 from .. import _keystate as ks
-from .._crypto import recipient, symmetric
+from .._crypto import symmetric
+from .._crypto.errors import BadCiphertext
 from .._dispatch import handler
 from . import _common
+from . import _recipient as recipient
 
 SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT"
 _INCORRECT_KEY = "The key ID in the request does not identify a CMK that can perform this operation."
 _ASYM_CONTEXT = "EncryptionContext is not supported for asymmetric KMS keys."
 _UNREACHABLE_KEY = ("The ciphertext refers to a customer master key that does not exist, does "
                     "not exist in this region, or you are not allowed to access.")
-SM2PKE_MAX_PLAINTEXT = 1024
 
 
 def _usable_key(ctx, key_id: str):
@@ -94,11 +96,7 @@ def check_encrypt(key, plaintext: bytes, context: dict | None, algorithm: str | 
         return algorithm
     if context:
         raise E.ValidationException(_ASYM_CONTEXT)
-    if algorithm == "SM2PKE":
-        limit = SM2PKE_MAX_PLAINTEXT
-    else:
-        from .._crypto import asymmetric
-        limit = asymmetric.oaep_max_plaintext(key.spec, algorithm)
+    limit = key.asym.family.max_plaintext(algorithm)
     if len(plaintext) > limit:
         raise E.ValidationException(
             f"Algorithm {algorithm} and key spec {key.spec} cannot encrypt data larger than "
@@ -125,7 +123,7 @@ def decrypt_blob(ctx, blob: bytes, context: dict | None, key_id: str | None,
         raise E.IncorrectKeyException(_INCORRECT_KEY)  # never the key of a symmetric blob
     try:
         parsed = symmetric.parse(blob)
-    except symmetric.BlobError:
+    except BadCiphertext:
         raise E.InvalidCiphertextException(None) from None
     # the blob's key is looked up where the requested key lives (another account's, by ARN)
     store = ctx.store if requested is None else ctx.backend.store(requested.account,
@@ -143,7 +141,7 @@ def decrypt_blob(ctx, blob: bytes, context: dict | None, key_id: str | None,
         raise E.InvalidCiphertextException(None)
     try:
         plaintext = symmetric.decrypt(parsed, material.secret, context)
-    except symmetric.BlobError:
+    except BadCiphertext:
         raise E.InvalidCiphertextException(None) from None
     _common.mark_used(ctx, key)
     return key, plaintext, material
@@ -181,7 +179,7 @@ def _decrypt_asymmetric(ctx, key, blob: bytes, context: dict | None, algorithm: 
         raise E.ValidationException(_ASYM_CONTEXT)
     try:
         plaintext = key.asym.decrypt(algorithm, blob)
-    except ValueError:
+    except BadCiphertext:
         raise E.InvalidCiphertextException(None) from None
     _common.mark_used(ctx, key)
     return plaintext

@@ -23,7 +23,8 @@ Choices where AWS is silent or unrecorded (messages are ours unless noted):
 * SM2 wrapping keys / SM2PKE exist only in the China Regions; elsewhere ValidationException.
   SM2PKE goes only with SM2, the RSA algorithms only with RSA wrapping keys.
 * Wrong material size or format (symmetric: 32 bytes; HMAC: from the digest size up to the hash
-  block size; asymmetric: PKCS #8 DER of the key spec) → IncorrectKeyMaterialException.
+  block size; asymmetric: PKCS #8 DER of the key spec; the key family's ``load`` decides) →
+  IncorrectKeyMaterialException.
 * A token for another key, or a tampered one → InvalidImportTokenException; a token used after
   its ParametersValidTo → ExpiredImportTokenException. Tokens are reusable until they expire.
 * Undecryptable EncryptedKeyMaterial → InvalidCiphertextException with no message (as Decrypt).
@@ -67,9 +68,6 @@ MAX_VALID_TO = 365 * DAY
 _ALGORITHMS = ("RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256", "RSA_AES_KEY_WRAP_SHA_1",
                "RSA_AES_KEY_WRAP_SHA_256", "SM2PKE")
 _RSA_BITS = {"RSA_2048": 2048, "RSA_3072": 3072, "RSA_4096": 4096}
-# HMAC key spec -> (shortest, longest) key material in bytes: digest size .. hash block size
-_HMAC_SIZES = {"HMAC_224": (28, 64), "HMAC_256": (32, 64), "HMAC_384": (48, 128),
-               "HMAC_512": (64, 128)}
 
 _SECRET = os.urandom(32)  # seals import tokens; per process, like the pagination markers
 _TOKEN_VERSION = b"\x01"
@@ -159,7 +157,7 @@ def get_parameters_for_import(ctx, p):
 def _wrapping_key_pair(spec: str) -> tuple[bytes, bytes]:
     """(private key PKCS #8 DER, public key SubjectPublicKeyInfo DER) of a new wrapping key."""
     if spec == "SM2":
-        from .._crypto import sm2
+        from .._crypto.pure import sm2
         private = sm2.generate()
         return sm2.private_pkcs8_der(private), sm2.public_der(private)
     from cryptography.hazmat.primitives import serialization
@@ -202,7 +200,7 @@ def _unwrap(algorithm: str, private_der: bytes, wrapped: bytes) -> bytes:
     unwrap with the token's wrapping key and algorithm."""
     try:
         if algorithm == "SM2PKE":
-            from .._crypto import sm2
+            from .._crypto.pure import sm2
             return sm2.decrypt(sm2.load_private(private_der), wrapped)
         from cryptography.hazmat.primitives import hashes, serialization
         from cryptography.hazmat.primitives.asymmetric import padding
@@ -299,23 +297,17 @@ def _expiration(ctx, p) -> tuple[str, float | None]:
 def _parse_material(key, raw: bytes):
     """(identity bytes for the material ID, what to install) of unwrapped material; checks
     that it suits the key spec."""
-    bad = E.IncorrectKeyMaterialException(
-        f"The key material is not valid for a {key.spec} KMS key.")
-    if specs.is_symmetric(key.spec):
-        if len(raw) != 32:
-            raise bad
-        return raw, raw
-    if specs.is_hmac(key.spec):
-        low, high = _HMAC_SIZES[key.spec]
-        if not low <= len(raw) <= high:
-            raise bad
-        return raw, raw
-    from .._crypto import asymmetric
+    from .._crypto import asymmetric, families
+    from .._crypto.errors import BadKeyMaterial
     try:
-        pair = asymmetric.KeyPair.from_pkcs8(key.spec, raw)
-        return pair.public_der(), pair
-    except ValueError:
-        raise bad from None
+        if specs.is_asymmetric(key.spec):
+            pair = asymmetric.KeyPair.from_pkcs8(key.spec, raw)
+            return pair.public_der(), pair
+        secret = families.family(key.spec).load(raw)
+        return secret, secret
+    except BadKeyMaterial:
+        raise E.IncorrectKeyMaterialException(
+            f"The key material is not valid for a {key.spec} KMS key.") from None
 
 
 def _install(ctx, key, material_id: bytes, prepared, import_type: str) -> None:
