@@ -8,6 +8,7 @@
                     data key pair, shared by copies, persisted as spec + PKCS #8
     symmetric.py    the symmetric ciphertext blob: AES-256-GCM, self-identifying, context-bound
     recipient.py    Nitro Enclaves attestation documents and the CMS envelope for them
+    wrapping.py     importing key material: wrapping key pair, sealed import token, unwrapping
     pure/           algorithms implemented here in pure Python, each with known-answer tests in
                     tests/crypto/: der, cbor, ed25519ph, sm2, mlkem
     errors.py       what this package raises (``BadCiphertext``, ``BadKeyMaterial``,
