@@ -28,7 +28,8 @@ def test_special_floats_and_tags():
     assert math.isinf(cbor.loads(bytes.fromhex("f97c00")))
     assert math.isnan(cbor.loads(bytes.fromhex("f97e00")))
     tagged = cbor.loads(bytes.fromhex("d74401020304"))  # 23(h'01020304')
-    assert isinstance(tagged, cbor.Tagged) and (tagged.tag, tagged.value) == (23, b"\x01\x02\x03\x04")
+    assert isinstance(tagged, cbor.Tagged)
+    assert (tagged.tag, tagged.value) == (23, b"\x01\x02\x03\x04")
 
 
 @pytest.mark.parametrize("major,n,encoded", [
