@@ -373,11 +373,9 @@ def _material(key, value, created: float) -> None:
     except (binascii.Error, ValueError):
         raise _Problem("KeyMaterial is not valid base64") from None
     if specs.is_symmetric(key.spec) or specs.is_hmac(key.spec):
-        if specs.is_symmetric(key.spec):
-            low = high = 32
-        else:  # what ImportKeyMaterial accepts: the digest size up to the hash block size
-            from .operations.imports import _HMAC_SIZES
-            low, high = _HMAC_SIZES[key.spec]
+        # what ImportKeyMaterial accepts (HMAC: the digest size up to the hash block size)
+        from ._crypto.families import family
+        low, high = family(key.spec).material_sizes
         if not low <= len(secret) <= high:
             size = f"{low}" if low == high else f"{low} to {high}"
             raise _Problem(f"KeyMaterial for {key.spec} must be {size} bytes, got {len(secret)}")

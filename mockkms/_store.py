@@ -80,6 +80,7 @@ class Store:
         self.partition = specs.partition(region)
         self.keys: dict[str, Key] = {}
         self.key_order = OrderedIndex()
+        self.deleted_key_ids: set[str] = set()  # keys deleted for good (Decrypt's answer)
         self.aliases: dict[str, Alias] = {}
         self.alias_order = OrderedIndex()
         self.grants: dict[str, Any] = {}
@@ -103,6 +104,7 @@ class Store:
         """Delete a key for good, with its aliases and grants (end of the deletion window)."""
         if self.keys.pop(key_id, None) is None:
             return
+        self.deleted_key_ids.add(key_id)
         self.key_order.remove(key_id)
         for name in [a.name for a in self.aliases.values() if a.target_key_id == key_id]:
             self.remove_alias(name)

@@ -35,6 +35,35 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _MAX_VALUE_CHARS = 8192  # longer values are cut in messages (AWS echoes them whole)
 
 
+# AWS lists an enum's allowed values ("Member must satisfy enum value set: [...]") in its
+# server's own order, not the model's. The orders recorded from real AWS, by the enum's shape
+# name (../shared/kms-facts.md §4.3, §4.4, §5). A recording is used only while it holds exactly
+# the model's values: one that lacks values the model has since gained is stale, and that enum
+# keeps the model's order (``enum_order``). Enums with no recording use the model's order.
+RECORDED_ENUM_ORDERS: dict[str, tuple[str, ...]] = {
+    # GenerateMac / VerifyMac (SNAP test_invalid_generate_mac, test_invalid_verify_mac)
+    "MacAlgorithmSpec": ("HMAC_SHA_384", "HMAC_SHA_256", "HMAC_SHA_224", "HMAC_SHA_512"),
+    # DeriveSharedSecret (SNAP test_derive_shared_secret)
+    "KeyAgreementAlgorithmSpec": ("ECDH",),
+    # CreateKey, recorded April 2023. STALE: lacks SM2, ML_DSA_*, ECC_NIST_EDWARDS25519 (and,
+    # in botocore >= 1.44, ML_KEM_*), so KeySpec keeps the model's order.
+    "KeySpec": ("RSA_2048", "ECC_NIST_P384", "ECC_NIST_P256", "ECC_NIST_P521", "HMAC_384",
+                "RSA_3072", "ECC_SECG_P256K1", "RSA_4096", "SYMMETRIC_DEFAULT", "HMAC_256",
+                "HMAC_224", "HMAC_512"),
+    # CreateKey, recorded 2023. STALE: lacks KEY_AGREEMENT (and, in botocore >= 1.44,
+    # ENCAPSULATE_DECAPSULATE), so KeyUsage keeps the model's order.
+    "KeyUsageType": ("ENCRYPT_DECRYPT", "SIGN_VERIFY", "GENERATE_VERIFY_MAC"),
+}
+
+
+def enum_order(shape_name: str, model_values) -> tuple[str, ...]:
+    """The order in which a validation message lists the values of enum ``shape_name``."""
+    recorded = RECORDED_ENUM_ORDERS.get(shape_name)
+    if recorded is not None and sorted(recorded) == sorted(model_values):
+        return recorded
+    return tuple(model_values)
+
+
 def _camel(name: str) -> str:
     return name[:1].lower() + name[1:]
 
@@ -141,7 +170,7 @@ def _compile(shape, sensitive_parent: bool = False, also_required: tuple = ()) -
         return check_map
 
     if t == "string":
-        enum = tuple(shape.enum) if shape.enum else None
+        enum = enum_order(shape.name, shape.enum) if shape.enum else None
         enum_set = frozenset(enum) if enum else None
         pattern = meta.get("pattern")
         rx = re.compile(pattern) if pattern else None

@@ -100,7 +100,7 @@ def test_sm2_pairs_only_in_china(kms, key_id, kms_mock):
         with pytest.raises(kms.exceptions.UnsupportedOperationException) as exc:
             call(KeyId=key_id, KeyPairSpec="SM2")
         assert error_of(exc)[1] == "KeyPairSpec SM2 is not supported in this Region"
-    from mockkms._crypto import sm2
+    from mockkms._crypto.pure import sm2
     china = boto3.client("kms", region_name="cn-north-1")
     cn_key = china.create_key()["KeyMetadata"]["KeyId"]
     out = china.generate_data_key_pair(KeyId=cn_key, KeyPairSpec="SM2")

@@ -153,11 +153,11 @@ def test_two_accounts_never_see_each_other():
             assert exc.value.response["Error"]["Code"] == "NotFoundException"
         with pytest.raises(ClientError):
             client.encrypt(KeyId=other["KeyId"], Plaintext=b"x")
-    # ciphertext of one account is no ciphertext in the other
+    # ciphertext of one account does not decrypt in the other (its key is out of reach there)
     blob = a.encrypt(KeyId=key_a["KeyId"], Plaintext=b"secret of a")["CiphertextBlob"]
     with pytest.raises(ClientError) as exc:
         b.decrypt(CiphertextBlob=blob)
-    assert exc.value.response["Error"]["Code"] == "InvalidCiphertextException"
+    assert exc.value.response["Error"]["Code"] == "AccessDeniedException"
     assert a.decrypt(CiphertextBlob=blob)["Plaintext"] == b"secret of a"
     try:
         a.create_alias(AliasName="alias/same-name", TargetKeyId=key_a["KeyId"])
@@ -184,7 +184,7 @@ def test_two_regions_never_see_each_other():
     blob = west.encrypt(KeyId=key_w["KeyId"], Plaintext=b"x")["CiphertextBlob"]
     with pytest.raises(ClientError) as exc:
         east.decrypt(CiphertextBlob=blob)
-    assert exc.value.response["Error"]["Code"] == "InvalidCiphertextException"
+    assert exc.value.response["Error"]["Code"] == "AccessDeniedException"
 
 
 # --- after stop(): nothing of the mock remains ---------------------------------------------------

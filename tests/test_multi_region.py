@@ -142,7 +142,9 @@ def test_single_region_keys_do_not_decrypt_elsewhere(kms_mock):
     blob = east().encrypt(KeyId=key_id, Plaintext=b"x")["CiphertextBlob"]
     with pytest.raises(ClientError) as exc:
         west().decrypt(CiphertextBlob=blob)
-    assert error_of(exc)[0] == "InvalidCiphertextException"
+    assert error_of(exc) == ("AccessDeniedException", "The ciphertext refers to a customer "
+                             "master key that does not exist, does not exist in this region, or "
+                             "you are not allowed to access.")
 
 
 def test_hmac_replica_shares_material(kms_mock):

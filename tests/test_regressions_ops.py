@@ -96,7 +96,7 @@ def test_cross_account_decrypt_with_key_id(kms_mock):
                              "identify a CMK that can perform this operation.")
     with pytest.raises(ClientError) as exc:  # without KeyId: looked up in the caller's account
         caller.decrypt(CiphertextBlob=blob)
-    assert error_of(exc)[0] == "InvalidCiphertextException"
+    assert error_of(exc)[0] == "AccessDeniedException"
 
 
 # --- 3. GenerateDataKeyPair: Recipient before DryRun --------------------------------------------

@@ -13,7 +13,9 @@ Blob layout (version 1; all of the header is authenticated, so any flipped bit f
 
 AAD = header (bytes 0..49) || canonical encryption context. The context is canonicalised by
 sorting pairs by key and length-prefixing UTF-8 strings, so pair order does not matter and
-matching is exact and case-sensitive, as AWS documents.
+matching is exact and case-sensitive, as AWS documents. A blob that is not of this format, or
+does not authenticate, raises ``BadCiphertext``. (The key material itself is the
+``families.symmetric`` family's.)
 """
 from __future__ import annotations
 
@@ -26,15 +28,13 @@ from typing import NamedTuple
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.exceptions import InvalidTag
 
+from .errors import BadCiphertext
+
 VERSION = 1
 _HEADER = 50
 _NONCE = 12
 _TAG = 16
 MIN_BLOB = _HEADER + _NONCE + _TAG
-
-
-class BlobError(Exception):
-    """The blob is not a ciphertext of this format, or does not authenticate."""
 
 
 class ParsedBlob(NamedTuple):
@@ -58,7 +58,7 @@ def _key_id_str(kind: int, raw: bytes) -> str:
     if kind == 0:  # str(uuid.UUID(bytes=raw)), without building a UUID
         h = raw.hex()
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-    raise BlobError("unknown key id kind")
+    raise BadCiphertext("unknown key id kind")
 
 
 _LENGTH = struct.Struct(">I").pack
@@ -90,11 +90,11 @@ def encrypt(key_id: str, material_id: bytes, aes_key: bytes, plaintext: bytes,
 
 def parse(blob: bytes) -> ParsedBlob:
     if len(blob) < MIN_BLOB or blob[0] != VERSION:
-        raise BlobError("not a ciphertext of this format")
+        raise BadCiphertext("not a ciphertext of this format")
     try:
         key_id = _key_id_str(blob[1], blob[2:18])
     except ValueError as exc:
-        raise BlobError(str(exc)) from None
+        raise BadCiphertext(str(exc)) from None
     return ParsedBlob(key_id, blob[18:_HEADER], blob[:_HEADER], blob[_HEADER:])
 
 
@@ -103,4 +103,4 @@ def decrypt(parsed: ParsedBlob, aes_key: bytes, context: dict | None) -> bytes:
     try:
         return _aead(aes_key).decrypt(nonce, sealed, parsed.header + canonical_context(context))
     except InvalidTag:
-        raise BlobError("authentication failed") from None
+        raise BadCiphertext("authentication failed") from None

@@ -5,8 +5,9 @@ Order of checks, as AWS orders them: validation, key lookup, key mismatch (Incor
 key state, key usage, algorithm, encryption context, plaintext size, DryRun, then the
 cryptography.
 
-Asymmetric keys (RSA ``RSAES_OAEP_SHA_1``/``RSAES_OAEP_SHA_256``; SM2 ``SM2PKE`` through
-``_crypto.sm2``): the ciphertext is the raw OAEP (or SM2) output with no metadata, so Decrypt
+Asymmetric keys (RSA ``RSAES_OAEP_SHA_1``/``RSAES_OAEP_SHA_256``; SM2 ``SM2PKE``, the key
+families in ``_crypto.families``): the ciphertext is the raw OAEP (or SM2) output with no
+metadata, so Decrypt
 needs ``KeyId`` and ``EncryptionAlgorithm``. Choices where AWS is silent or unrecorded:
 * Encrypt without EncryptionAlgorithm means SYMMETRIC_DEFAULT, which an RSA key refuses with
   ``InvalidKeyUsageException: Algorithm SYMMETRIC_DEFAULT is incompatible with key spec
@@ -21,8 +22,16 @@ needs ``KeyId`` and ``EncryptionAlgorithm``. Choices where AWS is silent or unre
   decided before the blob is parsed so the answer never depends on the ciphertext bytes.
 * Cross-account Decrypt (allowed by AWS): with a KeyId naming another account's key by ARN, the
   blob's key is looked up in that key's account. Without a KeyId the blob's key is looked up in
-  the caller's account only, so another account's ciphertext is ``InvalidCiphertextException``
-  (the mock cannot tell which account a blob belongs to; AWS would find it).
+  the caller's account and Region. A well-formed blob whose key is not there but lives in another
+  Region or account, or was deleted, is ``AccessDeniedException``: ``The ciphertext refers to a
+  customer master key that does not exist, does not exist in this region, or you are not allowed
+  to access.`` (the code and text of ../shared/kms-facts.md §4.1 and kms-authz-facts.md §2,
+  recorded from real KMS; AWS's newer wording names the caller — "User: <caller> is not
+  authorized to perform: kms:Decrypt on the resource associated with this ciphertext because the
+  resource does not exist in this Region, ..." — which needs the caller's identity, left to the
+  authorization work). Until key policies are evaluated, another account's blob is refused even
+  where its key policy would allow the caller. Same for ReEncrypt's source. A blob naming a key
+  id that no store has ever held (a corrupt or altered blob) stays ``InvalidCiphertextException``.
 * A KeyId whose key cannot decrypt with the requested algorithm (wrong spec, wrong usage, e.g. a
   SIGN_VERIFY key) is ``IncorrectKeyException`` (same text as for symmetric blobs: it is the
   wrong key for this ciphertext), after the key-state check.
@@ -42,14 +51,17 @@ import os
 from .. import _errors as E
 from .. import _keyspecs as specs
 from .. import _keystate as ks
-from .._crypto import recipient, symmetric
+from .._crypto import symmetric
+from .._crypto.errors import BadCiphertext
 from .._dispatch import handler
 from . import _common
+from . import _recipient as recipient
 
 SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT"
 _INCORRECT_KEY = "The key ID in the request does not identify a CMK that can perform this operation."
 _ASYM_CONTEXT = "EncryptionContext is not supported for asymmetric KMS keys."
-SM2PKE_MAX_PLAINTEXT = 1024
+_UNREACHABLE_KEY = ("The ciphertext refers to a customer master key that does not exist, does "
+                    "not exist in this region, or you are not allowed to access.")
 
 
 def _usable_key(ctx, key_id: str):
@@ -84,11 +96,7 @@ def check_encrypt(key, plaintext: bytes, context: dict | None, algorithm: str | 
         return algorithm
     if context:
         raise E.ValidationException(_ASYM_CONTEXT)
-    if algorithm == "SM2PKE":
-        limit = SM2PKE_MAX_PLAINTEXT
-    else:
-        from .._crypto import asymmetric
-        limit = asymmetric.oaep_max_plaintext(key.spec, algorithm)
+    limit = key.asym.family.max_plaintext(algorithm)
     if len(plaintext) > limit:
         raise E.ValidationException(
             f"Algorithm {algorithm} and key spec {key.spec} cannot encrypt data larger than "
@@ -115,7 +123,7 @@ def decrypt_blob(ctx, blob: bytes, context: dict | None, key_id: str | None,
         raise E.IncorrectKeyException(_INCORRECT_KEY)  # never the key of a symmetric blob
     try:
         parsed = symmetric.parse(blob)
-    except symmetric.BlobError:
+    except BadCiphertext:
         raise E.InvalidCiphertextException(None) from None
     # the blob's key is looked up where the requested key lives (another account's, by ARN)
     store = ctx.store if requested is None else ctx.backend.store(requested.account,
@@ -124,6 +132,8 @@ def decrypt_blob(ctx, blob: bytes, context: dict | None, key_id: str | None,
     if requested is not None and (key is None or requested is not key):
         raise E.IncorrectKeyException(_INCORRECT_KEY)
     if key is None:
+        if _held_elsewhere(ctx.backend, parsed.key_id):
+            raise E.AccessDeniedException(_UNREACHABLE_KEY)
         raise E.InvalidCiphertextException(None)
     ks.check(operation, key)
     material = key.material(parsed.material_id)
@@ -131,10 +141,17 @@ def decrypt_blob(ctx, blob: bytes, context: dict | None, key_id: str | None,
         raise E.InvalidCiphertextException(None)
     try:
         plaintext = symmetric.decrypt(parsed, material.secret, context)
-    except symmetric.BlobError:
+    except BadCiphertext:
         raise E.InvalidCiphertextException(None) from None
     _common.mark_used(ctx, key)
     return key, plaintext, material
+
+
+def _held_elsewhere(backend, key_id: str) -> bool:
+    """Whether a key ``key_id`` lives in some store (another Region or account) or was deleted
+    from one: the blob is then a real ciphertext the caller cannot use, not a corrupt one."""
+    return any(key_id in st.keys or key_id in st.deleted_key_ids
+               for st in list(backend.stores.values()))
 
 
 def decrypt_any(ctx, blob: bytes, context: dict | None, key_id: str | None,
@@ -162,7 +179,7 @@ def _decrypt_asymmetric(ctx, key, blob: bytes, context: dict | None, algorithm: 
         raise E.ValidationException(_ASYM_CONTEXT)
     try:
         plaintext = key.asym.decrypt(algorithm, blob)
-    except ValueError:
+    except BadCiphertext:
         raise E.InvalidCiphertextException(None) from None
     _common.mark_used(ctx, key)
     return plaintext

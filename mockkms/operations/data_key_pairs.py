@@ -7,7 +7,7 @@ ENCRYPT_DECRYPT KMS key with the ordinary symmetric blob format (``crypto.encryp
 SubjectPublicKeyInfo. ``KeyMaterialId`` names the KMS key material that encrypted it.
 
 With ``Recipient`` (Nitro Enclaves attestation), GenerateDataKeyPair returns
-``CiphertextForRecipient`` (the private key sealed by ``_crypto.recipient.seal``) instead of
+``CiphertextForRecipient`` (the private key sealed by ``_recipient.seal``) instead of
 ``PrivateKeyPlaintext``, as AWS does.
 
 Choices where AWS is silent or unrecorded:
@@ -20,9 +20,9 @@ Choices where AWS is silent or unrecorded:
 from __future__ import annotations
 
 from .. import _keyspecs as specs
-from .._crypto import recipient
 from .._dispatch import handler
 from . import _common
+from . import _recipient as recipient
 from .crypto import encrypt_with, symmetric_key
 
 

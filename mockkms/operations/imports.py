@@ -2,11 +2,12 @@
 and the expiry of imported material as the mock's clock moves (``MockKms.advance``).
 
 A key created with ``Origin=EXTERNAL`` starts in PendingImport with no material. The wrapping is
-real: GetParametersForImport makes a fresh RSA key pair (SM2 in the China Regions) for every call;
-the import token seals the wrapping private key, the wrapping algorithm and the 24-hour expiry
-with AES-GCM under a per-process secret, bound to the key ARN (so a token only works for its own
-key, and any change to it is detected). ImportKeyMaterial unwraps with RSAES-OAEP (SHA-1/SHA-256)
-or RSA-AES key wrap (RSA-OAEP-wrapped AES key, then AES key wrap with padding, RFC 5649).
+real (``_crypto.wrapping``): GetParametersForImport makes a fresh RSA key pair (SM2 in the China
+Regions) for every call; the import token seals the wrapping private key, the wrapping algorithm
+and the 24-hour expiry with AES-GCM under a per-process secret, bound to the key ARN (so a token
+only works for its own key, and any change to it is detected). ImportKeyMaterial unwraps with
+RSAES-OAEP (SHA-1/SHA-256) or RSA-AES key wrap (RSA-OAEP-wrapped AES key, then AES key wrap with
+padding, RFC 5649).
 
 Key material IDs are derived from the key ID and the material (HMAC-SHA-256), as AWS describes
 them, so reimporting the same material finds its earlier version again and old ciphertexts
@@ -23,7 +24,8 @@ Choices where AWS is silent or unrecorded (messages are ours unless noted):
 * SM2 wrapping keys / SM2PKE exist only in the China Regions; elsewhere ValidationException.
   SM2PKE goes only with SM2, the RSA algorithms only with RSA wrapping keys.
 * Wrong material size or format (symmetric: 32 bytes; HMAC: from the digest size up to the hash
-  block size; asymmetric: PKCS #8 DER of the key spec) → IncorrectKeyMaterialException.
+  block size; asymmetric: PKCS #8 DER of the key spec; the key family's ``load`` decides) →
+  IncorrectKeyMaterialException.
 * A token for another key, or a tampered one → InvalidImportTokenException; a token used after
   its ParametersValidTo → ExpiredImportTokenException. Tokens are reusable until they expire.
 * Undecryptable EncryptedKeyMaterial → InvalidCiphertextException with no message (as Decrypt).
@@ -51,6 +53,9 @@ from .. import _keyspecs as specs
 from .. import _keystate as ks
 from .._backend import EVENT_HANDLERS
 from .._clock import DAY
+from .._crypto import asymmetric, wrapping
+from .._crypto.errors import BadCiphertext, BadKeyMaterial
+from .._crypto.families import family
 from .._dispatch import handler
 from .._keys import Material
 from . import _common
@@ -66,10 +71,6 @@ MAX_VALID_TO = 365 * DAY
 
 _ALGORITHMS = ("RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256", "RSA_AES_KEY_WRAP_SHA_1",
                "RSA_AES_KEY_WRAP_SHA_256", "SM2PKE")
-_RSA_BITS = {"RSA_2048": 2048, "RSA_3072": 3072, "RSA_4096": 4096}
-# HMAC key spec -> (shortest, longest) key material in bytes: digest size .. hash block size
-_HMAC_SIZES = {"HMAC_224": (28, 64), "HMAC_256": (32, 64), "HMAC_384": (48, 128),
-               "HMAC_512": (64, 128)}
 
 _SECRET = os.urandom(32)  # seals import tokens; per process, like the pagination markers
 _TOKEN_VERSION = b"\x01"
@@ -150,43 +151,24 @@ def get_parameters_for_import(ctx, p):
     if (algorithm == "SM2PKE") != (spec == "SM2"):
         raise E.ValidationException(
             f"WrappingAlgorithm {algorithm} is not compatible with WrappingKeySpec {spec}")
-    private_der, public_der = _wrapping_key_pair(spec)
+    private_der, public_der = wrapping.wrapping_key_pair(spec)
     valid_to = ctx.now + TOKEN_LIFETIME
     return {"KeyId": key.arn, "ImportToken": _seal(key, algorithm, valid_to, private_der),
             "PublicKey": public_der, "ParametersValidTo": valid_to}
 
 
-def _wrapping_key_pair(spec: str) -> tuple[bytes, bytes]:
-    """(private key PKCS #8 DER, public key SubjectPublicKeyInfo DER) of a new wrapping key."""
-    if spec == "SM2":
-        from .._crypto import sm2
-        private = sm2.generate()
-        return sm2.private_pkcs8_der(private), sm2.public_der(private)
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    private = rsa.generate_private_key(public_exponent=65537, key_size=_RSA_BITS[spec])
-    return (private.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-                                  serialization.NoEncryption()),
-            private.public_key().public_bytes(serialization.Encoding.DER,
-                                              serialization.PublicFormat.SubjectPublicKeyInfo))
-
-
 def _seal(key, algorithm: str, valid_to: float, private_der: bytes) -> bytes:
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-    nonce = os.urandom(12)
     payload = struct.pack(">dB", valid_to, _ALGORITHMS.index(algorithm)) + private_der
-    return _TOKEN_VERSION + nonce + AESGCM(_SECRET).encrypt(nonce, payload, key.arn.encode())
+    return _TOKEN_VERSION + wrapping.seal(_SECRET, payload, key.arn.encode())
 
 
 def _unseal(ctx, key, token: bytes) -> tuple[str, bytes]:
     """(wrapping algorithm, wrapping private key DER) of a valid, unexpired import token."""
-    from cryptography.exceptions import InvalidTag
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
     try:
         if token[:1] != _TOKEN_VERSION or len(token) < 1 + 12 + 16 + 9:
-            raise InvalidTag
-        payload = AESGCM(_SECRET).decrypt(token[1:13], token[13:], key.arn.encode())
-    except InvalidTag:
+            raise BadCiphertext("not an import token")
+        payload = wrapping.unseal(_SECRET, token[1:], key.arn.encode())
+    except BadCiphertext:
         raise E.InvalidImportTokenException(
             "The import token is invalid or is associated with a different KMS key.") from None
     valid_to, algorithm = struct.unpack(">dB", payload[:9])
@@ -201,25 +183,8 @@ def _unwrap(algorithm: str, private_der: bytes, wrapped: bytes) -> bytes:
     """The key material inside ``wrapped``; InvalidCiphertextException when it does not
     unwrap with the token's wrapping key and algorithm."""
     try:
-        if algorithm == "SM2PKE":
-            from .._crypto import sm2
-            return sm2.decrypt(sm2.load_private(private_der), wrapped)
-        from cryptography.hazmat.primitives import hashes, serialization
-        from cryptography.hazmat.primitives.asymmetric import padding
-        from cryptography.hazmat.primitives.keywrap import (InvalidUnwrap,
-                                                            aes_key_unwrap_with_padding)
-        private = serialization.load_der_private_key(private_der, password=None)
-        digest = hashes.SHA1() if algorithm.endswith("SHA_1") else hashes.SHA256()
-        oaep = padding.OAEP(mgf=padding.MGF1(digest), algorithm=digest, label=None)
-        if algorithm.startswith("RSAES_OAEP"):
-            return private.decrypt(wrapped, oaep)
-        size = private.key_size // 8  # RSA_AES_KEY_WRAP: RSA-OAEP(AES key) || KWP(material)
-        aes_key = private.decrypt(wrapped[:size], oaep)
-        try:
-            return aes_key_unwrap_with_padding(aes_key, wrapped[size:])
-        except InvalidUnwrap:
-            raise ValueError("AES key wrap does not unwrap") from None
-    except (ValueError, IndexError, TypeError):  # malformed input of any kind
+        return wrapping.unwrap(algorithm, private_der, wrapped)
+    except BadCiphertext:
         raise E.InvalidCiphertextException(None) from None
 
 
@@ -299,23 +264,15 @@ def _expiration(ctx, p) -> tuple[str, float | None]:
 def _parse_material(key, raw: bytes):
     """(identity bytes for the material ID, what to install) of unwrapped material; checks
     that it suits the key spec."""
-    bad = E.IncorrectKeyMaterialException(
-        f"The key material is not valid for a {key.spec} KMS key.")
-    if specs.is_symmetric(key.spec):
-        if len(raw) != 32:
-            raise bad
-        return raw, raw
-    if specs.is_hmac(key.spec):
-        low, high = _HMAC_SIZES[key.spec]
-        if not low <= len(raw) <= high:
-            raise bad
-        return raw, raw
-    from .._crypto import asymmetric
     try:
-        pair = asymmetric.KeyPair.from_pkcs8(key.spec, raw)
-        return pair.public_der(), pair
-    except ValueError:
-        raise bad from None
+        if specs.is_asymmetric(key.spec):
+            pair = asymmetric.KeyPair.from_pkcs8(key.spec, raw)
+            return pair.public_der(), pair
+        secret = family(key.spec).load(raw)
+        return secret, secret
+    except BadKeyMaterial:
+        raise E.IncorrectKeyMaterialException(
+            f"The key material is not valid for a {key.spec} KMS key.") from None
 
 
 def _install(ctx, key, material_id: bytes, prepared, import_type: str) -> None:

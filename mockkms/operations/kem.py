@@ -2,7 +2,7 @@
 
 Reachable only when the installed botocore model has these operations (botocore ≥ 1.44; the
 dispatcher refuses targets the model does not know). The private key lives in ``key.asym``
-(``_crypto.asymmetric``), the primitives in ``_crypto.mlkem``.
+(``_crypto.asymmetric``), the cryptography in its family (``_crypto.families.mlkem``).
 
 Order of checks: validation, key lookup, key state, key usage (``ENCAPSULATE_DECAPSULATE``),
 DryRun, then the cryptography. As AWS documents, Decapsulate answers
@@ -25,10 +25,9 @@ def _kem_key(ctx, p):
 
 @handler("Encapsulate")
 def encapsulate(ctx, p):
-    from .._crypto import mlkem
     key, algorithm = _kem_key(ctx, p)
     _common.dry_run(p)
-    ciphertext, secret = mlkem.encapsulate(key.spec, key.asym.public_der())
+    ciphertext, secret = key.asym.encapsulate()
     _common.mark_used(ctx, key)
     return {"KeyId": key.arn, "SharedSecret": secret, "SharedSecretCiphertextBlob": ciphertext,
             "EncapsulationAlgorithm": algorithm}
@@ -36,10 +35,9 @@ def encapsulate(ctx, p):
 
 @handler("Decapsulate")
 def decapsulate(ctx, p):
-    from .._crypto import mlkem
     key, algorithm = _kem_key(ctx, p)
     ciphertext = p["SharedSecretCiphertextBlob"]
-    if len(ciphertext) != mlkem.ciphertext_length(key.spec):
+    if len(ciphertext) != key.asym.family.ciphertext_length():
         raise E.InvalidCiphertextException(None)
     _common.dry_run(p)
     secret = key.asym.decapsulate(ciphertext)

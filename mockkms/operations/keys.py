@@ -8,8 +8,6 @@ Choices where AWS is silent or unrecorded (see README "Fidelity notes"):
 """
 from __future__ import annotations
 
-import os
-
 from .. import _errors as E
 from .. import _keyspecs as specs
 from .. import _keystate as ks
@@ -89,14 +87,14 @@ def _spec_and_usage(ctx, p) -> tuple[str, str]:
 
 
 def new_material(key: Key, now: float) -> None:
-    """Give a new AWS_KMS key its first key material (real, distinct per key)."""
-    if specs.is_symmetric(key.spec):
-        key.materials.append(Material(os.urandom(32), now))
-    elif specs.is_hmac(key.spec):
-        key.materials.append(Material(os.urandom(int(key.spec[5:]) // 8), now))
-    else:
+    """Give a new AWS_KMS key its first key material (real, distinct per key; a key pair is
+    generated on first use)."""
+    if specs.is_asymmetric(key.spec):
         from .._crypto import asymmetric
         key.asym = asymmetric.new_material(key.spec)
+    else:
+        from .._crypto.families import family
+        key.materials.append(Material(family(key.spec).generate(), now))
 
 
 @handler("DescribeKey")

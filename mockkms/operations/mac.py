@@ -1,7 +1,8 @@
 """HMAC operations: GenerateMac and VerifyMac on HMAC_224/256/384/512 keys.
 
-The MAC is a real RFC 2104 HMAC with the key's material (``key.current.secret``), so it is
-deterministic for one key and message, and a MAC made by one key never verifies under another.
+The MAC is a real RFC 2104 HMAC (``_crypto.families.hmac``) with the key's material
+(``key.current.secret``), so it is deterministic for one key and message, and a MAC made by one
+key never verifies under another.
 Order of checks: validation, key lookup, key state, key usage, algorithm against the key spec,
 DryRun, then the cryptography. VerifyMac of a wrong MAC raises ``KMSInvalidMacException`` with no
 message (AWS never answers ``MacValid: false``). Where AWS is silent: a MAC of the wrong length is
@@ -9,16 +10,13 @@ simply a wrong MAC (same exception), not a validation error.
 """
 from __future__ import annotations
 
-import hashlib
 import hmac
 
 from .. import _errors as E
 from .. import _keyspecs as specs
+from .._crypto.families import family
 from .._dispatch import handler
 from . import _common
-
-_DIGESTS = {"HMAC_SHA_224": hashlib.sha224, "HMAC_SHA_256": hashlib.sha256,
-            "HMAC_SHA_384": hashlib.sha384, "HMAC_SHA_512": hashlib.sha512}
 
 
 def _mac(ctx, p) -> tuple:
@@ -28,7 +26,7 @@ def _mac(ctx, p) -> tuple:
     material = key.current  # present: ks.check refused a key pending import
     _common.dry_run(p)
     _common.mark_used(ctx, key)
-    return key, algorithm, hmac.new(material.secret, p["Message"], _DIGESTS[algorithm]).digest()
+    return key, algorithm, family(key.spec).mac(material.secret, algorithm, p["Message"])
 
 
 @handler("GenerateMac")

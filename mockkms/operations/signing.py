@@ -1,5 +1,6 @@
 """Asymmetric key operations that are not encryption: Sign, Verify, GetPublicKey,
-DeriveSharedSecret. The primitives are in ``_crypto.asymmetric`` (SM2 in ``_crypto.sm2``).
+DeriveSharedSecret. The cryptography is the key family's (``_crypto.families``), run through the
+key's ``KeyPair`` (``_crypto.asymmetric``).
 
 Order of checks: validation, key lookup, key state, key usage, algorithm for the key spec,
 message type and length, DryRun, then the cryptography. Every response's ``KeyId`` is the ARN.
@@ -20,7 +21,9 @@ Behaviour and choices where AWS is silent or unrecorded:
   ED25519_SHA_512.`` (wording reported by another mock checked against KMS; UNCONFIRMED).
 * RSA PSS uses a salt as long as the digest and MGF1 with the same hash; RSA PKCS#1 v1.5 and
   ECDSA (DER-encoded) signatures are the standard ones, so any library verifies them with the
-  public key from GetPublicKey. Ed25519ph is RFC 8032's, over the 64-byte SHA-512 digest sent.
+  public key from GetPublicKey. Ed25519ph is RFC 8032's with the 64-byte digest sent as its
+  message: KMS hashes the caller's SHA-512 digest again (AWS documents this for
+  ED25519_PH_SHA_512 with DIGEST), so a verifier checks Ed25519ph over SHA-512(digest).
 * Verify of a wrong signature raises ``KMSInvalidSignatureException`` with no message; it never
   answers ``SignatureValid: false``.
 * GetPublicKey on a symmetric or HMAC key: ``UnsupportedOperationException``, message
@@ -29,7 +32,7 @@ Behaviour and choices where AWS is silent or unrecorded:
 * DeriveSharedSecret: a PublicKey that is not DER SubjectPublicKeyInfo → ``ValidationException``
   with no message (SNAP); a valid public key on another curve (or of another type) gets the same
   answer (our choice: AWS treats both as an unusable public key). KeyOrigin is the key's Origin.
-* EXTERNAL_MU needs the optional ``dilithium-py`` package (see ``_crypto.asymmetric``); without
+* EXTERNAL_MU needs the optional ``dilithium-py`` package (see ``_crypto.families.mldsa``); without
   it such a request fails with ``UnsupportedOperationException`` saying so, never a wrong answer.
 """
 from __future__ import annotations
@@ -46,7 +49,6 @@ _ED25519_MESSAGE_TYPE = {"ED25519_SHA_512": RAW, "ED25519_PH_SHA_512": DIGEST}
 
 def _signing_key(ctx, p):
     """The key, algorithm and message type of a valid Sign/Verify request."""
-    from .._crypto import asymmetric
     key = _common.usable_key(ctx, p["KeyId"], specs.SIGN_VERIFY)
     algorithm = _common.check_algorithm(key, p["SigningAlgorithm"])
     message_type = p.get("MessageType", RAW)
@@ -59,7 +61,7 @@ def _signing_key(ctx, p):
     if required is not None and message_type != required:
         raise E.ValidationException(
             f"Message type {message_type} is incompatible with algorithm {algorithm}.")
-    length = {DIGEST: asymmetric.digest_length(algorithm), EXTERNAL_MU: 64}.get(message_type)
+    length = {DIGEST: key.asym.family.digest_length(algorithm), EXTERNAL_MU: 64}.get(message_type)
     if length is not None and len(message) != length:
         raise E.ValidationException(f"Digest is invalid length for algorithm {algorithm}.")
     return key, algorithm, message_type
@@ -71,12 +73,12 @@ def _external_mu_unavailable(exc) -> E.KMSError:
 
 @handler("Sign")
 def sign(ctx, p):
-    from .._crypto import asymmetric
+    from .._crypto.errors import ExternalMuUnavailable
     key, algorithm, message_type = _signing_key(ctx, p)
     _common.dry_run(p)
     try:
         signature = key.asym.sign(algorithm, p["Message"], message_type)
-    except asymmetric.ExternalMuUnavailable as exc:
+    except ExternalMuUnavailable as exc:
         raise _external_mu_unavailable(exc) from None
     _common.mark_used(ctx, key)
     return {"KeyId": key.arn, "Signature": signature, "SigningAlgorithm": algorithm}
@@ -84,12 +86,12 @@ def sign(ctx, p):
 
 @handler("Verify")
 def verify(ctx, p):
-    from .._crypto import asymmetric
+    from .._crypto.errors import ExternalMuUnavailable
     key, algorithm, message_type = _signing_key(ctx, p)
     _common.dry_run(p)
     try:
         valid = key.asym.verify(algorithm, p["Message"], message_type, p["Signature"])
-    except asymmetric.ExternalMuUnavailable as exc:
+    except ExternalMuUnavailable as exc:
         raise _external_mu_unavailable(exc) from None
     _common.mark_used(ctx, key)
     if not valid:
@@ -115,13 +117,14 @@ def get_public_key(ctx, p):
 
 @handler("DeriveSharedSecret")
 def derive_shared_secret(ctx, p):
-    from .._crypto import recipient
+    from .._crypto.errors import BadPublicKey
+    from . import _recipient as recipient
     recipient.check(p)
     key = _common.usable_key(ctx, p["KeyId"], specs.KEY_AGREEMENT)
     algorithm = _common.check_algorithm(key, p["KeyAgreementAlgorithm"])
     try:
         secret = key.asym.derive_shared_secret(p["PublicKey"])
-    except ValueError:
+    except BadPublicKey:
         raise E.ValidationException(None) from None
     _common.dry_run(p)
     _common.mark_used(ctx, key)

@@ -2,6 +2,7 @@
 
 Encoders return bytes; ``read(data)`` returns ``(tag, value, rest)`` and ``items(value)`` walks
 the members of a constructed value. Malformed input raises ``ValueError`` (never IndexError).
+Known-answer tests: tests/crypto/test_pure_der.py.
 """
 from __future__ import annotations
 

@@ -3,8 +3,8 @@
 for ``SM2`` keys in the China Regions.
 
 ``cryptography`` has neither SM2 nor SM3, so both are implemented here in pure Python and checked
-against the standards' published test vectors (tests/test_sm2.py). This is a test double: the
-arithmetic is not constant-time.
+against the standards' published test vectors (tests/crypto/test_pure_sm2.py). This is a test
+double: the arithmetic is not constant-time. Malformed input raises ``ValueError``.
 
 Wire formats (AWS KMS developer guide, "SM2 key spec" and its SM2OfflineOperationHelper):
 * Public key: SubjectPublicKeyInfo, algorithm id-ecPublicKey with the named curve
@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import struct
 
-from . import _der
+from . import der as _der
 
 # --- SM3 -------------------------------------------------------------------------------------
 _IV = (0x7380166F, 0x4914B2B9, 0x172442D7, 0xDA8A0600,

@@ -1,9 +1,9 @@
-"""ML-KEM (FIPS 203) for KMS ``ML_KEM_512`` / ``ML_KEM_768`` / ``ML_KEM_1024`` keys.
+"""ML-KEM (FIPS 203) in pure Python, with the key encodings KMS ``ML_KEM_*`` keys use.
 
-``cryptography`` (≥ 46) implements ML-KEM-768 and ML-KEM-1024 but not ML-KEM-512, so this module
-carries a compact pure-Python FIPS 203 implementation used for ML-KEM-512 (and for any spec the
-installed ``cryptography`` lacks). The tests check it against ``cryptography`` for 768/1024 and
-against known answers from an independent implementation for 512.
+``cryptography`` (≥ 46) implements ML-KEM-768 and ML-KEM-1024 but not ML-KEM-512, so this is a
+compact FIPS 203 implementation; ``families.mlkem`` uses it for ML-KEM-512 (and for any spec the
+installed ``cryptography`` lacks). Known-answer tests: tests/crypto/test_pure_mlkem.py (against
+``cryptography`` for 768/1024, against an independent implementation's answers for 512).
 
 A private key is held as its 64-byte seed ``d || z`` (FIPS 203 §7.1, the form the IETF
 ML-KEM certificate profile calls ``seed``). Encodings:
@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 
-from . import _der
+from . import der as _der
 
 # spec: (k, eta1, eta2, du, dv, OID)
 PARAMS = {
@@ -233,16 +233,7 @@ def decaps_internal(spec: str, dk: bytes, c: bytes) -> bytes:
     return key if _pke_encrypt(spec, ek, m, r) == c else rejected
 
 
-# --- the interface KMS key material uses -----------------------------------------------------
-def _native(spec: str):
-    """``cryptography``'s private-key class for ``spec``, or None when it lacks it."""
-    try:
-        from cryptography.hazmat.primitives.asymmetric import mlkem
-    except ImportError:
-        return None
-    return getattr(mlkem, f"MLKEM{spec[7:]}PrivateKey", None)
-
-
+# --- keys and their encodings ------------------------------------------------------------------
 class PrivateKey:
     """An ML-KEM private key as its 64-byte seed; never shows the seed in its repr."""
 
@@ -255,6 +246,7 @@ class PrivateKey:
         self._ek = self._dk = None
 
     def expanded(self) -> tuple[bytes, bytes]:
+        """(encapsulation key, decapsulation key), derived from the seed once."""
         if self._ek is None:
             self._ek, self._dk = keygen_internal(self.spec, self.seed)
         return self._ek, self._dk
@@ -274,16 +266,9 @@ def _algorithm(spec: str) -> bytes:
     return _der.seq(_der.oid(PARAMS[spec][5]))
 
 
-def public_bytes(spec: str, private: PrivateKey) -> bytes:
-    """The raw encapsulation key."""
-    native = _native(spec)
-    if native is not None:
-        return native.from_seed_bytes(private.seed).public_key().public_bytes_raw()
-    return private.expanded()[0]
-
-
-def public_der(spec: str, private: PrivateKey) -> bytes:
-    return _der.spki(_algorithm(spec), public_bytes(spec, private))
+def public_der(spec: str, encapsulation_key: bytes) -> bytes:
+    """SubjectPublicKeyInfo of a raw encapsulation key."""
+    return _der.spki(_algorithm(spec), encapsulation_key)
 
 
 def private_der(spec: str, private: PrivateKey) -> bytes:
@@ -313,26 +298,3 @@ def load_public(spec: str, public_der_: bytes) -> bytes:
         if _encode(_decode(chunk, 12), 12) != chunk:
             raise ValueError("encapsulation key fails the modulus check")
     return raw
-
-
-def encapsulate(spec: str, public_der_: bytes) -> tuple[bytes, bytes]:
-    """(ciphertext, 32-byte shared secret) encapsulated to the public key."""
-    ek = load_public(spec, public_der_)
-    native = _native(spec)
-    if native is not None:
-        from cryptography.hazmat.primitives.asymmetric import mlkem
-        public_cls = getattr(mlkem, f"MLKEM{spec[7:]}PublicKey")
-        secret, ciphertext = public_cls.from_public_bytes(ek).encapsulate()
-        return ciphertext, secret
-    return encaps_internal(spec, ek, os.urandom(32))
-
-
-def decapsulate(spec: str, private: PrivateKey, ciphertext: bytes) -> bytes:
-    """The shared secret; a wrong-length ciphertext raises ValueError, any other ciphertext
-    gives a 32-byte value (implicit rejection)."""
-    if len(ciphertext) != ciphertext_length(spec):
-        raise ValueError("ciphertext length does not match the key spec")
-    native = _native(spec)
-    if native is not None:
-        return native.from_seed_bytes(private.seed).decapsulate(ciphertext)
-    return decaps_internal(spec, private.expanded()[1], ciphertext)

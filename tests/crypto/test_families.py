@@ -1,0 +1,121 @@
+"""The key-family registry of ``mockkms._crypto``: every key spec of the installed model has a
+family; each family's material round-trips through its stored form; what a family does not do
+raises its own error; the state-file form of a key pair is unchanged; ``_crypto`` stays below the
+service layer (no ``_errors``)."""
+from __future__ import annotations
+
+import ast
+import pathlib
+
+import botocore.session
+import pytest
+
+import mockkms
+from mockkms._crypto import asymmetric, errors
+from mockkms._crypto.families import REGISTRY, family
+
+MODEL_SPECS = botocore.session.get_session().get_service_model("kms").shape_for("KeySpec").enum
+ASYMMETRIC = sorted(s for s in REGISTRY if family(s).asymmetric and s not in (
+    "RSA_3072", "RSA_4096"))  # the smaller RSA key stands for its family: generation is slow
+
+
+def test_every_key_spec_of_the_model_has_a_family():
+    assert set(MODEL_SPECS) <= set(REGISTRY)
+    assert {type(family(s)).__name__ for s in REGISTRY} == {
+        "Symmetric", "Hmac", "Rsa", "Ecc", "Ed25519", "MlDsa", "Sm2", "MlKem"}
+    assert family("RSA_2048") is family("RSA_2048")  # one instance per spec
+    with pytest.raises(errors.UnsupportedAlgorithm):
+        family("NOT_A_SPEC")
+
+
+@pytest.mark.parametrize("spec", ASYMMETRIC)
+def test_key_pair_material_round_trips(spec):
+    fam = family(spec)
+    private = fam.generate()
+    stored = fam.dump(private)
+    again = fam.load(stored)
+    assert fam.dump(again) == stored and fam.public_der(again) == fam.public_der(private)
+    with pytest.raises(errors.BadKeyMaterial):
+        fam.load(b"not a key")
+    other = "ECC_NIST_P384" if spec != "ECC_NIST_P384" else "ECC_NIST_P256"
+    with pytest.raises(errors.BadKeyMaterial):  # a key of another spec
+        fam.load(family(other).dump(family(other).generate()))
+
+
+@pytest.mark.parametrize("spec,low,high", [("SYMMETRIC_DEFAULT", 32, 32), ("HMAC_224", 28, 64),
+                                           ("HMAC_256", 32, 64), ("HMAC_384", 48, 128),
+                                           ("HMAC_512", 64, 128)])
+def test_secret_material_sizes(spec, low, high):
+    fam = family(spec)
+    assert not fam.asymmetric and fam.material_sizes == (low, high)
+    assert len(fam.generate()) == low and fam.generate() != fam.generate()
+    for size in (low, high):
+        assert fam.load(bytes(size)) == bytes(size)
+    for size in (low - 1, high + 1):
+        with pytest.raises(errors.BadKeyMaterial):
+            fam.load(bytes(size))
+
+
+def test_what_a_family_does_not_do_is_its_own_error():
+    hmac_key = family("HMAC_256")
+    with pytest.raises(errors.UnsupportedAlgorithm):
+        hmac_key.sign(b"k" * 32, "ECDSA_SHA_256", b"m", "RAW")
+    with pytest.raises(errors.UnsupportedAlgorithm):
+        hmac_key.mac(b"k" * 32, "HMAC_SHA_512", b"m")  # not this spec's algorithm
+    ecc = family("ECC_NIST_P256")
+    with pytest.raises(errors.UnsupportedAlgorithm):
+        ecc.encrypt(ecc.generate(), "RSAES_OAEP_SHA_256", b"x")
+    with pytest.raises(errors.UnsupportedAlgorithm):
+        asymmetric.KeyPair("SYMMETRIC_DEFAULT")
+
+
+def test_bad_input_errors_are_value_errors_and_translated_by_handlers():
+    rsa = asymmetric.KeyPair("RSA_2048")
+    with pytest.raises(errors.BadCiphertext):
+        rsa.decrypt("RSAES_OAEP_SHA_256", bytes(256))
+    ecc = asymmetric.KeyPair("ECC_NIST_P256")
+    with pytest.raises(errors.BadPublicKey):
+        ecc.derive_shared_secret(b"not DER")
+    with pytest.raises(errors.BadPublicKey):  # a key on another curve
+        ecc.derive_shared_secret(asymmetric.KeyPair("ECC_NIST_P384").public_der())
+    for cls in (errors.BadCiphertext, errors.BadKeyMaterial, errors.BadPublicKey):
+        assert issubclass(cls, errors.CryptoError) and issubclass(cls, ValueError)
+
+
+def _objects(value):
+    if isinstance(value, dict):
+        if "$obj" in value:
+            yield value
+        for v in value.values():
+            yield from _objects(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _objects(v)
+
+
+def test_state_file_form_of_a_key_pair_is_unchanged(kms, kms_mock):
+    """The state file names the holder ``mockkms._crypto.asymmetric:KeyPair`` with
+    ``{"spec", "pkcs8"}``, as before the families existed: files written earlier still load."""
+    from mockkms import _persist
+    key_id = kms.create_key(KeySpec="ECC_NIST_EDWARDS25519", KeyUsage="SIGN_VERIFY")[
+        "KeyMetadata"]["KeyId"]
+    public = kms.get_public_key(KeyId=key_id)["PublicKey"]
+    doc = _persist.encode_state(kms_mock.backend)
+    (pair,) = [o for o in _objects(doc) if o["$obj"].startswith("mockkms._crypto.")]
+    assert pair["$obj"] == "mockkms._crypto.asymmetric:KeyPair"
+    assert set(pair["state"]) == {"spec", "pkcs8"} and pair["state"]["spec"] == \
+        "ECC_NIST_EDWARDS25519"
+    assert asymmetric.KeyPair.from_dict(pair["state"]).public_der() == public
+
+
+def test_crypto_never_imports_the_service_layer():
+    root = pathlib.Path(mockkms.__file__).parent / "_crypto"
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] + [a.name for a in node.names]
+                # relative imports stay inside _crypto: at most ``..`` from a subpackage
+                assert node.level <= (2 if path.parent != root else 1), (path, node.module)
+                assert "_errors" not in names, path
+            elif isinstance(node, ast.Import):
+                assert not any(a.name.startswith("mockkms") for a in node.names), path
