@@ -125,9 +125,9 @@ def test_a_response_is_one_write():
 def test_idle_connections_hold_no_thread():
     with serving(workers=4) as server:
         before = threading.active_count()
-        idle = [socket.create_connection(("127.0.0.1", port_of(server))) for _ in range(200)]
+        idle = [socket.create_connection(("127.0.0.1", port_of(server))) for _ in range(100)]
         try:
-            wait_for(lambda: len(server._connections) == 200)
+            wait_for(lambda: len(server._connections) == 100)
             kms = client(server)
             for _ in range(20):
                 assert kms.list_keys()["Keys"] == []
