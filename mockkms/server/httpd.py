@@ -270,7 +270,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     server_version = "mockkms"
     sys_version = ""
 
-    def __init__(self, server: "Server", conn: _Connection):  # noqa: no super().__init__
+    def __init__(self, server: "Server", conn: _Connection):  # not BaseRequestHandler's: no I/O here
         self.server = server
         self.request = self.connection = conn.sock
         self.client_address = conn.address
