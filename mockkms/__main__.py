@@ -1,30 +1,102 @@
-"""Command line: ``mockkms demo`` (or ``python -m mockkms demo``) and ``mockkms serve``."""
+"""Command line: ``mockkms demo`` (or ``python -m mockkms demo``), ``mockkms serve`` and
+``mockkms --version``."""
 from __future__ import annotations
 
 import argparse
 import sys
 
+from . import __version__
+
+_SERVE = """\
+Serve the mock over HTTP, speaking AWS KMS's JSON 1.1 protocol at POST / (point any SDK's
+endpoint URL at it), with admin endpoints under /_mockkms/ (health, state, reset, advance).
+State is in memory unless --state-dir is given. Stop it with Ctrl+C or SIGTERM.
+Details: docs/server.md."""
+
+
+def _positive(kind):
+    def parse(text: str):
+        value = kind(text)
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be positive, not {text}")
+        return value
+    parse.__name__ = kind.__name__
+    return parse
+
+
+def _not_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, not {text}")
+    return value
+
+
+def parser() -> argparse.ArgumentParser:
+    from .server.app import CALL_LOG, MAX_BODY
+    from .server.httpd import DEFAULTS
+
+    top = argparse.ArgumentParser(prog="mockkms", description="In-memory mock of AWS KMS")
+    top.add_argument("--version", action="version", version=f"mockkms {__version__}")
+    sub = top.add_subparsers(dest="command", required=True)
+    sub.add_parser("demo", help="walk through enabling and disabling a key, in memory")
+    serve = sub.add_parser("serve", help="serve the mock over HTTP (KMS JSON 1.1 protocol)",
+                           description=_SERVE,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    add = serve.add_argument
+    add("--host", default="127.0.0.1",
+        help="address to listen on (default: %(default)s, this machine only; 0.0.0.0 or :: "
+             "listens on every interface)")
+    add("--port", type=int, default=4599,
+        help="TCP port (default: %(default)s; 0 lets the system choose, the URL line shows it)")
+    add("--state-dir", default=None, metavar="DIR",
+        help="keep state in DIR across restarts (default: none, state lives in memory only)")
+    add("--seed", default=None, metavar="FILE",
+        help="preload keys from a seed file, on the first start of a state directory "
+             "(default: none)")
+    add("--request-timeout", type=_positive(float), default=DEFAULTS["request_timeout"],
+        metavar="SECONDS",
+        help="whole-request deadline: a request whose line, headers and body have not all "
+             "arrived this long after it started is answered 408 and its connection closed "
+             "(default: %(default)s)")
+    add("--idle-timeout", type=_positive(float), default=DEFAULTS["idle_timeout"],
+        metavar="SECONDS",
+        help="close a kept-alive connection that sends no new request for this long "
+             "(default: %(default)s)")
+    add("--workers", type=_positive(int), default=DEFAULTS["workers"], metavar="N",
+        help="connection worker threads: requests read and answered at once; idle "
+             "connections hold none (default: %(default)s)")
+    add("--max-connections", type=_positive(int), default=DEFAULTS["max_connections"],
+        metavar="N",
+        help="open connections at most; beyond it the longest-idle one is closed, or "
+             "accepting waits (default: %(default)s)")
+    add("--call-log-size", type=_not_negative, default=CALL_LOG, metavar="N",
+        help="calls kept in the server's call log; beyond it the oldest are dropped "
+             "(default: %(default)s; 0 keeps none)")
+    add("--allow-host", action="append", default=[], metavar="NAME", dest="allowed_hosts",
+        help="a host name the admin endpoints accept in Host, and requests in Origin, besides "
+             "localhost, 127.0.0.1, [::1] and --host; repeatable, e.g. a container's service "
+             "name when clients reach the server by it (default: none)")
+    add("--verbose", action="store_true",
+        help="log one line per request to stderr: operation, account/Region, status, error "
+             "code or OK, duration (never a body) (default: off)")
+    serve.epilog = (f"Request bodies over {MAX_BODY} bytes are refused unread (413). Requests "
+                    "with a foreign Origin header\nare refused (403); the admin endpoints also "
+                    "refuse a foreign Host header and accept only\nContent-Type: "
+                    "application/json.")
+    return top
+
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="mockkms", description="In-memory mock of AWS KMS")
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("demo", help="walk through enabling and disabling a key, in memory")
-    serve = sub.add_parser("serve", help="serve the mock over HTTP (KMS JSON 1.1 protocol)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=4599)
-    serve.add_argument("--state-dir", default=None)
-    serve.add_argument("--seed", default=None)
-    serve.add_argument("--request-timeout", type=float, default=10.0, metavar="SECONDS",
-                       help="close a connection that sends nothing for this long")
-    serve.add_argument("--verbose", action="store_true", help="log every request to stderr")
-    args = parser.parse_args(argv)
+    args = parser().parse_args(argv)
     if args.command == "demo":
         from .demo import run
         return run()
     from .server import serve_forever
     return serve_forever(host=args.host, port=args.port, state_dir=args.state_dir,
                          seed=args.seed, request_timeout=args.request_timeout,
-                         verbose=args.verbose)
+                         idle_timeout=args.idle_timeout, workers=args.workers,
+                         max_connections=args.max_connections, call_log_size=args.call_log_size,
+                         allowed_hosts=args.allowed_hosts, verbose=args.verbose)
 
 
 if __name__ == "__main__":

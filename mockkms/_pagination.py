@@ -1,8 +1,18 @@
 """Marker-based pagination shared by every List*/Describe* operation.
 
 Markers are opaque, signed with a per-process secret, so a forged or edited marker is answered
-with ``InvalidMarkerException``. ``OrderedIndex`` keeps a collection in insertion order with a
-sequence number per item, so a page costs O(log n + page size) however large the collection.
+with ``InvalidMarkerException``. The signature also covers the marker's *scope* (``scope()``):
+the operation, the caller's account and Region, and what the call lists (the key, the filters).
+A marker is valid only for the listing that made it; one from another operation (a ListAliases
+marker passed to ListResourceTags), another key or other filters is ``InvalidMarkerException``
+too, never mistaken for a position in a different list. AWS documents only that a Marker must be
+a NextMarker from a previous response; binding it to the key and the filters as well is the
+mock's choice (UNCONFIRMED). Paginating a key named once by key id and once by key ARN works,
+since the scope holds the resolved key id. ListKeyPolicies, whose model declares no
+InvalidMarkerException, ignores its Marker (``operations/policies.py``).
+
+``OrderedIndex`` keeps a collection in insertion order with a sequence number per item, so a page
+costs O(log n + page size) however large the collection.
 """
 from __future__ import annotations
 
@@ -10,6 +20,7 @@ import base64
 import bisect
 import hashlib
 import hmac
+import json
 import os
 from typing import Iterable
 
@@ -20,21 +31,39 @@ _INVALID = ("The request was rejected because the marker that specifies where pa
             "should next begin is not valid.")
 
 
-def encode_marker(token: str) -> str:
+def scope(ctx, *parts: str) -> str:
+    """What a marker made by this call is valid for: ``ctx``'s operation, account and Region,
+    and ``parts`` (the listed key's id, the filters' values)."""
+    return json.dumps([ctx.operation, ctx.account, ctx.region, *parts])
+
+
+def _sign(token: bytes, where: str) -> bytes:
+    return hmac.new(_SECRET, where.encode() + b"\0" + token, hashlib.sha256).digest()[:8]
+
+
+def encode_marker(token: str, where: str) -> str:
+    """A marker carrying ``token``, valid only in scope ``where``."""
     raw = token.encode()
-    sig = hmac.new(_SECRET, raw, hashlib.sha256).digest()[:8]
-    return base64.urlsafe_b64encode(sig + raw).decode().rstrip("=")
+    return base64.urlsafe_b64encode(_sign(raw, where) + raw).decode().rstrip("=")
 
 
-def decode_marker(marker: str) -> str:
+def decode_marker(marker: str, where: str) -> str:
+    """The token of ``marker``; ``InvalidMarkerException`` unless it was made in scope ``where``."""
     try:
         data = base64.urlsafe_b64decode(marker + "=" * (-len(marker) % 4))
     except (ValueError, TypeError):
         raise E.InvalidMarkerException(_INVALID) from None
     sig, raw = data[:8], data[8:]
-    if len(sig) < 8 or not hmac.compare_digest(sig, hmac.new(_SECRET, raw, hashlib.sha256).digest()[:8]):
+    if len(sig) < 8 or not hmac.compare_digest(sig, _sign(raw, where)):
         raise E.InvalidMarkerException(_INVALID)
     return raw.decode()
+
+
+def _position(marker: str, where: str) -> int:
+    token = decode_marker(marker, where)
+    if not (token.isascii() and token.isdigit()):
+        raise E.InvalidMarkerException(_INVALID)
+    return int(token)
 
 
 def check_limit(limit: int | None, maximum: int, default: int) -> int:
@@ -48,12 +77,13 @@ def check_limit(limit: int | None, maximum: int, default: int) -> int:
     return limit
 
 
-def page(items: list, marker: str | None, limit: int) -> tuple[list, str | None]:
-    """Page over a small list (a key's tags, grants, rotations): the marker holds an offset."""
-    start = int(decode_marker(marker)) if marker else 0
+def page(items: list, marker: str | None, limit: int, where: str) -> tuple[list, str | None]:
+    """Page over a small list (a key's tags, grants, rotations): the marker holds an offset.
+    ``where`` is the call's ``scope()``."""
+    start = _position(marker, where) if marker else 0
     chunk = items[start:start + limit]
     end = start + len(chunk)
-    return chunk, (encode_marker(str(end)) if end < len(items) else None)
+    return chunk, (encode_marker(str(end), where) if end < len(items) else None)
 
 
 def response(field: str, chunk: list, next_marker: str | None) -> dict:
@@ -89,15 +119,10 @@ class OrderedIndex:
     def __iter__(self) -> Iterable[str]:
         return iter(list(self._ids))
 
-    def page(self, marker: str | None, limit: int) -> tuple[list[str], str | None]:
-        start = 0
-        if marker:
-            try:
-                seq = int(decode_marker(marker))
-            except ValueError:
-                raise E.InvalidMarkerException(_INVALID) from None
-            start = bisect.bisect_left(self._seqs, seq)
+    def page(self, marker: str | None, limit: int, where: str) -> tuple[list[str], str | None]:
+        """A page of ids; ``where`` is the call's ``scope()``."""
+        start = bisect.bisect_left(self._seqs, _position(marker, where)) if marker else 0
         ids = self._ids[start:start + limit]
         end = start + len(ids)
-        nxt = encode_marker(str(self._seqs[end])) if end < len(self._ids) else None
+        nxt = encode_marker(str(self._seqs[end]), where) if end < len(self._ids) else None
         return ids, nxt

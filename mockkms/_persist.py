@@ -53,7 +53,17 @@ still lazy; so a key's material is fixed on disk before anyone has seen its publ
 
 Writes are atomic: a temporary file in DIR (mode 0600), ``fsync``, ``os.replace``, ``fsync`` of the
 directory. A crash mid-write leaves the previous file intact (the stale temporary file is removed
-at the next start). The snapshot is taken under the backend lock, so it is one consistent state;
+at the next start).
+
+Links are never followed in DIR (the directory itself may be reached through one): the state
+file is read, and the lock file opened, with ``O_NOFOLLOW``; the temporary file is created with
+``O_CREAT | O_EXCL | O_NOFOLLOW``, so a symbolic link (or a hard link) planted under its name can
+never send key material elsewhere. A symbolic link, or anything but a regular file, where the
+state, lock or temporary file belongs is something mockkms did not create: a start refuses it
+with :class:`StateError`, a write with an ``OSError`` (the request is answered with an internal
+error) — it is never removed or replaced silently. A regular file under the temporary name is
+the leftover of an interrupted write and is removed (unlinking a name never touches what else
+it links to). The snapshot is taken under the backend lock, so it is one consistent state;
 JSON encoding and disk I/O happen outside it, under the save lock, which also orders writes (an
 older snapshot never replaces a newer one). ``DIR/mockkms-state.lock`` (an ``flock``) keeps two
 servers from sharing one directory.
@@ -68,8 +78,10 @@ import base64
 import enum
 import importlib
 import json
+import errno
 import math
 import os
+import stat
 import sys
 import threading
 import time
@@ -80,6 +92,7 @@ FORMAT_VERSION = 1
 STATE_FILE = "mockkms-state.json"
 LOCK_FILE = "mockkms-state.lock"
 TMP_FILE = ".mockkms-state.json.tmp"
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
 # Operations that change no state except incidentally (see "When it is written" above).
 READ_OPERATIONS = frozenset({
@@ -456,6 +469,30 @@ def dumps(doc: dict) -> bytes:
 
 # --- the state directory ---------------------------------------------------------------------
 
+def _not_ours(path: str) -> str | None:
+    """Why the entry at ``path`` cannot be one mockkms made (None if absent or a regular file)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return None
+    if stat.S_ISLNK(mode):
+        return "is a symbolic link, which mockkms never creates"
+    return None if stat.S_ISREG(mode) else "is not a regular file"
+
+
+def _create(path: str) -> int:
+    """A new file at ``path`` (mode 0600), never through a link: ``O_EXCL | O_NOFOLLOW``."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW
+    try:
+        return os.open(path, flags, 0o600)
+    except FileExistsError:
+        problem = _not_ours(path)
+        if problem:
+            raise OSError(errno.EEXIST, f"{path} {problem}; not writing through it") from None
+        os.unlink(path)  # a regular file: the leftover of an interrupted write
+        return os.open(path, flags, 0o600)
+
+
 class StateDir:
     """A state directory bound to one backend: ``open()`` loads it, ``after_request()`` and
     ``save()`` write it, ``close()`` flushes and releases it."""
@@ -487,6 +524,11 @@ class StateDir:
             os.makedirs(self.path, mode=0o700, exist_ok=True)
         except OSError as exc:
             raise StateError(f"cannot create state directory {self.path}: {exc}") from None
+        for name in (LOCK_FILE, STATE_FILE, TMP_FILE):
+            problem = _not_ours(os.path.join(self.path, name))
+            if problem:
+                raise StateError(f"{os.path.join(self.path, name)} {problem}; move it away "
+                                 "to start (mockkms never follows links in its state directory)")
         self._take_lock()
         try:
             tmp = os.path.join(self.path, TMP_FILE)
@@ -507,7 +549,7 @@ class StateDir:
             return
         lock_path = os.path.join(self.path, LOCK_FILE)
         try:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | _NOFOLLOW, 0o600)
         except OSError as exc:
             raise StateError(f"cannot open lock file {lock_path}: {exc}") from None
         try:
@@ -526,10 +568,11 @@ class StateDir:
     def _load(self) -> bool:
         if not os.path.lexists(self.file):
             return False
-        if not os.path.isfile(self.file):
-            raise StateError(f"state file {self.file} is not a regular file")
         try:
-            with open(self.file, "rb") as fh:
+            fd = os.open(self.file, os.O_RDONLY | _NOFOLLOW)
+            with open(fd, "rb") as fh:
+                if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                    raise StateError(f"state file {self.file} is not a regular file")
                 raw = fh.read()
         except OSError as exc:
             raise StateError(f"cannot read state file {self.file}: {exc}") from None
@@ -591,7 +634,7 @@ class StateDir:
 
     def _write(self, data: bytes) -> None:
         tmp = os.path.join(self.path, TMP_FILE)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = _create(tmp)
         try:
             if hasattr(os, "fchmod"):
                 os.fchmod(fd, 0o600)
@@ -599,8 +642,14 @@ class StateDir:
             while view:
                 view = view[os.write(fd, view):]
             os.fsync(fd)
-        finally:
+        except BaseException:
             os.close(fd)
+            try:
+                os.unlink(tmp)  # ours: created just now by _create
+            except OSError:
+                pass
+            raise
+        os.close(fd)
         os.replace(tmp, self.file)
         if hasattr(os, "O_DIRECTORY"):
             dfd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY)

@@ -107,7 +107,7 @@ def test_server_advance_as_first_request_applies_a_loaded_deletion(tmp_path):
         "env = {'REQUEST_METHOD': 'POST', 'PATH_INFO': '/_mockkms/advance', 'SCRIPT_NAME': '',"
         " 'QUERY_STRING': '', 'SERVER_NAME': '127.0.0.1', 'SERVER_PORT': '4599',"
         " 'wsgi.input': io.BytesIO(body), 'wsgi.url_scheme': 'http',"
-        " 'CONTENT_LENGTH': str(len(body))}\n"
+        " 'CONTENT_LENGTH': str(len(body)), 'CONTENT_TYPE': 'application/json'}\n"
         "seen = []\n"
         "b''.join(app(env, lambda status, headers, exc=None: seen.append(status)))\n"
         "state.close()\n"

@@ -29,6 +29,7 @@ from mockkms.server import make_app
 
 REGION = "us-east-1"
 CT = "application/x-amz-json-1.1"
+JSON = {"Content-Type": "application/json"}
 FAKE = {"aws_access_key_id": "AKIDMOCKKMSSERVER", "aws_secret_access_key": "fake"}
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(mockkms.__file__)))
 
@@ -142,17 +143,22 @@ def test_admin_endpoints():
     assert summary["state_file"] is None and summary["scheduled_events"] == 0
 
     kms.schedule_key_deletion(KeyId=a, PendingWindowInDays=7)
-    assert call(app, path="/_mockkms/advance", body=b'{"days": 6}')[0] == 200
+    assert call(app, path="/_mockkms/advance", body=b'{"days": 6}', headers=JSON)[0] == 200
     assert kms.describe_key(KeyId=a)["KeyMetadata"]["KeyState"] == "PendingDeletion"
-    status, _, out = call(app, path="/_mockkms/advance", body=b'{"days": 1, "hours": 1}')
+    status, _, out = call(app, path="/_mockkms/advance", body=b'{"days": 1, "hours": 1}',
+                          headers=JSON)
     assert status == 200 and out["clock_offset"] == 7 * 86400 + 3600
     with pytest.raises(kms.exceptions.NotFoundException):
         kms.describe_key(KeyId=a)
 
-    assert call(app, path="/_mockkms/reset") == (
+    assert call(app, path="/_mockkms/reset", headers=JSON) == (
         200, {"Content-Type": "application/json", "Content-Length": "16"}, {"status": "ok"})
     assert call(app, "GET", "/_mockkms/state")[2]["keys"] == 0
     assert kms.list_keys()["Keys"] == []
+
+
+TOO_FAR = ("That is too far ahead: the mock's clock may not pass 9989-12-31T23:59:59Z, so that "
+           "every date it schedules (up to 2,560 days later) stays before the year 10000.")
 
 
 @pytest.mark.parametrize("method, path, body, status, code, message", [
@@ -166,15 +172,15 @@ def test_admin_endpoints():
     ("POST", "/_mockkms/advance", b"{", 400, "SerializationException",
      "Malformed JSON in request body."),
     ("POST", "/_mockkms/advance", b'{"days": -1}', 400, "ValidationException",
-     "Expected a JSON object with non-negative numbers for any of: weeks, days, hours, "
+     "Expected a JSON object with finite, non-negative numbers for any of: weeks, days, hours, "
      "minutes, seconds"),
     ("POST", "/_mockkms/advance", b'{"years": 1}', 400, "ValidationException", None),
     ("POST", "/_mockkms/advance", b'{"days": true}', 400, "ValidationException", None),
     ("POST", "/_mockkms/advance", b'{"days": 1e300}', 400, "ValidationException",
-     "That is too far ahead."),
+     TOO_FAR),
 ])
 def test_admin_errors(method, path, body, status, code, message):
-    got_status, _, out = call(make_app(), method, path, body)
+    got_status, _, out = call(make_app(), method, path, body, headers=JSON)
     assert (got_status, out["__type"]) == (status, code)
     if message:
         assert out["message"] == message
@@ -272,7 +278,7 @@ def test_a_failed_save_is_reported_to_the_client(tmp_path, capsys):
         "__type": "KMSInternalException",
         "message": "mockkms could not save its state: [Errno 28] No space left on device"})
     assert f"could not save state to {app.state.file}" in capsys.readouterr().err
-    status, _, out = call(app, path="/_mockkms/reset")
+    status, _, out = call(app, path="/_mockkms/reset", headers=JSON)
     assert (status, out["__type"]) == (500, "KMSInternalException")
 
 
@@ -455,7 +461,8 @@ def test_restart_keeps_keys_aliases_states_and_decryptability(start, tmp_path):
                        aws_secret_access_key="x")
     eu_key = eu.create_key()["KeyMetadata"]["KeyId"]
     with socket.create_connection(("127.0.0.1", int(server.url.rsplit(":", 1)[1]))) as s:
-        s.sendall(b"POST /_mockkms/advance HTTP/1.1\r\nHost: x\r\nContent-Length: 12\r\n\r\n"
+        s.sendall(b"POST /_mockkms/advance HTTP/1.1\r\nHost: localhost\r\nContent-Length: 12\r\n"
+                  b"Content-Type: application/json\r\n\r\n"
                   b'{"days": 2}\n')
         assert b"200 OK" in s.recv(4096)
     before = {name: kms.describe_key(KeyId=key)["KeyMetadata"] for name, key in ids.items()}
@@ -488,8 +495,8 @@ def test_restart_keeps_keys_aliases_states_and_decryptability(start, tmp_path):
 
 def urlopen_post(url, body):
     import urllib.request
-    return urllib.request.urlopen(urllib.request.Request(url, data=body, method="POST"),
-                                  timeout=10)
+    return urllib.request.urlopen(urllib.request.Request(url, data=body, method="POST",
+                                                         headers=JSON), timeout=10)
 
 
 @pytest.mark.slow

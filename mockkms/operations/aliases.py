@@ -29,7 +29,7 @@ from .. import _errors as E
 from .. import _keyspecs as specs
 from .. import _managed
 from .._dispatch import handler
-from .._pagination import check_limit, decode_marker, encode_marker, page, response
+from .._pagination import check_limit, decode_marker, encode_marker, page, response, scope
 from .._store import Alias
 from . import _common
 
@@ -129,15 +129,16 @@ def list_aliases(ctx, p):
     if "KeyId" in p:
         key = ctx.resolve(p["KeyId"])
         items = [a.entry() for a in store.aliases.values() if a.target_key_id == key.key_id]
-        return response("Aliases", *page(items, marker, limit))
+        return response("Aliases", *page(items, marker, limit, scope(ctx, key.key_id)))
+    where = scope(ctx)
     start = None
     if marker:
-        token = decode_marker(marker)
+        token = decode_marker(marker, where)
         if token.startswith(_PREDEFINED):
             start = token[len(_PREDEFINED):]
     entries: list[dict] = []
     if start is None:  # the account's aliases, in creation order
-        names, nxt = store.alias_order.page(marker, limit)
+        names, nxt = store.alias_order.page(marker, limit, where)
         entries = [store.aliases[n].entry() for n in names]
         if nxt is not None:
             return response("Aliases", entries, nxt)
@@ -148,7 +149,7 @@ def list_aliases(ctx, p):
     nxt = None
     if len(unbound) > room:
         last = unbound[room - 1] if room > 0 else start
-        nxt = encode_marker(_PREDEFINED + last)
+        nxt = encode_marker(_PREDEFINED + last, where)
     return response("Aliases", entries, nxt)
 
 

@@ -41,7 +41,7 @@ from .. import _keyspecs as specs
 from .. import _keystate as ks
 from .._dispatch import handler
 from .._keys import Material
-from .._pagination import check_limit, page, response
+from .._pagination import check_limit, page, response, scope
 from . import keys as _keys_ops
 
 STORE_QUOTA = 10
@@ -225,7 +225,8 @@ def describe_custom_key_stores(ctx, p):
             raise E.CustomKeyStoreNotFoundException(
                 f"Custom key store with name '{name}' does not exist in this account and "
                 f"Region.")
-    chunk, nxt = page([s.entry() for s in stores], p.get("Marker"), limit)
+    where = scope(ctx, p.get("CustomKeyStoreId", ""), p.get("CustomKeyStoreName", ""))
+    chunk, nxt = page([s.entry() for s in stores], p.get("Marker"), limit, where)
     return response("CustomKeyStores", chunk, nxt)
 
 

@@ -41,7 +41,7 @@ from .. import _errors as E
 from .. import _keyspecs as specs
 from .. import _model
 from .._dispatch import MEMBER_CHECKS, handler
-from .._pagination import OrderedIndex, check_limit, page, response
+from .._pagination import OrderedIndex, check_limit, page, response, scope
 from . import _common
 
 GRANTS_PER_KEY = 50_000
@@ -294,8 +294,10 @@ def list_grants(ctx, p):
     marker = p.get("Marker")
     if "GrantId" in p:
         _check_grant_id(p["GrantId"])
-    if not any(f in p for f in ("GrantId", "GranteePrincipal", "GranteeServicePrincipal")):
-        ids, nxt = index.order.page(marker, limit)
+    filters = ("GrantId", "GranteePrincipal", "GranteeServicePrincipal")
+    where = scope(ctx, key.key_id, *(p.get(f, "") for f in filters))
+    if not any(f in p for f in filters):
+        ids, nxt = index.order.page(marker, limit, where)
         return response("Grants", [store.grants[g].entry() for g in ids], nxt)
     items = [store.grants[g] for g in index.order]
     if "GrantId" in p:
@@ -304,7 +306,7 @@ def list_grants(ctx, p):
         items = [g for g in items if (g.grantee or g.grantee_service) == p["GranteePrincipal"]]
     if "GranteeServicePrincipal" in p:
         items = [g for g in items if g.grantee_service == p["GranteeServicePrincipal"]]
-    chunk, nxt = page(items, marker, limit)
+    chunk, nxt = page(items, marker, limit, where)
     return response("Grants", [g.entry() for g in chunk], nxt)
 
 
@@ -321,7 +323,7 @@ def list_retirable_grants(ctx, p):
     matches = [grant for store in sorted((s for s in ctx.backend.stores.values()
                                           if s.region == ctx.region), key=lambda s: s.account)
                for grant in store.grants.values() if getattr(grant, attr) == wanted]
-    chunk, nxt = page(matches, p.get("Marker"), limit)
+    chunk, nxt = page(matches, p.get("Marker"), limit, scope(ctx, attr, wanted))
     return response("Grants", [g.entry() for g in chunk], nxt)
 
 

@@ -15,7 +15,7 @@ from .._backend import EVENT_HANDLERS
 from .._clock import DAY
 from .._dispatch import handler
 from .._keys import Key, Material
-from .._pagination import check_limit, response
+from .._pagination import check_limit, response, scope
 from .._store import new_key_id
 from . import _common, tags
 from .policies import requested_policy
@@ -105,7 +105,7 @@ def describe_key(ctx, p):
 @handler("ListKeys")
 def list_keys(ctx, p):
     limit = check_limit(p.get("Limit"), 1000, 100)
-    ids, nxt = ctx.store.key_order.page(p.get("Marker"), limit)
+    ids, nxt = ctx.store.key_order.page(p.get("Marker"), limit, scope(ctx))
     arn = ctx.store.key_arn
     return response("Keys", [{"KeyId": i, "KeyArn": arn(i)} for i in ids], nxt)
 

@@ -54,7 +54,7 @@ from .._backend import EVENT_HANDLERS
 from .._clock import DAY
 from .._dispatch import handler
 from .._keys import Material
-from .._pagination import check_limit, page, response
+from .._pagination import check_limit, page, response, scope
 from . import _common
 from . import keys as _keys_ops
 
@@ -231,7 +231,8 @@ def list_key_rotations(ctx, p):
     limit = check_limit(p.get("Limit"), 1000, 100)
     everything = p.get("IncludeKeyMaterial") == "ALL_KEY_MATERIAL"
     materials = [m for m in key.materials if everything or m.rotation_type]
-    chunk, nxt = page(materials, p.get("Marker"), limit)
+    chunk, nxt = page(materials, p.get("Marker"), limit,
+                      scope(ctx, key.key_id, str(everything)))
     return response("Rotations", [rotation_entry(key, m) for m in chunk], nxt)
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from .. import _errors as E
 from .._dispatch import handler
-from .._pagination import check_limit, page, response
+from .._pagination import check_limit, page, response, scope
 from . import _common
 
 MAX_TAGS = 50
@@ -71,5 +71,5 @@ def list_resource_tags(ctx, p):
     key = ctx.resolve(p["KeyId"])
     limit = check_limit(p.get("Limit"), 50, 50)
     items = tag_list(key.tags)
-    chunk, nxt = page(items, p.get("Marker"), limit)
+    chunk, nxt = page(items, p.get("Marker"), limit, scope(ctx, key.key_id))
     return response("Tags", chunk, nxt)

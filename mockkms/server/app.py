@@ -19,7 +19,28 @@ Admin endpoints (JSON bodies):
 * ``POST /_mockkms/reset`` → empties all state (the clock goes back to real time).
 * ``POST /_mockkms/advance`` with ``{"days": .., "hours": .., "minutes": .., "seconds": ..}`` →
   moves the mock's clock forward and applies what falls due (deletions, rotations, expiry), like
-  ``MockKms.advance``.
+  ``MockKms.advance``. The clock may not pass ``MAX_CLOCK`` (the end of year 9989), so that
+  every date the mock derives from it — up to 2,560 days later, the longest rotation period —
+  stays before the year 10000, the last a client can parse; a request that would move it
+  further, or a value that is not a finite non-negative number, is a 400 and changes nothing.
+
+Protections against web pages (a page in the user's browser can send requests to a local
+server: a cross-origin "simple" POST, or, after DNS rebinding, a same-origin one):
+
+* A request carrying an ``Origin`` header whose host is not local (``localhost``,
+  ``127.0.0.1``, ``[::1]``, the server's bound address or an ``allowed_hosts`` name; any port)
+  is refused with 403 ``AccessDeniedException`` — KMS requests as well as admin ones: no SDK
+  outside a browser sends ``Origin``, and every browser sends it on a POST, so a page cannot
+  schedule a key's deletion through a rebound name either. (A KMS request from a plain
+  cross-origin page cannot carry ``X-Amz-Target`` without a CORS preflight, which the server
+  never grants, so it was already answered ``UnknownOperationException``; the check is what
+  stops the rebound same-origin case.) ``Origin: null`` (sandboxed frames, privacy modes) is
+  refused too.
+* The admin endpoints other than ``health`` also refuse a ``Host`` header naming anything but
+  those hosts (with or without a port): a rebound name is refused before it reaches state. KMS
+  requests are not checked for ``Host``: SDKs send whatever host they were configured with.
+* ``POST`` admin endpoints accept only ``Content-Type: application/json`` (415 otherwise,
+  with or without a body), which a page can send cross-origin only after a CORS preflight.
 
 Choices where AWS is silent (UNCONFIRMED, no capture of real KMS at hand): a body over
 ``MAX_BODY`` (1 MiB; KMS's largest request, a 32 KB key policy, is far below) is refused with 413
@@ -37,21 +58,52 @@ import datetime as _dt
 import http
 import json
 import logging
+import math
+import re
 import sys
+import time
+from urllib.parse import urlsplit
 
 from .. import _errors as E
 from .. import _transport
 from .._backend import Backend
-from .._mock import DEFAULT_ACCOUNT, DEFAULT_REGION
+from .._mock import DEFAULT_ACCOUNT, DEFAULT_REGION, CallLog
 from .._protocol import CONTENT_TYPE, TARGET_PREFIX, encode_error
 
 log = logging.getLogger("mockkms.server")
+request_log = logging.getLogger("mockkms.server.requests")   # one line per request, INFO
 
 MAX_BODY = 1 << 20          # bytes; larger requests are refused unread
 CALL_LOG = 1000             # the server keeps the most recent calls only
 ADMIN_PREFIX = "/_mockkms/"
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+MAX_CLOCK = _dt.datetime(9990, 1, 1, tzinfo=_dt.timezone.utc).timestamp()
 _CHUNK = 1 << 16
 _ADVANCE_UNITS = ("weeks", "days", "hours", "minutes", "seconds")
+_WILDCARDS = frozenset({"", "0.0.0.0", "::"})
+_PLAIN = re.compile(r"[A-Za-z0-9._:/-]{1,80}")
+
+
+class RingCallLog(collections.deque):
+    """The call log of a server's backend: like ``mock_kms``'s :class:`CallLog` (``of()``,
+    ``operations``) but keeping only the ``maxlen`` most recent calls, so a server that runs
+    for long does not grow without bound."""
+
+    of = CallLog.of
+    operations = CallLog.operations
+
+
+def log_requests(stream=None) -> None:
+    """Write the request log (one line per request) to ``stream`` (default stderr): what
+    ``mockkms serve --verbose`` turns on. Lines hold the operation, account/Region, status,
+    outcome and duration; never a request or response body."""
+    if not any(getattr(h, "mockkms", False) for h in request_log.handlers):
+        handler = logging.StreamHandler(stream or sys.stderr)
+        handler.setFormatter(logging.Formatter("mockkms: %(message)s"))
+        handler.mockkms = True
+        request_log.addHandler(handler)
+    request_log.setLevel(logging.INFO)
+    request_log.propagate = False
 
 
 class HttpError(E.KMSError):
@@ -86,22 +138,29 @@ class KmsApp:
 
     ``state`` (a ``mockkms._persist.StateDir``) is told about every request so it can write the
     state directory. ``backend``, ``account_id`` and ``region`` make the app a route for
-    ``_transport.answer``.
+    ``_transport.answer``. A new backend's call log keeps the ``call_log_size`` most recent
+    calls (:class:`RingCallLog`; 0 keeps none). ``allowed_hosts``: host names, besides the
+    local ones, that the ``Host`` and ``Origin`` checks accept (see the module docstring).
     """
 
     def __init__(self, backend: Backend | None = None, *, account_id: str = DEFAULT_ACCOUNT,
-                 region: str = DEFAULT_REGION, max_body: int = MAX_BODY, state=None):
+                 region: str = DEFAULT_REGION, max_body: int = MAX_BODY, state=None,
+                 call_log_size: int = CALL_LOG, allowed_hosts=()):
         if backend is None:
+            if call_log_size < 0:
+                raise ValueError(f"call_log_size must not be negative, not {call_log_size}")
             backend = Backend()
-            backend.calls = collections.deque(maxlen=CALL_LOG)  # a server runs for long
+            backend.calls = RingCallLog(maxlen=call_log_size)
         self.backend = backend
         self.account_id = account_id
         self.region = region
         self.max_body = max_body
         self.state = state
+        self.allowed_hosts = LOCAL_HOSTS | {_bare(h) for h in allowed_hosts}
 
     # --- WSGI ------------------------------------------------------------------------------
     def __call__(self, environ, start_response):
+        started = time.perf_counter()
         try:
             status, headers, body = self._respond(environ)
         except HttpError as err:
@@ -112,13 +171,40 @@ class KmsApp:
                   flush=True)
             status, headers, body = self._error(
                 E.KMSInternalException(f"mockkms internal error: {type(exc).__name__}"))
+        if request_log.isEnabledFor(logging.INFO):
+            self._log(environ, status, body, time.perf_counter() - started)
         phrase = http.HTTPStatus(status).phrase if status in _STATUSES else "Error"
         start_response(f"{status} {phrase}", list(headers.items()))
         return [body]
 
+    def _log(self, environ, status: int, body: bytes, seconds: float) -> None:
+        """One line: operation (or method and path), account/Region, status, outcome (the
+        error code or OK), duration. Never a body: a request's plaintext stays out of logs."""
+        path = environ.get("PATH_INFO") or "/"
+        target = environ.get("HTTP_X_AMZ_TARGET") or ""
+        if isinstance(target, bytes):
+            target = target.decode("latin-1")
+        if path == "/" and target.startswith(TARGET_PREFIX):
+            account, region = _transport.identify(_EnvironHeaders(environ), _url(environ), self)
+            what = f"{_plain(target[len(TARGET_PREFIX):])} {_plain(account)}/{_plain(region)}"
+        else:
+            what = f"{_plain(environ.get('REQUEST_METHOD', '-'))} {_plain(path)}"
+        outcome = "OK"
+        if status >= 300:
+            try:
+                outcome = _plain(str(json.loads(body).get("__type", "-")))
+            except (ValueError, AttributeError):
+                outcome = "-"
+        request_log.info("%s %d %s %.1f ms", what, status, outcome, seconds * 1000)
+
     def _respond(self, environ) -> tuple[int, dict, bytes]:
         method = environ.get("REQUEST_METHOD", "GET").upper()
         path = environ.get("PATH_INFO") or "/"
+        origin = environ.get("HTTP_ORIGIN")
+        if origin is not None and not self._local(_origin_host(origin), environ):
+            raise HttpError(403, "AccessDeniedException",
+                            f"mockkms refuses requests sent by web pages of other sites: Origin "
+                            f"{origin[:200]!r} is not a local origin ({self._hosts_text()}).")
         if path.startswith(ADMIN_PREFIX):
             return self._admin(method, path[len(ADMIN_PREFIX):], environ)
         if path != "/":
@@ -209,6 +295,18 @@ class KmsApp:
             raise HttpError(405, "UnknownOperationException",
                             f"{ADMIN_PREFIX}{name} accepts {allowed} requests only, not {method}",
                             {"Allow": allowed})
+        host = environ.get("HTTP_HOST")
+        if name != "health" and host is not None and \
+                not self._local(_bare_host(host), environ):
+            raise HttpError(403, "AccessDeniedException",
+                            f"mockkms admin endpoints answer requests for this machine only: "
+                            f"Host {host[:200]!r} is not {self._hosts_text()}.")
+        if allowed == "POST":
+            media = (environ.get("CONTENT_TYPE") or "").split(";")[0].strip().lower()
+            if media != "application/json":
+                raise HttpError(415, "UnsupportedMediaTypeException",
+                                f"{ADMIN_PREFIX}{name} accepts Content-Type: application/json "
+                                f"only, not {media or 'none'!r}.")
         body = self._read_body(environ) if allowed == "POST" else b""
         result = fn(body)
         payload = json.dumps(result, sort_keys=True).encode()
@@ -226,23 +324,31 @@ class KmsApp:
     def _advance(self, body: bytes) -> dict:
         try:
             spec = json.loads(body or b"{}")
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise HttpError(400, "SerializationException",
                             "Malformed JSON in request body.") from None
         if (not isinstance(spec, dict) or not spec or set(spec) - set(_ADVANCE_UNITS)
-                or not all(type(v) in (int, float) and v >= 0 for v in spec.values())):
+                or not all(type(v) in (int, float) and math.isfinite(v) and v >= 0
+                           for v in spec.values())):
             raise HttpError(400, "ValidationException",
-                            "Expected a JSON object with non-negative numbers for any of: "
-                            + ", ".join(_ADVANCE_UNITS))
-        try:
-            delta = _dt.timedelta(**spec)
-        except OverflowError:
-            raise HttpError(400, "ValidationException", "That is too far ahead.") from None
-        self.backend.clock.advance(delta)
-        self.backend.tick()
+                            "Expected a JSON object with finite, non-negative numbers for any "
+                            "of: " + ", ".join(_ADVANCE_UNITS))
+        backend = self.backend
+        with backend.lock:  # check and move at once: two advances cannot both pass the check
+            try:
+                seconds = _dt.timedelta(**spec).total_seconds()
+            except OverflowError:
+                seconds = math.inf
+            if backend.clock.now() + seconds >= MAX_CLOCK:
+                raise HttpError(400, "ValidationException",
+                                "That is too far ahead: the mock's clock may not pass "
+                                "9989-12-31T23:59:59Z, so that every date it schedules (up to "
+                                "2,560 days later) stays before the year 10000.")
+            backend.clock.advance(seconds)
+            backend.tick()
         self._changed()
-        return {"status": "ok", "clock_offset": self.backend.clock._offset,
-                "now": self.backend.clock.now()}
+        return {"status": "ok", "clock_offset": backend.clock._offset,
+                "now": backend.clock.now()}
 
     def _changed(self) -> None:
         if self.state is not None:
@@ -276,6 +382,19 @@ class KmsApp:
                 "scheduled_events": events, "clock_offset": offset, "now": now,
                 "state_file": self.state.file if self.state is not None else None}
 
+    # --- who may ask ------------------------------------------------------------------------
+    def _local(self, host: str | None, environ) -> bool:
+        """Whether ``host`` (a bare, lower-case host name) names this server."""
+        if not host:
+            return False
+        return host in self.allowed_hosts or (
+            host == _bare(environ.get("mockkms.bound_host") or "") and host not in _WILDCARDS)
+
+    def _hosts_text(self) -> str:
+        names = sorted(self.allowed_hosts - LOCAL_HOSTS)
+        return ("localhost, 127.0.0.1, [::1], the address the server listens on"
+                + "".join(f", {n}" for n in names))
+
     # --- errors ----------------------------------------------------------------------------
     @staticmethod
     def _error(err: E.KMSError) -> tuple[int, dict, bytes]:
@@ -292,6 +411,33 @@ _STATUSES = {s.value for s in http.HTTPStatus}
 def _request_id() -> str:
     from .._dispatch import request_id
     return request_id()
+
+
+def _bare(host: str) -> str:
+    """A host name as compared: lower case, no brackets, no trailing dot."""
+    host = host.strip().lower()
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    return host[:-1] if host.endswith(".") else host
+
+
+def _bare_host(value: str) -> str | None:
+    """The host of a ``Host`` header (``name``, ``name:port``, ``[v6]:port``)."""
+    return _origin_host("http://" + value.strip())
+
+
+def _origin_host(origin: str) -> str | None:
+    """The host of an ``Origin`` header (``scheme://host[:port]``); None for ``null`` or junk."""
+    try:
+        host = urlsplit(origin.strip()).hostname
+    except ValueError:
+        return None
+    return _bare(host) if host else None
+
+
+def _plain(text: str) -> str:
+    """``text`` for a log line: itself if plain, else its repr (no control characters)."""
+    return text if _PLAIN.fullmatch(text) else repr(text[:80])
 
 
 def _url(environ) -> str:

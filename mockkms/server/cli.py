@@ -15,8 +15,8 @@ import sys
 import threading
 
 from .._persist import StateDir, StateError
-from .app import KmsApp
-from .httpd import make_server
+from .app import CALL_LOG, KmsApp, log_requests
+from .httpd import DEFAULTS, make_server
 
 
 def _say(message: str, stream=None) -> None:
@@ -32,10 +32,18 @@ def _fail(message: str) -> int:
 
 
 def serve_forever(host: str = "127.0.0.1", port: int = 4599, state_dir: str | None = None,
-                  seed: str | None = None, *, request_timeout: float = 10.0,
-                  verbose: bool = False) -> int:
-    """Serve KMS over HTTP until SIGINT or SIGTERM; the process exit code."""
-    app = KmsApp()
+                  seed: str | None = None, *, request_timeout: float = DEFAULTS["request_timeout"],
+                  idle_timeout: float = DEFAULTS["idle_timeout"],
+                  workers: int = DEFAULTS["workers"],
+                  max_connections: int = DEFAULTS["max_connections"],
+                  call_log_size: int = CALL_LOG, allowed_hosts=(), verbose: bool = False) -> int:
+    """Serve KMS over HTTP until SIGINT or SIGTERM; the process exit code. The options are
+    those of ``mockkms serve`` (``mockkms serve --help``)."""
+    app = KmsApp(call_log_size=call_log_size, allowed_hosts=allowed_hosts)
+    if verbose:
+        log_requests()
+    limits = {"request_timeout": request_timeout, "idle_timeout": idle_timeout,
+              "workers": workers, "max_connections": max_connections}
     state = None
     loaded = False
     if state_dir is not None:
@@ -46,7 +54,7 @@ def serve_forever(host: str = "127.0.0.1", port: int = 4599, state_dir: str | No
             return _fail(str(exc))
         app.state = state
     try:
-        code = _start(app, state, loaded, seed, host, port, request_timeout, verbose)
+        code = _start(app, state, loaded, seed, host, port, limits)
     except BaseException:
         if state is not None:
             state.close()
@@ -59,7 +67,7 @@ def serve_forever(host: str = "127.0.0.1", port: int = 4599, state_dir: str | No
     return code
 
 
-def _start(app, state, loaded, seed, host, port, request_timeout, verbose) -> int:
+def _start(app, state, loaded, seed, host, port, limits) -> int:
     if loaded:
         keys = sum(len(s.keys) for s in app.backend.stores.values())
         _say(f"loaded {keys} key(s) from {state.file}")
@@ -73,7 +81,7 @@ def _start(app, state, loaded, seed, host, port, request_timeout, verbose) -> in
             if state is not None:
                 state.changed()
     try:
-        server = make_server(app, host, port, request_timeout=request_timeout, verbose=verbose)
+        server = make_server(app, host, port, **limits)
     except OSError as exc:
         return _fail(f"cannot listen on {host}:{port}: {exc}")
     return _run(server, state)
