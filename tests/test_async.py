@@ -121,3 +121,21 @@ def kms(operation, **params):
         assert "kms.eu-west-1.amazonaws.com" in summary["attempts"]
     else:
         assert summary == {"after": "NoCredentialsError", "attempts": []}
+
+
+def test_client_in_a_made_up_region(network):
+    """Refused before signing, as botocore's clients are (tests/test_regions.py)."""
+    from botocore.exceptions import EndpointConnectionError
+
+    from mockkms import _mock
+
+    async def main():
+        async with AioSession().create_client("kms", region_name="us-east-9") as kms:
+            with pytest.raises(EndpointConnectionError, match="no AWS Region 'us-east-9'"):
+                await kms.list_keys()
+
+    with mock_kms() as mock:
+        asyncio.run(main())
+        assert all(region != "us-east-9" for _, region in _mock._BACKEND.stores)
+        assert mock.calls == []
+    assert network == []
