@@ -14,10 +14,10 @@ from mockkms import _mock
 pytest_plugins = ["pytester"]
 
 
-def run(pytester, source: str, *args: str, passed: int):
+def run(pytester, source: str, *args: str, passed: int, errors: int = 0):
     pytester.makepyfile(source)
     result = pytester.runpytest("-p", "no:cacheprovider", *args)
-    result.assert_outcomes(passed=passed)
+    result.assert_outcomes(passed=passed, errors=errors)
     return result
 
 
@@ -406,3 +406,27 @@ def test_a_mock_of_the_tests_own_fixture_is_shared(pytester):
         def test_kms_client_first(kms_client, key):
             assert [k["KeyId"] for k in kms_client.list_keys()["Keys"]] == [key["KeyId"]]
         """, passed=2)
+
+
+def test_seeded_marker_inside_an_outer_mock(pytester):
+    """The marker's seed loads into the test's empty state; a seed that fails to load leaves
+    the outer state as it was."""
+    pytester.makefile(".json", keys='{"Version": 1, "Keys": [{"Aliases": ["alias/seeded"]}]}')
+    run(pytester, textwrap.dedent(OUTER_MOCK.format(scope="module")) + textwrap.dedent("""
+        @pytest.mark.mock_kms(seed="keys.json")
+        def test_seeded(kms_client):
+            (key,) = kms_client.list_keys()["Keys"]
+            assert kms_client.describe_key(KeyId="alias/seeded")["KeyMetadata"]["KeyId"] == \\
+                key["KeyId"]
+
+        @pytest.mark.mock_kms(seed="missing.json")
+        def test_bad_seed_errors_in_setup():
+            pass
+
+        def test_outer_intact(outer):
+            kms = boto3.client("kms", region_name="us-east-1")
+            assert sorted(k["KeyId"] for k in kms.list_keys()["Keys"]) == sorted(
+                [outer.kept, outer.doomed])
+            assert outer.calls.operations[:3] == ["CreateKey", "CreateKey", "ScheduleKeyDeletion"]
+        """), passed=2, errors=1)
+    assert not _mock._stack
