@@ -1,22 +1,32 @@
 """pytest plugin for mockkms, loaded automatically when mockkms is installed (``pytest11``).
 
-* fixtures: ``kms_mock`` (an active mock with fresh state; yields the ``MockKms``),
-  ``kms_client`` (a boto3 KMS client in the mock's region), ``kms_key`` (a factory that creates
-  keys and returns their KeyMetadata);
+* fixtures: ``kms_mock`` (an active mock whose state is empty when the test starts; yields the
+  ``MockKms``), ``kms_client`` (a boto3 KMS client in the mock's region), ``kms_key`` (a factory
+  that creates keys and returns their KeyMetadata);
 * marker: ``@pytest.mark.mock_kms(account_id=..., region=..., seed=...)`` runs a test, its
-  function-scoped fixtures and (unittest) ``setUp``/``tearDown`` inside a fresh mock; it works
-  on functions, classes (unittest ones included) and modules (``pytestmark``). It is an autouse
-  fixture (the first one to set up, the last to tear down) that does nothing for unmarked tests;
-  a fixture rather than a runtest hook so that a failing start (a bad seed) is an ordinary
-  setup error;
+  function-scoped fixtures and (unittest) ``setUp``/``tearDown`` inside a mock with empty state;
+  it works on functions, classes (unittest ones included) and modules (``pytestmark``). It is an
+  autouse fixture (the first function-scoped one to set up, the last to tear down) that does
+  nothing for unmarked tests; a fixture rather than a runtest hook so that a failing start (a
+  bad seed) is an ordinary setup error;
 * options: ``--mockkms-account`` and ``--mockkms-region`` set the default account and region of
-  every mock in the run (fixtures, marker, and ``mock_kms()`` itself).
+  every mock in the run (fixtures, marker, and ``mock_kms()`` itself); without
+  ``--mockkms-region`` a mock's region is ``AWS_DEFAULT_REGION``, else ``AWS_REGION``, else
+  ``us-east-1`` (an explicit ``region=`` always wins).
+
+Fresh state inside an outer mock: a mock that was already active when the test started — a
+module-, class- or session-scoped fixture doing ``with mock_kms(): yield``, or one started before
+the run — is *outer* to the test. The marker and ``kms_mock`` set its state aside (keys,
+aliases, grants, custom key stores, scheduled events, call log, clock) before the test and give
+it back, exactly, afterwards; the test sees none of it and leaves nothing in it. A mock started by
+one of the test's own function-scoped fixtures is not outer: ``kms_mock`` shares it, so the
+test's fixtures compose (a marked test's fixtures run inside the marker's mock anyway).
 
 State lives in the process, so each pytest-xdist worker has its own. Importing this plugin imports
-mockkms, which adds its handler to botocore's built-in handlers: any client a test module creates
-at import time, before any mock starts, is intercepted later. That import is cheap for anyone who
-uses boto3 anyway (it is botocore's own ``botocore.handlers``); the service model, cryptography and
-handlers load on the first mocked request, not here.
+mockkms, which adds its handler to botocore's built-in handlers (clients made earlier are caught
+by the safety net at botocore's HTTP layer while a mock is active). That import is cheap for
+anyone who uses boto3 anyway (it is botocore's own ``botocore.handlers``); the service model,
+cryptography and handlers load on the first mocked request, not here.
 """
 from __future__ import annotations
 
@@ -26,6 +36,7 @@ import mockkms  # noqa: F401  (installs the botocore hook before test modules cr
 from mockkms import _mock
 
 _PREVIOUS_DEFAULTS = pytest.StashKey[dict]()
+_OUTER_DEPTH = pytest.StashKey[int]()  # how many activations were active when the test started
 _MARKER_HELP = ("mock_kms(account_id=None, region=None, seed=None): run the test (with its "
                 "fixtures and setUp/tearDown) inside a fresh in-memory KMS mock (mockkms).")
 
@@ -33,7 +44,8 @@ _MARKER_HELP = ("mock_kms(account_id=None, region=None, seed=None): run the test
 def pytest_addoption(parser):
     group = parser.getgroup("mockkms", "mockkms (in-memory AWS KMS)")
     group.addoption("--mockkms-region", default=None, metavar="REGION",
-                    help="default region of mockkms mocks (default: us-east-1).")
+                    help="default region of mockkms mocks (default: $AWS_DEFAULT_REGION, "
+                         "else $AWS_REGION, else us-east-1).")
     group.addoption("--mockkms-account", default=None, metavar="ACCOUNT_ID",
                     help="default 12-digit account id of mockkms mocks (default: 123456789012).")
 
@@ -51,12 +63,14 @@ def pytest_configure(config):
 def pytest_unconfigure(config):
     previous = config.stash.get(_PREVIOUS_DEFAULTS, None)
     if previous is not None:
-        _mock._set_defaults(**previous)
+        _mock._restore_defaults(previous)
 
 
 @pytest.fixture(autouse=True)
 def _mock_kms_marker(request):
-    """Runs a test marked ``mock_kms`` inside its own mock (does nothing for other tests)."""
+    """Runs a test marked ``mock_kms`` inside its own mock, with empty state even inside an
+    outer mock (whose state comes back after the test); does nothing for other tests."""
+    request.node.stash[_OUTER_DEPTH] = len(_mock._stack)
     marker = request.node.get_closest_marker("mock_kms")
     if marker is None:
         yield None
@@ -64,23 +78,33 @@ def _mock_kms_marker(request):
     if marker.args:
         pytest.fail(f"{request.node.nodeid}: the mock_kms marker takes keyword arguments only "
                     "(account_id=..., region=..., seed=...)", pytrace=False)
-    with _mock.mock_kms(**marker.kwargs) as mock:
+    with _mock.fresh(_mock.mock_kms(**marker.kwargs)) as mock:
         yield mock
 
 
 @pytest.fixture
-def kms_mock(_mock_kms_marker):
-    """An active in-memory KMS with fresh state for this test; yields the MockKms object."""
+def kms_mock(request, _mock_kms_marker):
+    """An active in-memory KMS whose state is empty when the test starts, even inside an outer
+    mock (its state is set aside and given back after the test); yields the MockKms.
+
+    Empty: no keys, aliases, grants, custom key stores, scheduled events or calls, and the clock
+    at real time. An outer mock is one active before the test started (a module-, class- or
+    session-scoped fixture's ``with mock_kms()``, or one started before the run); its state
+    comes back exactly, whatever the test did. A mock started earlier by one of this test's own
+    function-scoped fixtures is shared instead, and on a test marked ``mock_kms`` this is the
+    marker's mock."""
     if _mock_kms_marker is not None:  # the test is marked: share the marker's activation
         yield _mock_kms_marker
         return
-    with _mock.mock_kms() as mock:
+    mock = _mock.mock_kms()
+    own = len(_mock._stack) > request.node.stash.get(_OUTER_DEPTH, 0)
+    with mock if own else _mock.fresh(mock):
         yield mock
 
 
 @pytest.fixture
 def kms_client(kms_mock):
-    """A boto3 KMS client in the mock's default region."""
+    """A boto3 KMS client in ``kms_mock``'s region, talking to its (fresh) state."""
     import boto3
 
     return boto3.client("kms", region_name=kms_mock.region)
@@ -88,7 +112,8 @@ def kms_client(kms_mock):
 
 @pytest.fixture
 def kms_key(kms_client):
-    """Factory kms_key(KeySpec=..., KeyUsage=..., **create_key_args) -> the new key's KeyMetadata."""
+    """Factory kms_key(KeySpec=..., KeyUsage=..., **create_key_args) -> the new key's
+    KeyMetadata; the key is made through ``kms_client``, in ``kms_mock``'s (fresh) state."""
     from mockkms import _keyspecs
 
     def create(**create_key_args):

@@ -2,10 +2,18 @@
 and a start/stop switch.
 
 State: all in-process activations share one backend. It is emptied when the outermost activation
-starts; an inner activation shares what the outer one holds. While any activation is active,
-fake credentials and the mock's default region are in the environment (the previous values are
-restored on stop, unset ones unset again), so a test needs no AWS configuration and real
-credentials are never read or used.
+starts; an inner activation shares what the outer one holds (the pytest fixtures and marker
+instead set the outer state aside for their test: :func:`fresh`). While any activation is
+active, fake credentials and the mock's default region are in the environment (the previous
+values are restored on stop, unset ones unset again), so a test needs no AWS configuration and
+real credentials are never read or used.
+
+Region: ``region=`` if given; else the ``--mockkms-region`` pytest option; else the user's
+``AWS_DEFAULT_REGION`` (what botocore reads), else ``AWS_REGION`` (what other SDKs and Lambda
+set), read when the activation starts; else ``us-east-1``. Inside an active mock those variables
+hold its region, so a nested ``mock_kms()`` inherits it. A region botocore's partition data does
+not list is refused with ``ValueError`` (``mockkms._regions``): given as ``region=``/option when
+the mock is made, found in the environment when it starts.
 
 Activations may be stopped in any order: the environment is restored exactly (values byte for
 byte, unset variables unset again) when the last one stops, and while some remain it reflects the
@@ -20,6 +28,7 @@ other class each ``test*`` method gets its own activation, which also covers pyt
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import functools
 import inspect
@@ -27,8 +36,8 @@ import os
 import sys
 import threading
 
-from . import _transport
-from ._names import is_account_id, is_region
+from . import _regions, _transport
+from ._names import is_account_id
 from ._backend import Backend
 
 DEFAULT_ACCOUNT = "123456789012"
@@ -55,12 +64,15 @@ _stack: list["MockKms"] = []
 _saved: list[dict] = []  # per stack entry: the environment before that activation applied its own
 _stack_lock = threading.RLock()
 
-# Defaults of ``mock_kms()`` when no account/region is given (the pytest options change them).
-_defaults = {"account_id": DEFAULT_ACCOUNT, "region": DEFAULT_REGION}
+# Defaults of ``mock_kms()`` when no account/region is given (the pytest options change them;
+# region None: from the environment, see ``_default_region``).
+_defaults = {"account_id": DEFAULT_ACCOUNT, "region": None}
+_REGION_VARIABLES = ("AWS_DEFAULT_REGION", "AWS_REGION")
 
 
 def _set_defaults(account_id: str | None = None, region: str | None = None) -> dict:
-    """Change the defaults of ``mock_kms()``; returns the previous ones (to restore them)."""
+    """Change the defaults of ``mock_kms()``; returns the previous ones (to give back to
+    :func:`_restore_defaults`)."""
     previous = dict(_defaults)
     if account_id is not None:
         _defaults["account_id"] = _check_account(account_id)
@@ -69,16 +81,35 @@ def _set_defaults(account_id: str | None = None, region: str | None = None) -> d
     return previous
 
 
+def _restore_defaults(previous: dict) -> None:
+    _defaults.update(previous)
+
+
 def _check_account(account_id) -> str:
     if not is_account_id(account_id):
         raise ValueError(f"mock_kms: account_id must be 12 digits, got {account_id!r}")
     return account_id
 
 
-def _check_region(region) -> str:
-    if not is_region(region):
-        raise ValueError(f"mock_kms: region must look like 'us-east-1', got {region!r}")
+def _check_region(region, source: str = "region") -> str:
+    if not (isinstance(region, str) and _regions.exists(region)):
+        raise ValueError(f"mock_kms: {source} must be an AWS Region that botocore knows, like "
+                         f"'us-east-1'; got {region!r}")
     return region
+
+
+def _default_region(strict: bool = True) -> str:
+    """The region of a mock made without ``region=`` (the order is in the module's docstring).
+    ``strict``: a variable naming no Region is a ``ValueError`` (else ``us-east-1`` is used)."""
+    if _defaults["region"] is not None:
+        return _defaults["region"]
+    for name in _REGION_VARIABLES:
+        value = os.environ.get(name)
+        if value:
+            if not strict and not _regions.exists(value):
+                break
+            return _check_region(value, f"{name} (the default region of mock_kms)")
+    return DEFAULT_REGION
 
 _NOWHERE = os.path.join(os.sep, "nonexistent", "mockkms", "aws")
 # Variables the mock sets (value) or removes (None) while active.
@@ -105,7 +136,9 @@ class MockKms:
     def __init__(self, account_id: str | None = None, region: str | None = None,
                  seed=None, intercept_requests: bool = True):
         self.account_id = _check_account(account_id or _defaults["account_id"])
-        self.region = _check_region(region or _defaults["region"])
+        self._region = _check_region(region) if region else None
+        # what it would be now; settled (from the environment) each time it starts
+        self.region = self._region or _default_region(strict=False)
         self.seed = seed
         self.intercept_requests = intercept_requests
         self._snapshots: dict[type, tuple] = {}
@@ -146,6 +179,8 @@ class MockKms:
         with _stack_lock:
             outermost = not _stack
             load = self.seed is not None and self not in _stack
+            if self not in _stack:
+                self.region = self._region or _default_region()
             if outermost:
                 _BACKEND.reset()
             _saved.append(_apply_env(self.region))
@@ -394,6 +429,32 @@ def _reinstate(captured: tuple) -> None:
         _BACKEND.clock._offset = offset
 
 
+@contextlib.contextmanager
+def fresh(mock: MockKms):
+    """Run ``mock`` with empty state even inside an outer activation: what the backend holds
+    (stores, scheduled events, call log, clock offset) is set aside before ``mock`` starts and
+    put back, exactly, after it stops. Without an outer activation this is ``with mock``."""
+    with _stack_lock:
+        outer = _capture() if _stack else None
+        if outer is not None:
+            _BACKEND.reset()
+        try:
+            mock.start()
+        except BaseException:
+            if outer is not None:
+                _reinstate(outer)
+            raise
+    try:
+        yield mock
+    finally:
+        with _stack_lock:
+            try:
+                mock.stop()
+            finally:
+                if outer is not None:
+                    _reinstate(outer)
+
+
 def _apply_env(region: str) -> dict:
     saved = {}
     changes = dict(_FAKE_ENV, AWS_DEFAULT_REGION=region, AWS_REGION=region)
@@ -422,8 +483,10 @@ def mock_kms(func=None, *, account_id: str | None = None, region: str | None = N
     ``with mock_kms(...) as m:``; or ``m = mock_kms(); m.start(); ...; m.stop()``.
 
     ``account_id``/``region``: the account of requests not signed with a 12-digit access key id,
-    and the region put in the environment (defaults ``123456789012``/``us-east-1``, or what
-    ``--mockkms-account``/``--mockkms-region`` set). ``seed``: a seed file (or mapping) loaded
+    and the region put in the environment. Account: ``--mockkms-account``, else
+    ``123456789012``. Region: ``--mockkms-region``, else the user's ``AWS_DEFAULT_REGION``, else
+    ``AWS_REGION`` (read at start), else ``us-east-1``; one that botocore does not know is a
+    ``ValueError``. ``seed``: a seed file (or mapping) loaded
     at start, see :func:`mockkms.load_seed`. ``intercept_requests``: also answer ``requests``
     calls to KMS endpoints (through ``responses``); other URLs pass through to whatever
     ``requests`` would otherwise use (a ``responses`` mock of your own included). The outermost

@@ -1,8 +1,9 @@
 """The shapes of AWS names: account ids, regions, key ids — one pattern each, and a predicate.
 
-Only shapes (is this text an account id?), never lookups. A region is any ``xx-name-N`` text
-(``us-east-1``, ``us-gov-west-1``, ``cn-north-1``): a region AWS has not launched yet still
-fits. A key id is a lowercase UUID (single-Region keys) or ``mrk-`` and 32 lowercase hex digits
+Only shapes (is this text an account id?), never lookups (which Regions exist is
+``mockkms._regions``). A region is any ``xx-name-N`` text, its first part two to four letters
+(``us-east-1``, ``us-gov-west-1``, ``cn-north-1``, ``eusc-de-east-1``): a region AWS has not
+launched yet still fits. A key id is a lowercase UUID (single-Region keys) or ``mrk-`` and 32 lowercase hex digits
 (multi-Region keys); ``is_uuid`` accepts only the former.
 """
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import re
 
 ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
-REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-[0-9]+$")
+REGION = re.compile(r"^[a-z]{2,4}(?:-[a-z]+)+-[0-9]+$")
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 MRK_ID = re.compile(r"^mrk-[0-9a-f]{32}$")
 

@@ -1,36 +1,58 @@
-"""Interception: the only module that knows botocore's events and the ``responses`` library.
+"""Interception: the only module that knows botocore's events and HTTP classes, and the
+``responses`` library.
 
-* botocore: a ``before-send.kms`` handler is added to botocore's built-in handlers when mockkms is
-  imported, so every session created afterwards (boto3's default one included, and the AWS
-  CLI's) carries it; it is also registered on boto3's default session if that exists already.
-  While no mock is active the handler returns ``None`` and botocore sends the request as usual;
-  while one is, every KMS request is answered in process and never reaches a socket. Requests to
-  other services never reach this handler (the event is KMS's own). Limit: a client made before
-  ``import mockkms``, or later from a botocore session (other than boto3's default) made before
-  it, is not seen: a client copies its session's handlers when it is made, and a session the
-  built-ins when it is made. Under pytest the plugin imports mockkms at startup, before any test
-  module, so this cannot happen there.
-* clients without credentials (made before the mock started, on a machine with none): their
-  signer borrows the fake credentials while a mock is active (``before-sign``), and gets
-  ``None`` back when the last one stops.
-* aiobotocore: its sessions use botocore's built-in handlers too, so the same handler answers;
-  the response's body is awaitable as aiobotocore expects (``_Content``), and a credential-less
-  aiobotocore signer borrows ``AioCredentials``.
+* botocore, the fast path: a ``before-send.kms`` handler is added to botocore's built-in
+  handlers when mockkms is imported, so every session created afterwards (boto3's default one
+  included, aiobotocore's and the AWS CLI's) carries it; it is also registered on boto3's
+  default session if that exists already. While no mock is active the handler returns ``None``
+  and botocore sends the request as usual; while one is, every KMS request is answered in
+  process and never reaches a socket. Requests to other services never reach this handler (the
+  event is KMS's own).
+* botocore, the safety net: a client made before ``import mockkms`` (or from a session made
+  before it) does not carry that handler: a client copies its session's handlers when it is
+  made, and a session the built-ins when it is made. So while a mock is active (and only then)
+  the class-level ``send`` of botocore's HTTP session (``URLLib3Session``) and of aiobotocore's
+  (``AIOHTTPSession``, ``HttpxSession``; when aiobotocore is imported) is wrapped: a KMS request
+  that reaches it (``X-Amz-Target: TrentService.*``, or a ``kms.<region>.amazonaws.com`` host)
+  is answered by the same code as the fast path, and anything else goes to the original
+  ``send`` untouched. If a KMS request cannot be answered there, :class:`InterceptionError`
+  says why: it is never sent to AWS instead.
+* signing: while a mock is active, ``RequestSigner.sign`` (and aiobotocore's
+  ``AioRequestSigner.sign``) are wrapped too. For a KMS request a client without credentials
+  (made before the mock started, on a machine with none) borrows the mock's fake credentials
+  (given back, ``None``, when the last mock stops), and a request to a Region that does not
+  exist is refused before it is signed (:mod:`mockkms._regions`), so botocore does not retry it.
+* The wrapped attributes are the classes' own, restored (the very same objects) when the last
+  mock stops, whatever the order in which nested activations stop. If something else replaced
+  one of them meanwhile, that replacement is left in place (it may call ours, which passes
+  everything through once no mock is active).
+* aiobotocore: the response's body is awaitable as aiobotocore expects (``_Content``), and a
+  credential-less aiobotocore signer borrows ``AioCredentials``. Its classes are wrapped when the
+  outermost mock starts if aiobotocore is imported by then; one imported later can only have
+  sessions made after mockkms, which carry the fast path's handler (only a client of it in a
+  made-up Region then gets its ``EndpointConnectionError`` after botocore's retries, not at once).
+* Not wrapped: an HTTP session class of one's own (``http_session_cls``) that does not call
+  ``URLLib3Session.send``; a client made before ``import mockkms`` with one would not be seen.
 * ``requests``: while a mock is active, ``responses`` answers POSTs to
   ``https://kms.<region>.amazonaws.com/`` from the same backend and passes every other URL through.
 
-Each request becomes (account, region, target, body): the region comes from the SigV4 credential
-scope (else the endpoint host, else the mock's default) and an access key id of exactly 12 digits
-selects that account (else the mock's default account).
+Each request becomes (account, region, target, body): :func:`resolve` is the one place that
+decides the account and region, from the access key id and region of the SigV4 credential scope
+(else the endpoint host, else the mock's default): an access key id of exactly 12 digits selects
+that account (else the mock's default account). A Region that does not exist is refused before
+any state is touched (``UnknownRegionError``, an ``EndpointConnectionError``; the server turns
+it into an HTTP 400).
 """
 from __future__ import annotations
 
+import importlib
 import io
 import re
+import sys
 import threading
 import weakref
 
-from . import _dispatch
+from . import _dispatch, _regions
 from ._names import is_account_id
 from ._protocol import CONTENT_TYPE
 
@@ -38,8 +60,10 @@ _route = None          # the innermost active mock (anything with backend/accoun
 _lock = threading.Lock()
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/,\s]+)/")
-_HOST_REGION = re.compile(r"kms(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com")
-_KMS_URL = re.compile(r"^https?://kms(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?/?$")
+_KMS_ORIGIN = r"https?://kms(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?"  # group: region
+_KMS_ENDPOINT = re.compile(rf"^{_KMS_ORIGIN}(?=[:/?]|$)")   # any URL of a KMS endpoint
+_KMS_URL = re.compile(rf"^{_KMS_ORIGIN}/?$")                # KMS's own URL (``responses``)
+_NOT_KMS = re.compile(rf"^(?!{_KMS_ORIGIN}(?:[:/?]|$))")  # everything else
 
 
 def _text(value) -> str | None:
@@ -50,21 +74,27 @@ def _text(value) -> str | None:
 
 def identify(headers, url: str, route) -> tuple[str, str]:
     """(account, region) of a request, from its SigV4 Authorization header and URL."""
-    account, region = route.account_id, None
     match = _CREDENTIAL.search(_text(headers.get("Authorization")) or "")
-    if match:
-        akid, region = match.group(1), match.group(2)
-        if is_account_id(akid):
-            account = akid
+    access_key_id, region = match.groups() if match else (None, None)
+    return resolve(route, access_key_id, region, url)
+
+
+def resolve(route, access_key_id: str | None, region: str | None, url: str | None
+            ) -> tuple[str, str]:
+    """(account, region) of a request signed with ``access_key_id`` for ``region`` (either may
+    be None: unsigned) sent to ``url``: the one place that decides them."""
+    account = access_key_id if is_account_id(access_key_id) else route.account_id
     if region is None:
-        host = _HOST_REGION.search(url or "")
+        host = _KMS_ENDPOINT.match(url or "")
         region = host.group(1) if host else route.region
     return account, region
 
 
 def answer(route, headers, url: str, body) -> tuple[int, dict, bytes]:
-    """Run one request against ``route``'s backend; (status, headers, body)."""
+    """Run one request against ``route``'s backend; (status, headers, body). A request to a
+    Region that does not exist raises ``_regions.UnknownRegionError`` and changes nothing."""
     account, region = identify(headers, url, route)
+    _regions.require(region, url)
     status, payload = _dispatch.handle(route.backend, account, region,
                                        _text(headers.get("X-Amz-Target")), body)
     return status, {"x-amzn-RequestId": _dispatch.request_id(), "Content-Type": CONTENT_TYPE,
@@ -115,44 +145,16 @@ def _before_send(request, **kwargs):
     return response
 
 
-# Signers of clients that had no credentials when the mock started (a client created before
-# activation on a machine with no AWS configuration): they borrow the mock's fake credentials
-# while it is active and get ``None`` back when it stops.
-_borrowed = weakref.WeakSet()
-
-
-def _before_sign(request_signer=None, **kwargs):
-    if _route is not None and request_signer is not None and \
-            getattr(request_signer, "_credentials", True) is None:
-        if type(request_signer).__module__.startswith("aiobotocore"):
-            # aiobotocore's signer awaits ``get_frozen_credentials()``
-            from aiobotocore.credentials import AioCredentials as Credentials
-        else:
-            from botocore.credentials import Credentials
-
-        request_signer._credentials = Credentials(*_FAKE_CREDENTIALS)
-        _borrowed.add(request_signer)
-
-
-def _return_borrowed_credentials() -> None:
-    for signer in list(_borrowed):
-        signer._credentials = None
-    _borrowed.clear()
-
-
 _FAKE_CREDENTIALS = ("MOCKKMSFAKEACCESSKEY", "mockkms/fake/secret/access/key/not/real")
-_HOOKS = (("before-send.kms", _before_send, "mockkms-before-send"),
-          ("before-sign.kms", _before_sign, "mockkms-before-sign"))
+_HOOKS = (("before-send.kms", _before_send, "mockkms-before-send"),)
 
 
 def install_botocore_hook() -> None:
-    """Add the handlers to botocore's built-ins, so every session created from now on carries
-    them, and to boto3's default session if it exists already (done once, at import).
+    """Add the handler to botocore's built-ins, so every session created from now on carries
+    it, and to boto3's default session if it exists already (done once, at import).
 
-    botocore calls *every* before-send handler, so each session must carry them exactly once.
+    botocore calls *every* before-send handler, so each session must carry it exactly once.
     """
-    import sys
-
     import botocore.handlers
 
     for event, fn, _ in _HOOKS:
@@ -165,15 +167,137 @@ def install_botocore_hook() -> None:
             session._session.register(event, fn, unique_id=unique_id)
 
 
+# --- the safety net: botocore's HTTP sessions and signers, wrapped while a mock is active ----
+
+class InterceptionError(RuntimeError):
+    """A KMS request reached botocore's HTTP layer while a mock is active and mockkms could not
+    answer it: it is refused, never sent to AWS."""
+
+
+def _is_kms(request) -> bool:
+    target = _text(request.headers.get("X-Amz-Target"))
+    if target is not None and target.startswith("TrentService."):
+        return True
+    return _KMS_ENDPOINT.match(request.url or "") is not None
+
+
+def _net_answer(request):
+    """The mock's answer to a request that reached an HTTP session's ``send``: an AWSResponse
+    for a KMS request, ``None`` for anything else (or once no mock is active): send it."""
+    if _route is None or not _is_kms(request):
+        return None
+    try:
+        return _before_send(request)  # exactly what the fast path answers
+    except _regions.UnknownRegionError:
+        raise  # what botocore raises against AWS there (it retries it, as it would)
+    except Exception as exc:
+        raise InterceptionError(
+            f"mockkms could not answer a KMS request to {request.url} in process "
+            f"({type(exc).__name__}: {exc}); a mock is active, so it was not sent to AWS"
+        ) from exc
+
+
+def _wrap_send(send):
+    def mockkms_send(self, request):
+        response = _net_answer(request)
+        return send(self, request) if response is None else response
+    return mockkms_send
+
+
+def _wrap_async_send(send):
+    async def mockkms_send(self, request):
+        response = _net_answer(request)
+        return await send(self, request) if response is None else response
+    return mockkms_send
+
+
+# Signers that had no credentials (a client created before activation on a machine with no AWS
+# configuration): they borrow the mock's fake credentials while it is active and get ``None``
+# back when the last one stops.
+_borrowed = weakref.WeakSet()
+
+
+def _before_signing(signer, request, region_name, aio: bool) -> None:
+    """What happens to a KMS request before it is signed while a mock is active."""
+    if signer._credentials is None:
+        if aio:  # aiobotocore's signer awaits ``get_frozen_credentials()``
+            from aiobotocore.credentials import AioCredentials as Credentials
+        else:
+            from botocore.credentials import Credentials
+        signer._credentials = Credentials(*_FAKE_CREDENTIALS)
+        _borrowed.add(signer)
+    # the region botocore signs for (RequestSigner.sign's own rule): refused now, not retried
+    region = region_name or request.context.get("signing", {}).get("region") or \
+        signer._region_name
+    _regions.require(region, request.url)
+
+
+def _wrap_sign(sign):
+    def mockkms_sign(self, operation_name, request, region_name=None, *args, **kwargs):
+        if _route is not None and self._service_id == "KMS":
+            _before_signing(self, request, region_name, aio=False)
+        return sign(self, operation_name, request, region_name, *args, **kwargs)
+    return mockkms_sign
+
+
+def _wrap_async_sign(sign):
+    async def mockkms_sign(self, operation_name, request, region_name=None, *args, **kwargs):
+        if _route is not None and self._service_id == "KMS":
+            _before_signing(self, request, region_name, aio=True)
+        return await sign(self, operation_name, request, region_name, *args, **kwargs)
+    return mockkms_sign
+
+
+def _return_borrowed_credentials() -> None:
+    for signer in list(_borrowed):
+        signer._credentials = None
+    _borrowed.clear()
+
+
+# (module, class, attribute, wrapper factory): what the safety net wraps. aiobotocore's only
+# when it is imported (a client of it can exist only then; a session made after mockkms carries
+# the fast path's handler anyway).
+_NET = (("botocore.httpsession", "URLLib3Session", "send", _wrap_send),
+        ("botocore.signers", "RequestSigner", "sign", _wrap_sign),
+        ("aiobotocore.httpsession", "AIOHTTPSession", "send", _wrap_async_send),
+        ("aiobotocore.httpxsession", "HttpxSession", "send", _wrap_async_send),
+        ("aiobotocore.signers", "AioRequestSigner", "sign", _wrap_async_sign))
+
+_wrapped: list = []  # (class, attribute, original, wrapper) while a mock is active
+
+
+def _install_net() -> None:
+    for module, class_name, name, wrap in _NET:
+        if module.startswith("aiobotocore") and "aiobotocore" not in sys.modules:
+            continue
+        try:
+            cls = getattr(importlib.import_module(module), class_name)
+            original = cls.__dict__[name]
+        except (ImportError, AttributeError, KeyError):  # pragma: no cover - other versions
+            continue
+        wrapper = wrap(original)
+        setattr(cls, name, wrapper)
+        _wrapped.append((cls, name, original, wrapper))
+
+
+def _remove_net() -> None:
+    while _wrapped:
+        cls, name, original, wrapper = _wrapped.pop()
+        if cls.__dict__.get(name) is wrapper:
+            setattr(cls, name, original)
+
+
 # --- requests (via responses) ----------------------------------------------------------------
 
 _requests_mock = None
 
 
 def _requests_callback(request):
-    route = _route
-    status, headers, payload = answer(route, request.headers, request.url, request.body)
-    return status, headers, payload
+    try:
+        return answer(_route, request.headers, request.url, request.body)
+    except _regions.UnknownRegionError as err:  # what requests raises when no host resolves
+        import requests
+        raise requests.ConnectionError(str(err), request=request) from None
 
 
 def _start_requests() -> None:
@@ -189,7 +313,7 @@ def _start_requests() -> None:
     mock = responses.RequestsMock(assert_all_requests_are_fired=False,
                                   real_adapter_send=requests.adapters.HTTPAdapter.send)
     mock.add_callback(responses.POST, _KMS_URL, callback=_requests_callback)
-    mock.add_passthru(re.compile(r"^(?!https?://kms(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com)"))
+    mock.add_passthru(_NOT_KMS)
     mock.start()
     _requests_mock = mock
 
@@ -205,12 +329,15 @@ def _stop_requests() -> None:
 # --- activation ------------------------------------------------------------------------------
 
 def activate(route, intercept_requests: bool) -> None:
-    """Route intercepted requests to ``route`` (the innermost active mock). Only the first
-    (outermost) activation's ``intercept_requests`` counts: it starts the ``requests``
-    interception (or not) for as long as any activation is active."""
+    """Route intercepted requests to ``route`` (the innermost active mock). The first
+    (outermost) activation wraps botocore's HTTP sessions and signers, and its
+    ``intercept_requests`` starts the ``requests`` interception (or not), for as long as any
+    activation is active."""
     global _route
     with _lock:
         first = _route is None
+        if first:
+            _install_net()
         _route = route
         if first:
             if intercept_requests:
@@ -218,10 +345,11 @@ def activate(route, intercept_requests: bool) -> None:
 
 
 def deactivate(previous) -> None:
-    """Hand interception back to ``previous`` (None: stop intercepting)."""
+    """Hand interception back to ``previous`` (None: stop intercepting, unwrap everything)."""
     global _route
     with _lock:
         _route = previous
         if previous is None:
+            _remove_net()
             _stop_requests()
             _return_borrowed_credentials()

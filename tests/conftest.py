@@ -11,6 +11,11 @@ import pytest
 
 REGION = "us-east-1"
 
+# A mock's default region is the user's AWS_DEFAULT_REGION / AWS_REGION (tests/test_regions.py
+# sets them itself): the rest of the suite expects us-east-1, so a developer's region is cleared.
+for _variable in ("AWS_DEFAULT_REGION", "AWS_REGION"):
+    os.environ.pop(_variable, None)
+
 # Test files that need what one of CI's two legs lacks are not collected there (rather than
 # skipped): Encapsulate/Decapsulate arrived in botocore 1.44, and aiobotocore caps botocore below
 # that, so test_kem.py runs in the newest-botocore leg and test_async.py in the other (.ci/run).

@@ -87,3 +87,55 @@ def test_decorated_coroutine_with_aiobotocore(network):
 
     assert asyncio.run(work()) == 0
     assert network == []
+
+
+@pytest.mark.parametrize("credentials", [True, False], ids=["credentials", "no-credentials"])
+def test_client_made_before_import_mockkms(credentials):
+    """An aiobotocore client made (and entered) before ``import mockkms``, in a fresh process
+    with a network guard: answered by the mock while it is active (aiobotocore's HTTP session
+    and signer are wrapped only then), back to the network after ``stop()``."""
+    from test_import_order import run_case
+
+    summary = run_case('''
+import asyncio
+import aiobotocore.httpsession, aiobotocore.signers
+from aiobotocore.session import AioSession
+from botocore import xform_name
+ORIGINALS["aio-send"] = aiobotocore.httpsession.AIOHTTPSession.send
+ORIGINALS["aio-sign"] = aiobotocore.signers.AioRequestSigner.sign
+_unwrapped = unwrapped
+
+def unwrapped():
+    return (_unwrapped() and aiobotocore.httpsession.AIOHTTPSession.send is ORIGINALS["aio-send"]
+            and aiobotocore.signers.AioRequestSigner.sign is ORIGINALS["aio-sign"])
+
+loop = asyncio.new_event_loop()
+client = loop.run_until_complete(
+    AioSession().create_client("kms", region_name="eu-west-1").__aenter__())
+
+def kms(operation, **params):
+    return loop.run_until_complete(getattr(client, xform_name(operation))(**params))
+''', credentials=credentials)
+    if credentials:
+        assert summary["after"] == "EndpointConnectionError"
+        assert "kms.eu-west-1.amazonaws.com" in summary["attempts"]
+    else:
+        assert summary == {"after": "NoCredentialsError", "attempts": []}
+
+
+def test_client_in_a_made_up_region(network):
+    """Refused before signing, as botocore's clients are (tests/test_regions.py)."""
+    from botocore.exceptions import EndpointConnectionError
+
+    from mockkms import _mock
+
+    async def main():
+        async with AioSession().create_client("kms", region_name="us-east-9") as kms:
+            with pytest.raises(EndpointConnectionError, match="no AWS Region 'us-east-9'"):
+                await kms.list_keys()
+
+    with mock_kms() as mock:
+        asyncio.run(main())
+        assert all(region != "us-east-9" for _, region in _mock._BACKEND.stores)
+        assert mock.calls == []
+    assert network == []

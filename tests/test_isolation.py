@@ -310,7 +310,7 @@ def test_env_restored_after_exception_and_decorator(user_env):
 
     @mock_kms
     def decorated():
-        assert os.environ["AWS_DEFAULT_REGION"] == "us-east-1"
+        assert os.environ["AWS_DEFAULT_REGION"] == "eu-central-1"  # the user's region is kept
         raise KeyError("x")
     with pytest.raises(KeyError):
         decorated()
@@ -329,7 +329,7 @@ def test_env_restored_after_nested_and_out_of_order(user_env):
     with mock_kms():
         with mock_kms(region="ap-south-1"):
             pass
-        assert os.environ["AWS_DEFAULT_REGION"] == "us-east-1"
+        assert os.environ["AWS_DEFAULT_REGION"] == "eu-central-1"  # the user's, kept
     assert _environ() == user_env
 
 

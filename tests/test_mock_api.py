@@ -75,7 +75,10 @@ def test_defaults():
 @pytest.mark.parametrize("kwargs, message", [
     ({"account_id": "12345"}, "account_id must be 12 digits, got '12345'"),
     ({"account_id": 123456789012}, "account_id must be 12 digits"),
-    ({"region": "Moon"}, "region must look like 'us-east-1', got 'Moon'"),
+    ({"region": "Moon"}, "region must be an AWS Region that botocore knows, like 'us-east-1'; "
+                         "got 'Moon'"),
+    ({"region": "us-east-9"}, "region must be an AWS Region that botocore knows"),
+    ({"region": "mars"}, "region must be an AWS Region that botocore knows"),
 ])
 def test_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import textwrap
 
 import pytest
 
@@ -13,10 +14,10 @@ from mockkms import _mock
 pytest_plugins = ["pytester"]
 
 
-def run(pytester, source: str, *args: str, passed: int):
+def run(pytester, source: str, *args: str, passed: int, errors: int = 0):
     pytester.makepyfile(source)
     result = pytester.runpytest("-p", "no:cacheprovider", *args)
-    result.assert_outcomes(passed=passed)
+    result.assert_outcomes(passed=passed, errors=errors)
     return result
 
 
@@ -197,14 +198,18 @@ def test_bad_option_is_a_usage_error(pytester):
 def test_fixtures_are_documented(pytester):
     pytester.makepyfile("def test_x(): pass")
     result = pytester.runpytest("-p", "no:cacheprovider", "--fixtures")
-    result.stdout.fnmatch_lines([
-        "kms_mock -- *plugin.py:*",
-        "    An active in-memory KMS with fresh state for this test; yields the MockKms object.",
-        "kms_client -- *plugin.py:*",
-        "    A boto3 KMS client in the mock's default region.",
-        "kms_key -- *plugin.py:*",
-        "    Factory kms_key(KeySpec=..., KeyUsage=..., **create_key_args) -> the new key's KeyMetadata.",
-    ])
+    for lines in (  # pytest lists them in an order of its own (by "path:line" text)
+        ["kms_mock -- *plugin.py:*",
+         "    An active in-memory KMS whose state is empty when the test starts, even inside an "
+         "outer",
+         "    mock (its state is set aside and given back after the test); yields the MockKms."],
+        ["kms_client -- *plugin.py:*",
+         "    A boto3 KMS client in ``kms_mock``'s region, talking to its (fresh) state."],
+        ["kms_key -- *plugin.py:*",
+         "    Factory kms_key(KeySpec=..., KeyUsage=..., **create_key_args) -> the new key's",
+         "    KeyMetadata; the key is made through ``kms_client``, in ``kms_mock``'s (fresh) "
+         "state."]):
+        result.stdout.fnmatch_lines(lines)
 
 
 def test_decorated_classes_under_pytest(pytester):
@@ -264,3 +269,164 @@ def test_{i}(kms_client):
     assert [k["KeyId"] for k in kms_client.list_keys()["Keys"]] == [key_id]
 """ for i in range(6))
     run(pytester, tests, "-n", "2", passed=6)
+
+
+# --- fresh state inside an outer mock ------------------------------------------------------------
+
+OUTER_MOCK = '''
+    import boto3, pytest
+    from mockkms import mock_kms
+
+
+    @pytest.fixture(scope="{scope}", autouse=True)
+    def outer():
+        """The moto-era pattern: one mock for the whole {scope}, holding state of its own."""
+        with mock_kms() as m:
+            kms = boto3.client("kms", region_name="us-east-1")
+            m.kept = kms.create_key(Description="outer")["KeyMetadata"]["KeyId"]
+            m.doomed = kms.create_key(Description="outer, deleted in 7 days")["KeyMetadata"]["KeyId"]
+            kms.schedule_key_deletion(KeyId=m.doomed, PendingWindowInDays=7)
+            m.advance(days=3)
+            yield m
+'''
+
+FRESH_TESTS = '''
+    import time
+    import boto3, pytest
+
+
+    def kms():
+        return boto3.client("kms", region_name="us-east-1")
+
+
+    def key_ids():
+        return [k["KeyId"] for k in kms().list_keys()["Keys"]]
+
+
+    def days_ahead():
+        """How far the mock's clock is ahead of real time, in days (from a new key's date)."""
+        created = kms().create_key()["KeyMetadata"]["CreationDate"]
+        return (created.timestamp() - time.time()) / 86400
+
+
+    def test_unmarked_test_without_fixtures_shares_the_outer_mock(outer):
+        assert sorted(key_ids()) == sorted([outer.kept, outer.doomed])
+
+
+    def test_kms_mock(kms_mock, outer):
+        assert kms_mock is not outer and kms_mock.active and outer.active
+        assert key_ids() == [] and kms_mock.calls.operations == ["ListKeys"]
+        assert round(days_ahead()) == 0  # the clock starts at real time
+        kms_mock.advance(days=30)        # the outer key's deletion is not this test's event
+
+
+    def test_kms_mock_again(kms_mock):
+        assert key_ids() == []
+        kms().create_key()
+
+
+    def test_kms_client(kms_client):
+        assert kms_client.list_keys()["Keys"] == []
+        kms_client.create_key()
+
+
+    def test_kms_key(kms_key, kms_client):
+        key = kms_key()
+        assert [k["KeyId"] for k in kms_client.list_keys()["Keys"]] == [key["KeyId"]]
+
+
+    @pytest.mark.mock_kms
+    def test_marker(kms_mock):
+        assert key_ids() == [] and kms_mock.calls.operations == ["ListKeys"]
+        kms().create_key()
+
+
+    @pytest.mark.mock_kms(region="eu-west-1")
+    def test_marker_with_a_region():
+        assert boto3.client("kms").meta.region_name == "eu-west-1"
+        assert key_ids() == []
+'''
+
+OUTER_STATE_IS_BACK = '''
+    import time
+    import boto3, pytest
+
+
+    def test_outer_state_is_back(outer):
+        """Keys, call log, scheduled events and clock of the outer mock, as they were."""
+        kms = boto3.client("kms", region_name="us-east-1")
+        assert sorted(k["KeyId"] for k in kms.list_keys()["Keys"]) == sorted(
+            [outer.kept, outer.doomed])
+        created = kms.create_key()["KeyMetadata"]["CreationDate"]
+        assert 2.9 < (created.timestamp() - time.time()) / 86400 < 3.1
+        assert outer.calls.operations == [
+            "CreateKey", "CreateKey", "ScheduleKeyDeletion",   # the fixture
+            "ListKeys",                                        # the unmarked test
+            "ListKeys", "CreateKey"]                           # this test so far
+        state = kms.describe_key(KeyId=outer.doomed)["KeyMetadata"]["KeyState"]
+        assert state == "PendingDeletion"
+        outer.advance(days=5)                                  # the outer event still works
+        with pytest.raises(kms.exceptions.NotFoundException):
+            kms.describe_key(KeyId=outer.doomed)
+'''
+
+
+def test_fixtures_and_marker_start_fresh_inside_a_module_scoped_mock(pytester):
+    run(pytester, "\n".join(textwrap.dedent(part) for part in (
+        OUTER_MOCK.format(scope="module"), FRESH_TESTS, OUTER_STATE_IS_BACK)), passed=8)
+    assert not _mock._stack
+
+
+def test_fixtures_and_marker_start_fresh_inside_a_session_scoped_mock(pytester):
+    """The outer mock spans two modules: the first one's tests start fresh, the second one
+    finds the outer state intact."""
+    pytester.makeconftest(textwrap.dedent(OUTER_MOCK.format(scope="session")))
+    pytester.makepyfile(test_a=textwrap.dedent(FRESH_TESTS),
+                        test_b=textwrap.dedent(OUTER_STATE_IS_BACK))
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=8)
+    assert not _mock._stack
+
+
+def test_a_mock_of_the_tests_own_fixture_is_shared(pytester):
+    """Not outer: a function-scoped fixture's mock started before ``kms_mock`` is the test's
+    own, and ``kms_mock`` shares it (whatever the order of the arguments)."""
+    run(pytester, """
+        import boto3, pytest
+        from mockkms import mock_kms
+
+        @pytest.fixture
+        def key():
+            with mock_kms():
+                yield boto3.client("kms", region_name="us-east-1").create_key()["KeyMetadata"]
+
+        def test_fixture_first(key, kms_client, kms_mock):
+            assert [k["KeyId"] for k in kms_client.list_keys()["Keys"]] == [key["KeyId"]]
+
+        def test_kms_client_first(kms_client, key):
+            assert [k["KeyId"] for k in kms_client.list_keys()["Keys"]] == [key["KeyId"]]
+        """, passed=2)
+
+
+def test_seeded_marker_inside_an_outer_mock(pytester):
+    """The marker's seed loads into the test's empty state; a seed that fails to load leaves
+    the outer state as it was."""
+    pytester.makefile(".json", keys='{"Version": 1, "Keys": [{"Aliases": ["alias/seeded"]}]}')
+    run(pytester, textwrap.dedent(OUTER_MOCK.format(scope="module")) + textwrap.dedent("""
+        @pytest.mark.mock_kms(seed="keys.json")
+        def test_seeded(kms_client):
+            (key,) = kms_client.list_keys()["Keys"]
+            assert kms_client.describe_key(KeyId="alias/seeded")["KeyMetadata"]["KeyId"] == \\
+                key["KeyId"]
+
+        @pytest.mark.mock_kms(seed="missing.json")
+        def test_bad_seed_errors_in_setup():
+            pass
+
+        def test_outer_intact(outer):
+            kms = boto3.client("kms", region_name="us-east-1")
+            assert sorted(k["KeyId"] for k in kms.list_keys()["Keys"]) == sorted(
+                [outer.kept, outer.doomed])
+            assert outer.calls.operations[:3] == ["CreateKey", "CreateKey", "ScheduleKeyDeletion"]
+        """), passed=2, errors=1)
+    assert not _mock._stack

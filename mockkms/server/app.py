@@ -9,7 +9,10 @@ Mount it under any WSGI server (``gunicorn 'mockkms.server.app:application'``,
 KMS requests go through ``mockkms._transport.answer``, as intercepted boto3 requests do: the
 account is the access key id when that is 12 digits (else ``account_id``), the region comes from
 the SigV4 credential scope (else ``region``). Signatures are not checked, and an unsigned request
-is answered in the default account and region.
+is answered in the default account and region. A request signed for a Region that does not exist
+(not in botocore's partition data, see ``mockkms._regions``) is refused with 400
+``InvalidSignatureException`` ``Credential should be scoped to a valid region, not '<region>'.``
+(AWS's wording for a credential scope it does not serve; UNCONFIRMED for KMS) and creates no state.
 
 Admin endpoints (JSON bodies):
 
@@ -65,7 +68,7 @@ import time
 from urllib.parse import urlsplit
 
 from .. import _errors as E
-from .. import _transport
+from .. import _regions, _transport
 from .._backend import Backend
 from .._mock import DEFAULT_ACCOUNT, DEFAULT_REGION, CallLog
 from .._protocol import CONTENT_TYPE, TARGET_PREFIX, encode_error
@@ -216,7 +219,11 @@ class KmsApp:
                             {"Allow": "POST"})
         body = self._read_body(environ)
         headers = _EnvironHeaders(environ)
-        status, out_headers, payload = _transport.answer(self, headers, _url(environ), body)
+        try:
+            status, out_headers, payload = _transport.answer(self, headers, _url(environ), body)
+        except _regions.UnknownRegionError as err:  # signed for a Region that does not exist
+            raise HttpError(400, "InvalidSignatureException", "Credential should be scoped to a "
+                            f"valid region, not '{err.kwargs['region']}'.") from None
         if self.state is not None:
             target = headers.get("X-Amz-Target") or ""
             operation = target[len(TARGET_PREFIX):] if target.startswith(TARGET_PREFIX) else None
