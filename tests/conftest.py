@@ -53,12 +53,6 @@ def key_id(kms):
     return kms.create_key(Description="test key")["KeyMetadata"]["KeyId"]
 
 
-def error_of(excinfo) -> tuple[str, str]:
-    """(code, message) of a botocore ClientError caught by pytest.raises."""
-    err = excinfo.value.response["Error"]
-    return err["Code"], err.get("Message", "")
-
-
 @pytest.fixture
 def network(monkeypatch):
     """Refuse every network attempt (threads and event loops alike) and record where it went:

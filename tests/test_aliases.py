@@ -6,7 +6,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import error_of
+from helpers import error_of
 
 ACCOUNT = "123456789012"
 PREFIX_MESSAGE = ('Alias must start with the prefix "alias/". Please see '

@@ -7,7 +7,7 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from conftest import error_of
+from helpers import error_of
 
 OAEP = {"RSAES_OAEP_SHA_1": hashes.SHA1(), "RSAES_OAEP_SHA_256": hashes.SHA256()}
 INCORRECT_KEY = "The key ID in the request does not identify a CMK that can perform this operation."

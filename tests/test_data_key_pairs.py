@@ -8,7 +8,7 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from conftest import error_of
+from helpers import error_of
 
 # RSA_4096 pairs take the same path as RSA_2048/3072 but cost 0.2–4 s of prime search each on a
 # busy CI machine, so they are left out here (RSA_4096 keys are exercised in test_signing.py and

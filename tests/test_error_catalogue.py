@@ -12,7 +12,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import error_of
+from helpers import error_of
 
 MISSING = "11111111-2222-3333-4444-555555555555"
 BAD_TOKEN = ["not-a-grant-token"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import error_of
+from helpers import error_of
 from mockkms._crypto.pure import der as _der
 from mockkms._crypto.pure import mlkem
 

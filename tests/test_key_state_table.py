@@ -28,7 +28,7 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 
-from conftest import error_of
+from helpers import error_of
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

@@ -10,7 +10,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import error_of
+from helpers import error_of
 from test_key_state_table import import_material
 
 ACCOUNT = "123456789012"

@@ -11,7 +11,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from mockkms import _errors
-from conftest import error_of
+from helpers import error_of
 
 URL = "https://kms.us-east-1.amazonaws.com/"
 

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.x509.oid import NameOID
 
-from conftest import error_of
+from helpers import error_of
 
 
 # --- a tiny CBOR encoder and a COSE_Sign1 attestation document -------------------------------

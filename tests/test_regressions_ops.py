@@ -7,7 +7,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import error_of
+from helpers import error_of
 
 OWNER, CALLER = "111122223333", "444455556666"
 POLICY = '{"Statement":[{"Effect":"Allow","Action":"kms:*","Principal":"*","Resource":"*"}]}'

@@ -8,7 +8,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import error_of
+from helpers import error_of
 
 DAY = dt.timedelta(days=1)
 

@@ -22,7 +22,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 import mockkms
-from conftest import error_of
+from helpers import error_of
 from mockkms import _mock
 from mockkms.server import app as server_app
 from mockkms.server import make_app

@@ -6,7 +6,7 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from conftest import error_of
+from helpers import error_of
 from mockkms._crypto.pure import sm2
 
 CHINA = "cn-north-1"

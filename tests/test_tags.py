@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import error_of
+from helpers import error_of
 
 ACCOUNT = "123456789012"
 

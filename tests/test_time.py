@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from freezegun import freeze_time
 
-from conftest import error_of
+from helpers import error_of
 from mockkms import mock_kms
 
 UTC = dt.timezone.utc
