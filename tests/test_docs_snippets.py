@@ -165,3 +165,24 @@ def test_block_runs(block, request):
                 source = source.replace(SERVER, address)
             exec(compile(source, block.name, "exec"), {"__name__": "__snippet__"})
     assert attempts == [], f"{block.name} tried to reach the network: {attempts}"
+
+
+def test_every_python_fence_is_a_block():
+    fences = sum(p.read_text(encoding="utf-8").count("\n```python\n") for p in FILES)
+    assert len(blocks()) == fences > 0
+    collected = {b.name for b in BLOCKS}
+    for block in blocks():  # a block is left out only for what this environment lacks
+        assert block.name in collected or any(need in block.source and not have
+                                              for need, have in NEEDS.items())
+
+
+def test_the_guard_refuses_what_is_not_loopback():
+    with no_network() as attempts:
+        with pytest.raises(socket.gaierror):
+            socket.getaddrinfo("kms.us-east-1.amazonaws.com", 443)
+        with socket.socket() as sock, pytest.raises(ConnectionRefusedError):
+            sock.connect(("192.0.2.1", 443))
+        with local_server() as address:  # loopback is allowed
+            host, port = address.split(":")
+            socket.create_connection((host, int(port)), timeout=5).close()
+    assert attempts == ["kms.us-east-1.amazonaws.com", ("192.0.2.1", 443)]
