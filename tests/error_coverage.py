@@ -13,16 +13,14 @@ reported too: its reason is then false. Either fails the run (exit code 1) and i
 "modeled error coverage".
 
 Only a full run is judged, since only a full run can produce every pair: one whose arguments
-name the tests directory (or an ancestor of it) as a whole — ``pytest``, ``pytest tests`` — with
-no ``-k``, ``-m``, ``--deselect``, ``--ignore`` or ``--collect-only``, that was not stopped early
+name the ``testpaths`` directory (tests/) or a directory above it — ``pytest``, ``pytest tests`` —
+with no ``-k``, ``-m``, ``--deselect``, ``--ignore`` or ``--collect-only``, that was not stopped early
 (``-x``, ``--maxfail``). ``pytest tests/test_x.py`` is never failed for coverage. Each CI leg is
 judged against its own botocore model with its own test modules (tests/conftest.py:
 ``collect_ignore``): leg 2's newer model lists more operations, and test_kem.py produces their
 errors there.
 """
 from __future__ import annotations
-
-from pathlib import Path
 
 import botocore.session
 import pytest
@@ -57,15 +55,21 @@ EXCLUDED = {
 }
 
 _WORKER_KEY = "mockkms_error_pairs"  # xdist: a worker's pairs travel to the controller under it
-_seen: set[tuple[str, str]] = set()
-_original = _dispatch._log_error
-_verdict: dict = {}
+_STATE = pytest.StashKey["Coverage"]()
 
 
-def _record(backend, operation, account, region, params, err):
-    if operation is not None:  # None: the request named no operation (e.g. an unknown target)
-        _seen.add((operation, err.code))
-    return _original(backend, operation, account, region, params, err)
+class Coverage:
+    """One pytest session's record: the pairs seen, and the verdict once the tests have run."""
+
+    def __init__(self, previous):
+        self.seen: set[tuple[str, str]] = set()
+        self.verdict: dict = {}
+        self.previous = previous  # mockkms's error logger, restored at the end
+
+    def record(self, backend, operation, account, region, params, err):
+        if operation is not None:  # None: the request named no operation (an unknown target)
+            self.seen.add((operation, err.code))
+        return self.previous(backend, operation, account, region, params, err)
 
 
 def modeled_pairs() -> set[tuple[str, str]]:
@@ -76,40 +80,43 @@ def modeled_pairs() -> set[tuple[str, str]]:
             if (op, e.name) not in EXCLUDED and not e.name.startswith(OUTSIDE)}
 
 
-def why_not_judged(config, session) -> str | None:
-    """Why this run cannot be expected to produce every pair, or None for a full run."""
-    opt = config.option
+def why_not_judged(session) -> str | None:
+    """Why this run cannot be expected to produce every pair, or None for a full run: one whose
+    arguments are the ``testpaths`` (tests/) or directories above them."""
+    config = session.config
     for dest, flag in (("collectonly", "--collect-only"), ("keyword", "-k"), ("markexpr", "-m"),
                        ("deselect", "--deselect"), ("ignore", "--ignore"),
                        ("ignore_glob", "--ignore-glob")):
-        if getattr(opt, dest, None):
+        if getattr(config.option, dest, None):
             return f"{flag} given"
     if session.shouldstop or session.shouldfail:
         return "the run stopped early"
-    tests = Path(__file__).resolve().parent
+    suite = [config.rootpath / p for p in config.getini("testpaths")] or [config.rootpath]
     for arg in config.args:
         path = (config.invocation_params.dir / arg).resolve()
-        if "::" in arg or not (path == tests or path in tests.parents):
+        if "::" in arg or not all(path == s or path in s.parents for s in suite):
             return f"only part of the suite was run ({arg})"
     return None
 
 
 def pytest_configure(config):
-    _dispatch._log_error = _record
+    coverage = config.stash[_STATE] = Coverage(_dispatch._log_error)
+    _dispatch._log_error = coverage.record
 
 
 def pytest_unconfigure(config):
-    _dispatch._log_error = _original
+    _dispatch._log_error = config.stash[_STATE].previous
 
 
 def pytest_sessionfinish(session):
     if hasattr(session.config, "workeroutput"):  # an xdist worker: hand the pairs over
-        session.config.workeroutput[_WORKER_KEY] = sorted(_seen)
+        session.config.workeroutput[_WORKER_KEY] = sorted(session.config.stash[_STATE].seen)
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node, error):
-    _seen.update(map(tuple, getattr(node, "workeroutput", {}).get(_WORKER_KEY, ())))
+    pairs = getattr(node, "workeroutput", {}).get(_WORKER_KEY, ())
+    node.config.stash[_STATE].seen.update(map(tuple, pairs))
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -117,29 +124,31 @@ def pytest_runtestloop(session):
     outcome = yield
     if outcome.excinfo is not None or hasattr(session.config, "workerinput"):
         return
-    reason = why_not_judged(session.config, session)
+    coverage = session.config.stash[_STATE]
+    reason = why_not_judged(session)
     if reason is not None:
-        _verdict.update(judged=False, reason=reason)
+        coverage.verdict = {"judged": False, "reason": reason}
         return
     modeled = modeled_pairs()
-    missing = sorted(modeled - _seen)
-    contradicted = sorted(pair for pair in EXCLUDED if pair in _seen)
-    _verdict.update(judged=True, modeled=len(modeled), missing=missing, contradicted=contradicted)
+    missing = sorted(modeled - coverage.seen)
+    contradicted = sorted(pair for pair in EXCLUDED if pair in coverage.seen)
+    coverage.verdict = {"judged": True, "modeled": len(modeled), "missing": missing,
+                        "contradicted": contradicted}
     if missing or contradicted:
         session.testsfailed += 1  # makes the exit code 1 (TESTS_FAILED)
 
 
-def pytest_terminal_summary(terminalreporter):
-    if not _verdict:
+def pytest_terminal_summary(terminalreporter, config):
+    verdict, tr = config.stash[_STATE].verdict, terminalreporter
+    if not verdict:
         return
-    tr = terminalreporter
-    if not _verdict["judged"]:
+    if not verdict["judged"]:
         if tr.verbosity > 0:
-            tr.write_line(f"modeled error coverage: not judged ({_verdict['reason']})")
+            tr.write_line(f"modeled error coverage: not judged ({verdict['reason']})")
         return
-    missing, contradicted = _verdict["missing"], _verdict["contradicted"]
+    missing, contradicted = verdict["missing"], verdict["contradicted"]
     if not (missing or contradicted):
-        tr.write_line(f"modeled error coverage: all {_verdict['modeled']} (operation, error) "
+        tr.write_line(f"modeled error coverage: all {verdict['modeled']} (operation, error) "
                       f"pairs produced ({len(EXCLUDED)} excluded, see tests/error_coverage.py)")
         return
     tr.section("modeled error coverage", red=True)
