@@ -110,7 +110,8 @@ def local_server():
     from mockkms.server import make_app, make_server
 
     server = make_server(make_app(), "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                     daemon=True).start()
     try:
         yield server.url.split("://", 1)[1].rstrip("/")
     finally:
