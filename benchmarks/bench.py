@@ -468,52 +468,65 @@ def fmt(x):
 
 
 def targets(table: dict, imports: dict, mem: dict, rsa: dict, sizes, have_moto: bool) -> list:
-    """(target, measured, met: bool | None) — None when the run cannot tell (moto absent)."""
+    """(target, measured, met, load_free) rows. ``met`` is None when the run cannot tell (moto
+    absent, a row not measured). ``load_free`` targets hold however loaded the machine is (no
+    heavy import; real, distinct key material): every run judges them, ``--quick`` included, and
+    a miss always fails the run. The others are speed and memory targets: ``--quick``'s short
+    windows and small samples cannot judge them, so it shows them as not judged."""
     def get(row, who):
         return table.get(row, {}).get(who)
 
-    def r(row, a, b):
-        x, y = get(row, a), get(row, b)
-        return x / y if x and y else None
-
     out = []
+
+    def at_least(what, x, y, k, fmt="{:.2f}", absent="not measured"):
+        v = x / y if x and y else None
+        out.append((what, fmt.format(v) if v else absent, v >= k if v else None, False))
+
     for row in ("DescribeKey", "Encrypt+Decrypt 1 KiB with context (pairs)"):
-        v = r(row, "mockkms", "floor")
-        out.append((f"{row}: mockkms ≥ 0.80 × floor", f"{v:.2f} × floor", v >= 0.8))
+        at_least(f"{row}: mockkms ≥ 0.80 × floor", get(row, "mockkms"), get(row, "floor"), 0.8,
+                 "{:.2f} × floor")
     for row, k in (("CreateKey (symmetric)", 50), ("enter+client+call+leave", 10)):
-        v = r(row, "mockkms", "moto")
-        out.append((f"{row}: mockkms ≥ {k} × moto",
-                    f"{v:.0f} × moto" if v else "moto not run", v >= k if v else None))
+        at_least(f"{row}: mockkms ≥ {k} × moto", get(row, "mockkms"), get(row, "moto"), k,
+                 "{:.0f} × moto", "moto not run")
     lo, hi = min(sizes), max(sizes)
     mid = sorted(sizes)[-2] if len(sizes) > 1 else lo
-    a = get(f"ListKeys full pagination (Limit=100), {mid:,} keys: keys/s", "mockkms")
-    b = get(f"ListKeys full pagination (Limit=100), {hi:,} keys: keys/s", "mockkms")
-    out.append((f"ListKeys pagination linear: keys/s at {hi:,} ≥ 0.8 × at {mid:,}",
-                f"{b / a:.2f}", b / a >= 0.8))
+    at_least(f"ListKeys pagination linear: keys/s at {hi:,} ≥ 0.8 × at {mid:,}",
+             get(f"ListKeys full pagination (Limit=100), {hi:,} keys: keys/s", "mockkms"),
+             get(f"ListKeys full pagination (Limit=100), {mid:,} keys: keys/s", "mockkms"), 0.8)
     a = get(f"ListKeys first page of 100, {hi:,} keys", "mockkms")
     b = get(f"ListKeys last page of 100, {hi:,} keys", "mockkms")
     if a and b:
-        out.append((f"each ListKeys page O(page size): last page ≥ 0.8 × first, {hi:,} keys",
-                    f"{b / a:.2f}", b / a >= 0.8))
+        at_least(f"each ListKeys page O(page size): last page ≥ 0.8 × first, {hi:,} keys",
+                 b, a, 0.8)
     for how in ("id", "alias"):
-        a = get(f"DescribeKey by {how}, {lo:,} keys", "mockkms")
-        b = get(f"DescribeKey by {how}, {hi:,} keys", "mockkms")
-        out.append((f"DescribeKey by {how} flat: at {hi:,} keys ≥ 0.8 × at {lo:,}",
-                    f"{b / a:.2f}", b / a >= 0.8))
+        at_least(f"DescribeKey by {how} flat: at {hi:,} keys ≥ 0.8 × at {lo:,}",
+                 get(f"DescribeKey by {how}, {hi:,} keys", "mockkms"),
+                 get(f"DescribeKey by {how}, {lo:,} keys", "mockkms"), 0.8)
     extra = (imports["boto3+mockkms"] - imports["boto3"]) * 1000
     out.append(("`import mockkms` adds ≤ 150 ms over `import boto3`",
                 f"{extra:.0f} ms (in process: {imports['in_process'] * 1000:.0f} ms)",
-                extra <= 150))
+                extra <= 150, False))
     out.append(("nothing heavy imported by `import mockkms`",
                 imports["heavy"] or "none of " + ", ".join(HEAVY_MODULES),
-                not imports["heavy"]))
+                not imports["heavy"], True))
     out.append(("≤ 1.5 KiB (1,536 bytes) per idle symmetric key",
-                f"{mem['state']:,.0f} bytes", mem["state"] <= 1536))
-    out.append((f"{RSA_4096_KEYS} × CreateKey RSA_4096 well under a second, material real "
-                "and distinct", f"{rsa['seconds'] * 1000:.0f} ms, "
-                + ("distinct and verifying" if rsa["distinct"] else "NOT distinct/valid"),
-                rsa["seconds"] < 1.0 and rsa["distinct"]))
+                f"{mem['state']:,.0f} bytes", mem["state"] <= 1536, False))
+    out.append((f"{RSA_4096_KEYS} × CreateKey RSA_4096 well under a second",
+                f"{rsa['seconds'] * 1000:.0f} ms", rsa["seconds"] < 1.0, False))
+    out.append(("RSA_4096 key material real and distinct (made on first use)",
+                "distinct and verifying" if rsa["distinct"] else "NOT distinct/valid",
+                rsa["distinct"], True))
     return out
+
+
+def target_table(checks: list, quick: bool) -> list:
+    """The targets as markdown table lines; ``--quick`` judges only the load-free ones."""
+    lines = ["", "| target | measured | met |", "|---|---|---|"]
+    for what, measured, met, load_free in checks:
+        verdict = ("not judged in --quick" if quick and not load_free else
+                   "n/a" if met is None else "yes" if met else "**NO**")
+        lines.append(f"| {what} | {measured} | {verdict} |")
+    return lines
 
 
 def main(argv=None) -> int:
@@ -598,13 +611,10 @@ def main(argv=None) -> int:
     if not have_moto:
         lines.append("* moto was not run (not installed, or `--no-moto`).")
     checks = targets(table, imports, mem, rsa, sizes, have_moto)
-    lines += ["", "| target | measured | met |", "|---|---|---|"]
     if args.quick:
-        lines.insert(-3, "* `--quick`: windows of 0.03 s, one repeat: the speed targets below are "
-                         "shown, not judged.")
-    for what, measured, met in checks:
-        lines.append(f"| {what} | {measured} | "
-                     f"{'n/a' if met is None else ('yes' if met else '**NO**')} |")
+        lines.append("* `--quick`: windows of 0.03 s, one repeat, 500 keys for memory: it judges "
+                     "only what holds however loaded the machine is.")
+    lines += target_table(checks, args.quick)
     report = "\n".join(lines)
     print(report)
     print(f"\n({time.perf_counter() - t0:.1f} s)")
@@ -615,8 +625,8 @@ def main(argv=None) -> int:
                  + (f", moto {__import__('moto').__version__}" if have_moto else ""))
         write_doc(args.output, facts, report)
     # what must hold however loaded the machine is: no heavy import, real distinct material
-    broken = bool(imports["heavy"]) or not rsa["distinct"]
-    missed = any(met is False for _, _, met in checks)
+    broken = any(met is False for _, _, met, load_free in checks if load_free)
+    missed = any(met is False for _, _, met, load_free in checks if load_free or not args.quick)
     return 1 if broken or (args.check and missed) else 0
 
 

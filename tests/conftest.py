@@ -16,6 +16,9 @@ REGION = "us-east-1"
 for _variable in ("AWS_DEFAULT_REGION", "AWS_REGION"):
     os.environ.pop(_variable, None)
 
+# Fails a full run in which some modeled (operation, error) pair came out of no test.
+pytest_plugins = ["error_coverage"]
+
 # Test files that need what one of CI's two legs lacks are not collected there (rather than
 # skipped): Encapsulate/Decapsulate arrived in botocore 1.44, and aiobotocore caps botocore below
 # that, so test_kem.py runs in the newest-botocore leg and test_async.py in the other (.ci/run).

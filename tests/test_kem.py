@@ -154,3 +154,26 @@ def test_dry_run_aliases_and_unknown_key(kms):
         kms.encapsulate(KeyId="alias/none", EncapsulationAlgorithm="ML_KEM")
     assert error_of(exc) == ("NotFoundException",
                              "Alias arn:aws:kms:us-east-1:123456789012:alias/none is not found.")
+
+
+def test_grant_tokens_missing_keys_and_pending_deletion(kms):
+    """The modeled errors of Encapsulate/Decapsulate the tests above do not produce (grant token
+    text: the mock's choice, AWS's is not recorded)."""
+    md = kem_key(kms)
+    missing = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+    blob = kms.encapsulate(KeyId=md["KeyId"],
+                           EncapsulationAlgorithm="ML_KEM")["SharedSecretCiphertextBlob"]
+    for method, extra in (("encapsulate", {}),
+                          ("decapsulate", {"SharedSecretCiphertextBlob": blob})):
+        call = getattr(kms, method)
+        with pytest.raises(kms.exceptions.InvalidGrantTokenException) as exc:
+            call(KeyId=md["KeyId"], EncapsulationAlgorithm="ML_KEM", GrantTokens=["not-a-token"],
+                 **extra)
+        assert error_of(exc) == ("InvalidGrantTokenException", "The grant token is not valid.")
+        with pytest.raises(kms.exceptions.NotFoundException) as exc:
+            call(KeyId=missing, EncapsulationAlgorithm="ML_KEM", **extra)
+        assert error_of(exc) == ("NotFoundException", f"Key '{missing}' does not exist")
+    kms.schedule_key_deletion(KeyId=md["KeyId"], PendingWindowInDays=7)
+    with pytest.raises(kms.exceptions.KMSInvalidStateException) as exc:
+        kms.encapsulate(KeyId=md["KeyId"], EncapsulationAlgorithm="ML_KEM")
+    assert error_of(exc) == ("KMSInvalidStateException", f"{md['Arn']} is pending deletion.")
