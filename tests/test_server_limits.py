@@ -8,7 +8,6 @@ import contextlib
 import http.client
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -77,6 +76,13 @@ def read_all(sock) -> bytes:
 
 # --- latency on a reused connection ---------------------------------------------------------
 
+def _typical(times: list) -> float:
+    """The first quartile of request times: a delayed ACK (the defect: ~40 ms) delays every
+    request on the connection, so it shows here too, while a load spike on this shared machine
+    (other tests running beside this one) delays only some requests."""
+    return sorted(times)[len(times) // 4]
+
+
 def test_a_kept_alive_connection_answers_in_well_under_5_ms():
     with serving() as server:
         conn = http.client.HTTPConnection("127.0.0.1", port_of(server), timeout=5)
@@ -90,7 +96,7 @@ def test_a_kept_alive_connection_answers_in_well_under_5_ms():
         sock = conn.sock
         conn.close()
         assert sock is not None   # one connection served all 50 (http.client kept it)
-        assert statistics.median(times) < 0.005, times
+        assert _typical(times) < 0.005, times
 
         kms = client(server)
         key = kms.create_key()["KeyMetadata"]["KeyId"]
@@ -99,7 +105,7 @@ def test_a_kept_alive_connection_answers_in_well_under_5_ms():
             started = time.perf_counter()
             kms.encrypt(KeyId=key, Plaintext=b"x")
             times.append(time.perf_counter() - started)
-        assert statistics.median(times) < 0.005, times
+        assert _typical(times) < 0.005, times
         # every accepted socket has TCP_NODELAY
         conns = list(server._connections)
         assert conns and all(c.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
