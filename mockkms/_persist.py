@@ -42,8 +42,8 @@ cannot be read that way.
 When it is written
 ------------------
 ``StateDir.after_request`` is called after every request. A successful request of an operation
-that may change state (everything except the reads and the cryptographic operations in
-``READ_OPERATIONS``) is saved before its response is sent, so a restart (or a crash) right after
+that may change state (its catalogue row's ``writes``: everything except the reads and the
+cryptographic operations) is saved before its response is sent, so a restart (or a crash) right after
 a response sees it. Reads can change state only incidentally (last-use time, an AWS managed key
 created on first reference, a scheduled deletion or rotation applied on the way): a change in the
 number of keys or in the event queue is saved at once; anything else is written by a background
@@ -75,22 +75,13 @@ import threading
 import time
 from typing import Any
 
+from . import _catalogue
+
 FORMAT = "mockkms-state"
 FORMAT_VERSION = 1
 STATE_FILE = "mockkms-state.json"
 LOCK_FILE = "mockkms-state.lock"
 TMP_FILE = ".mockkms-state.json.tmp"
-
-# Operations that change no state except incidentally (see "When it is written" above).
-READ_OPERATIONS = frozenset({
-    "DescribeKey", "DescribeCustomKeyStores", "GetKeyPolicy", "GetKeyRotationStatus",
-    "GetPublicKey", "GetKeyLastUsage", "ListAliases", "ListGrants", "ListKeyPolicies",
-    "ListKeyRotations", "ListKeys", "ListResourceTags", "ListRetirableGrants",
-    "Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext",
-    "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext", "GenerateRandom", "Sign",
-    "Verify", "GenerateMac", "VerifyMac", "DeriveSharedSecret",
-})
-
 
 class StateError(Exception):
     """A state directory or file that cannot be used; the message names it and says why."""
@@ -558,7 +549,8 @@ class StateDir:
     def after_request(self, operation: str | None, succeeded: bool) -> None:
         """Called after every request. Raises ``PersistError``/``OSError`` if a needed write
         failed (the caller answers with an internal error)."""
-        if succeeded and operation not in READ_OPERATIONS:
+        row = _catalogue.ROWS.get(operation) if operation is not None else None
+        if succeeded and (row is None or row.writes):
             self.changed()
             return
         with self.backend.lock:

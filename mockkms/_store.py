@@ -5,12 +5,11 @@ Stores are created and locked by ``_backend.Backend``; nothing here takes a lock
 """
 from __future__ import annotations
 
-import functools
 import os
-import re
 import uuid
 from typing import Any
 
+from . import _catalogue
 from . import _errors as E
 from . import _keyspecs as specs
 from . import _managed
@@ -18,36 +17,6 @@ from . import _policies
 from ._keys import Key, Material
 from ._names import is_account_id, is_key_id
 from ._pagination import OrderedIndex
-
-
-# Operations whose KeyId may name an alias (name or ARN); all others take a key id or key ARN.
-ALIAS_OPERATIONS = frozenset({
-    "DescribeKey", "Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey",
-    "GenerateDataKeyWithoutPlaintext", "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext",
-    "Sign", "Verify", "GetPublicKey", "DeriveSharedSecret", "GenerateMac", "VerifyMac",
-    "Encapsulate", "Decapsulate",
-})
-
-
-_CROSS_ACCOUNT = re.compile(r"Cross-account use</b>:?\s*(Yes|No)\b")
-
-
-@functools.lru_cache(maxsize=None)
-def cross_account(operation: str) -> bool:
-    """Whether ``operation`` may name a key of another account by ARN: read from the sentence
-    "Cross-account use: Yes/No" of the operation's documentation in the installed botocore model
-    (cached). An operation whose documentation has no Yes/No answer (GenerateRandom: "Not
-    applicable"; ListRetirableGrants) or that this model lacks (Encapsulate, Decapsulate before
-    botocore 1.44) is cross-account exactly when it is a cryptographic operation, i.e. takes an
-    alias (``ALIAS_OPERATIONS``: every one of those the model documents says Yes)."""
-    from . import _model
-    try:
-        found = _CROSS_ACCOUNT.search(_model.operation(operation).documentation or "")
-    except KeyError:
-        found = None
-    if found is None:
-        return operation in ALIAS_OPERATIONS
-    return found.group(1) == "Yes"
 
 
 def new_key_id(multi_region: bool = False) -> str:
@@ -122,14 +91,18 @@ class Store:
     def resolve(self, key_id: str, operation: str, backend=None) -> Key:
         """The key that ``key_id`` names for ``operation``, or AWS's NotFound/InvalidArn error.
 
-        A key ARN of another account resolves in that account's store only for operations that
-        allow cross-account use (``cross_account``); for the others it is ``Key '<ARN>' does
-        not exist``, as if looked up in the caller's account. ``backend`` (needed for another
-        account's store, and to schedule an AWS managed key's rotation) may be None."""
+        The catalogue row of ``operation`` says which forms it accepts (alias names and ARNs or
+        not) and whether it may be used cross-account: a key ARN of another account resolves in
+        that account's store only for operations that allow cross-account use; for the others
+        it is ``Key '<ARN>' does not exist``, as if looked up in the caller's account.
+        ``backend`` (needed for another account's store, and to schedule an AWS managed key's
+        rotation) may be None."""
+        row = _catalogue.ROWS[operation]
+        aliases = bool(row.keys) and row.keys[0].aliases
         if key_id.startswith("arn:"):
-            return self._resolve_arn(key_id, operation, backend)
+            return self._resolve_arn(key_id, row, aliases, backend)
         if key_id.startswith("alias/"):
-            if operation not in ALIAS_OPERATIONS:
+            if not aliases:
                 raise E.NotFoundException(f"Invalid keyId '{key_id}'")
             return self._resolve_alias(key_id, backend)
         key = self.keys.get(key_id)
@@ -139,7 +112,7 @@ class Store:
             raise E.NotFoundException(f"Invalid keyId '{key_id}'")
         raise E.NotFoundException(f"Key '{self.key_arn(key_id)}' does not exist")
 
-    def _resolve_arn(self, arn: str, operation: str, backend) -> Key:
+    def _resolve_arn(self, arn: str, row, aliases: bool, backend) -> Key:
         parts = arn.split(":", 5)
         if len(parts) != 6 or parts[2] != "kms" or not parts[5]:
             raise E.NotFoundException(f"Invalid keyId '{arn}'")
@@ -150,11 +123,11 @@ class Store:
         if foreign and (backend is None or not is_account_id(account)):
             raise E.NotFoundException(f"Invalid keyId '{arn}'")
         if resource.startswith("alias/"):
-            if operation not in ALIAS_OPERATIONS:
+            if not aliases:
                 raise E.InvalidArnException("Key Aliases are not supported for this operation.")
             if not foreign:
                 return self._resolve_alias(resource, backend)
-            if not cross_account(operation):
+            if not row.cross_account:
                 raise E.NotFoundException(f"Alias {arn} is not found.")
             # never creates an AWS managed key in another account (its policy admits only the
             # owner): an unbound alias/aws/* there is not found
@@ -163,7 +136,7 @@ class Store:
         if not resource.startswith("key/"):
             raise E.NotFoundException(f"Invalid keyId '{arn}'")
         key_id = resource[4:]
-        if foreign and not cross_account(operation):
+        if foreign and not row.cross_account:
             if not is_key_id(key_id):
                 raise E.NotFoundException(f"Invalid keyId '{arn}'")
             raise E.NotFoundException(

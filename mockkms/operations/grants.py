@@ -37,6 +37,7 @@ import hmac
 import os
 import re
 
+from .. import _catalogue
 from .. import _errors as E
 from .. import _keyspecs as specs
 from .. import _model
@@ -56,21 +57,6 @@ _SECRET = b"mockkms grant token v1"
 _TOKEN_VERSION = b"\x01"
 _MAC_LEN = 16
 _NONCE_LEN = 16
-
-_COMMON_OPS = frozenset({"CreateGrant", "RetireGrant", "DescribeKey"})
-# KeyUsage (and, for ENCRYPT_DECRYPT, symmetric or not) -> the grant operations that make sense.
-_SYMMETRIC_OPS = _COMMON_OPS | {
-    "Decrypt", "Encrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "ReEncryptFrom",
-    "ReEncryptTo", "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext"}
-_USAGE_OPS = {
-    specs.ENCRYPT_DECRYPT: _COMMON_OPS | {"Encrypt", "Decrypt", "ReEncryptFrom", "ReEncryptTo",
-                                          "GetPublicKey"},
-    specs.SIGN_VERIFY: _COMMON_OPS | {"Sign", "Verify", "GetPublicKey"},
-    specs.GENERATE_VERIFY_MAC: _COMMON_OPS | {"GenerateMac", "VerifyMac"},
-    specs.KEY_AGREEMENT: _COMMON_OPS | {"DeriveSharedSecret", "GetPublicKey"},
-    specs.ENCAPSULATE_DECAPSULATE: _COMMON_OPS | {"GetPublicKey", "Encapsulate", "Decapsulate"},
-}
-
 
 class Grant:
     __slots__ = ("grant_id", "key_id", "key_arn", "name", "grantee", "grantee_service",
@@ -237,7 +223,7 @@ def _check_request(p: dict) -> None:
 def _check_for_key(key, p: dict) -> None:
     """CreateGrant rules that depend on the key's type."""
     symmetric = specs.is_symmetric(key.spec)
-    allowed = _SYMMETRIC_OPS if symmetric else _USAGE_OPS.get(key.usage, _COMMON_OPS)
+    allowed = _catalogue.grant_operations(_catalogue.key_kind(key))
     bad = [op for op in p["Operations"] if op not in allowed]
     if bad:
         raise E.ValidationException(
