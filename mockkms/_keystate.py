@@ -2,9 +2,9 @@
 
 The vocabulary of AWS's key-state table (../shared/kms-facts.md §3): the states, the cell codes,
 and the exception each code raises. Each operation's row of the table is a column of the
-operation catalogue (``_catalogue``, built with ``row``); ``check`` is the one function that
-applies a row to a key. Key-type rules (usage, origin, spec) come after the state check, as AWS
-orders them — except where the catalogue says otherwise (``Operation.origin``).
+operation catalogue (``_catalogue``, built with ``row``), applied to a key in one place,
+``_context.Context.admit``. Key-type rules (usage, origin, spec) come after the state check, as
+AWS orders them — except where the catalogue says otherwise (``Operation.origin``).
 """
 from __future__ import annotations
 
@@ -60,11 +60,3 @@ def error_for(code: str, arn: str) -> E.KMSError | None:
         return None
     cls, template = ERRORS[code]
     return cls(template.format(arn=arn))
-
-
-def check(operation: str, key) -> None:
-    """Raise what AWS raises when ``operation`` meets ``key`` in its current state."""
-    from ._catalogue import ROWS
-    code = ROWS[operation].states[key.state]
-    if code != OK:
-        raise error_for(code, key.arn)

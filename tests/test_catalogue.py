@@ -234,3 +234,50 @@ def test_permissions_match_the_models_required_permissions(name):
     if not stated:  # RetireGrant: "determined primarily by the grant"
         return
     assert stated == {(p.action, p.policy) for p in ROWS[name].permissions}
+
+
+# --- the dispatcher reads the row ------------------------------------------------------------------
+
+def test_handlers_are_the_rows():
+    from mockkms import _dispatch
+    _dispatch._load_operations()
+    for row in C.OPERATIONS:
+        module = importlib.import_module(f"mockkms.operations.{row.area}")
+        assert _dispatch.HANDLERS[row.name] is getattr(module, row.handler_name), row
+
+
+MISSING = "arn:aws:kms:us-east-1:123456789012:key/0d6c3d4e-7a4f-4b0a-9a43-0e7f5d0c1a2b"
+BAD_RECIPIENT = {"KeyEncryptionAlgorithm": "RSAES_OAEP_SHA_256", "AttestationDocument": b"junk"}
+
+
+@pytest.mark.parametrize("call, code", [
+    # the dispatcher resolves the key first: the handler's own checks come after the lookup
+    (lambda k: k.schedule_key_deletion(KeyId=MISSING, PendingWindowInDays=3), "NotFoundException: Key"),
+    (lambda k: k.list_resource_tags(KeyId=MISSING, Limit=500), "NotFoundException: Key"),
+    (lambda k: k.get_key_policy(KeyId=MISSING, PolicyName="other"), "NotFoundException: Key"),
+    (lambda k: k.encrypt(KeyId=MISSING, Plaintext=b"x", EncryptionAlgorithm="SM2PKE"),
+     "NotFoundException: Key"),
+    # the handler resolves it where AWS does, after what AWS checks first
+    (lambda k: k.create_grant(KeyId=MISSING, GranteePrincipal="arn:aws:iam::123456789012:root",
+                              GranteeServicePrincipal="s3.amazonaws.com",
+                              Operations=["Decrypt"]), "ValidationException"),
+    (lambda k: k.create_alias(AliasName="alias/aws/mine", TargetKeyId=MISSING),
+     "NotAuthorizedException"),
+    (lambda k: k.update_alias(AliasName="alias/absent", TargetKeyId=MISSING),
+     "NotFoundException: Alias"),
+    (lambda k: k.list_aliases(KeyId=MISSING, Limit=500), "ValidationException"),
+    (lambda k: k.list_grants(KeyId=MISSING, Limit=500), "ValidationException"),
+    (lambda k: k.generate_data_key(KeyId=MISSING, KeySpec="AES_256", Recipient=BAD_RECIPIENT),
+     "ValidationException"),
+    (lambda k: k.generate_data_key_pair(KeyId=MISSING, KeyPairSpec="RSA_2048",
+                                        Recipient=BAD_RECIPIENT), "ValidationException"),
+    (lambda k: k.derive_shared_secret(KeyId=MISSING, KeyAgreementAlgorithm="ECDH",
+                                      PublicKey=b"p", Recipient=BAD_RECIPIENT),
+     "ValidationException"),
+])
+def test_who_resolves_the_key_decides_the_error(kms, call, code):
+    from botocore.exceptions import ClientError
+    with pytest.raises(ClientError) as exc:
+        call(kms)
+    error = exc.value.response["Error"]
+    assert f"{error['Code']}: {error.get('Message', '')}".startswith(code)

@@ -39,7 +39,6 @@ import os
 from .. import _errors as E
 from .. import _keyspecs as specs
 from .. import _keystate as ks
-from .._dispatch import handler
 from .._keys import Material
 from .._pagination import check_limit, page, response
 from . import keys as _keys_ops
@@ -174,7 +173,6 @@ def _xks_connectivity(connectivity: str, vpc_name, owner) -> None:
 
 # --- operations ----------------------------------------------------------------------------
 
-@handler("CreateCustomKeyStore")
 def create_custom_key_store(ctx, p):
     store_type = p.get("CustomKeyStoreType", CLOUDHSM)
     cks = CustomKeyStore("cks-" + os.urandom(9).hex()[:17], p["CustomKeyStoreName"], store_type,
@@ -209,7 +207,6 @@ def create_custom_key_store(ctx, p):
     return {"CustomKeyStoreId": cks.store_id}
 
 
-@handler("DescribeCustomKeyStores")
 def describe_custom_key_stores(ctx, p):
     limit = check_limit(p.get("Limit"), 1000, 1000)
     stores = list(ctx.store.custom_key_stores.values())
@@ -229,7 +226,6 @@ def describe_custom_key_stores(ctx, p):
     return response("CustomKeyStores", chunk, nxt)
 
 
-@handler("UpdateCustomKeyStore")
 def update_custom_key_store(ctx, p):
     cks = _find(ctx, p["CustomKeyStoreId"])
     changes = [n for n in p if n != "CustomKeyStoreId"]
@@ -269,7 +265,6 @@ def update_custom_key_store(ctx, p):
             cks.access_key_id, cks.secret = cred["AccessKeyId"], cred["RawSecretAccessKey"]
 
 
-@handler("ConnectCustomKeyStore")
 def connect_custom_key_store(ctx, p):
     cks = _find(ctx, p["CustomKeyStoreId"])
     if cks.state == CONNECTED:
@@ -282,7 +277,6 @@ def connect_custom_key_store(ctx, p):
     cks.saved_states.clear()
 
 
-@handler("DisconnectCustomKeyStore")
 def disconnect_custom_key_store(ctx, p):
     cks = _find(ctx, p["CustomKeyStoreId"])
     if cks.state == DISCONNECTED:
@@ -294,7 +288,6 @@ def disconnect_custom_key_store(ctx, p):
             key.state = ks.UNAVAILABLE
 
 
-@handler("DeleteCustomKeyStore")
 def delete_custom_key_store(ctx, p):
     cks = _find(ctx, p["CustomKeyStoreId"])
     if cks.state != DISCONNECTED:

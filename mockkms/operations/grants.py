@@ -1,6 +1,6 @@
-"""Grants: CreateGrant, ListGrants, ListRetirableGrants, RetireGrant, RevokeGrant, and the
-``GrantTokens`` check every operation that takes grant tokens shares (``check_grant_tokens``,
-registered in ``_dispatch.MEMBER_CHECKS``).
+"""Grants: CreateGrant, ListGrants, ListRetirableGrants, RetireGrant, RevokeGrant. The tokens
+CreateGrant returns, and the ``GrantTokens`` check the dispatcher applies to every operation that
+takes them, are ``_grant_tokens``'.
 
 A grant lives in the store of its key's account and Region (``Store.grants``, grant id -> Grant;
 ``Store.grant_index``, key id -> that key's grants in creation order) and goes with its key.
@@ -8,14 +8,12 @@ The mock evaluates no permissions, so grants are recorded and listed but never c
 caller may do, and anyone may retire any grant.
 
 Choices where AWS is silent or unrecorded (../shared/kms-facts.md §4.11):
-* Grant ids are 64 lowercase hex characters. Grant tokens are opaque base64 strings that name the
-  grant and carry a MAC with a fixed mockkms key: a token this mock issued passes every
-  ``GrantTokens`` check, even after its grant is retired (AWS tokens only bridge eventual
-  consistency); anything else is ``InvalidGrantTokenException`` — except in DescribeKey, the
-  one operation with ``GrantTokens`` whose model does not declare that error (tokens ignored).
+* Grant ids are 64 lowercase hex characters. Grant tokens are opaque base64 strings
+  (``_grant_tokens``).
 * ``Name`` makes CreateGrant idempotent: same key, same name and identical parameters return the
   existing GrantId with a new token; the same name with other parameters makes a new grant.
-* Operations the key cannot perform (Sign on a symmetric key, GenerateDataKey on an RSA key …),
+* Operations the key cannot perform (Sign on a symmetric key, GenerateDataKey on an RSA key …:
+  the catalogue's ``grant_keys`` column),
   an encryption-context constraint on a non-symmetric key, more than 8 pairs in a constraint, and
   bad combinations of the principal members: ``ValidationException`` (messages ours).
 * CreateGrant on an AWS managed key: AccessDeniedException (only the owning service may; §4.9).
@@ -30,18 +28,13 @@ Choices where AWS is silent or unrecorded (../shared/kms-facts.md §4.11):
 """
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
 import os
 import re
 
 from .. import _catalogue
 from .. import _errors as E
+from .. import _grant_tokens
 from .. import _keyspecs as specs
-from .. import _model
-from .._dispatch import MEMBER_CHECKS, handler
 from .._pagination import OrderedIndex, check_limit, page, response
 from . import _common
 
@@ -51,12 +44,6 @@ MAX_CONTEXT_VALUE = 384
 
 _GRANT_ID = re.compile(r"^[0-9a-f]{64}$")
 _PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:\S+$")
-# A fixed MAC key: tokens mark themselves as issued by mockkms (not secret), and stay valid when
-# the state is saved and loaded in another process (``mockkms serve --state-dir``).
-_SECRET = b"mockkms grant token v1"
-_TOKEN_VERSION = b"\x01"
-_MAC_LEN = 16
-_NONCE_LEN = 16
 
 class Grant:
     __slots__ = ("grant_id", "key_id", "key_arn", "name", "grantee", "grantee_service",
@@ -110,41 +97,6 @@ class KeyGrants:
     def __init__(self) -> None:
         self.order = OrderedIndex()
         self.by_name: dict[str, list[str]] = {}
-
-
-# --- grant tokens ------------------------------------------------------------------------------
-def _issue_token(account: str, region: str, grant_id: str) -> str:
-    body = _TOKEN_VERSION + os.urandom(_NONCE_LEN) + f"{account}:{region}:{grant_id}".encode()
-    mac = hmac.new(_SECRET, body, hashlib.sha256).digest()[:_MAC_LEN]
-    return base64.b64encode(body + mac).decode()
-
-
-def _read_token(token: str) -> tuple[str, str, str]:
-    """(account, region, grant id) of a token this mock issued; else InvalidGrantTokenException."""
-    try:
-        data = base64.b64decode(token, validate=True)
-    except (binascii.Error, ValueError):
-        data = b""
-    body, mac = data[:-_MAC_LEN], data[-_MAC_LEN:]
-    if len(body) > 1 + _NONCE_LEN and body[:1] == _TOKEN_VERSION and hmac.compare_digest(
-            mac, hmac.new(_SECRET, body, hashlib.sha256).digest()[:_MAC_LEN]):
-        parts = body[1 + _NONCE_LEN:].decode().split(":")
-        if len(parts) == 3:
-            return parts[0], parts[1], parts[2]
-    raise E.InvalidGrantTokenException("The grant token is not valid.")
-
-
-def check_grant_tokens(operation: str, tokens: list) -> None:
-    """Every token in a request's ``GrantTokens`` must be one this mock issued — in operations
-    that declare InvalidGrantTokenException (DescribeKey does not: it accepts any token)."""
-    if "InvalidGrantTokenException" not in _model.modeled_errors(operation):
-        return
-    for token in tokens:
-        if token is not None:
-            _read_token(token)
-
-
-MEMBER_CHECKS["GrantTokens"] = check_grant_tokens
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -238,10 +190,9 @@ def _check_for_key(key, p: dict) -> None:
 
 
 # --- handlers ----------------------------------------------------------------------------------
-@handler("CreateGrant")
 def create_grant(ctx, p):
     _check_request(p)
-    key = _common.customer_key(ctx, p["KeyId"])
+    key = ctx.key()
     _check_for_key(key, p)
     store = _key_store(ctx, key)
     index = store.grant_index.get(key.key_id) or KeyGrants()
@@ -267,13 +218,12 @@ def create_grant(ctx, p):
         if existing.name is not None:
             index.by_name.setdefault(existing.name, []).append(grant_id)
     return {"GrantId": existing.grant_id,
-            "GrantToken": _issue_token(store.account, store.region, existing.grant_id)}
+            "GrantToken": _grant_tokens.issue(store.account, store.region, existing.grant_id)}
 
 
-@handler("ListGrants")
 def list_grants(ctx, p):
     limit = check_limit(p.get("Limit"), 100, 50)
-    key = ctx.resolve(p["KeyId"])
+    key = ctx.key()
     _one_of(p, "GranteePrincipal", "GranteeServicePrincipal", required=False)
     store = _key_store(ctx, key)
     index = store.grant_index.get(key.key_id) or KeyGrants()
@@ -294,7 +244,6 @@ def list_grants(ctx, p):
     return response("Grants", [g.entry() for g in chunk], nxt)
 
 
-@handler("ListRetirableGrants")
 def list_retirable_grants(ctx, p):
     limit = check_limit(p.get("Limit"), 100, 50)
     _one_of(p, "RetiringPrincipal", "RetiringServicePrincipal", required=True)
@@ -311,16 +260,15 @@ def list_retirable_grants(ctx, p):
     return response("Grants", [g.entry() for g in chunk], nxt)
 
 
-@handler("RetireGrant")
 def retire_grant(ctx, p):
     if "GrantToken" in p:
-        account, region, grant_id = _read_token(p["GrantToken"])
+        account, region, grant_id = _grant_tokens.read(p["GrantToken"])
         store = ctx.backend.store(account, region) if region == ctx.region else None
         grant = store.grants.get(grant_id) if store is not None else None
         if grant is None:
             raise E.NotFoundException(f"Grant ID {grant_id} not found")
     elif "KeyId" in p and "GrantId" in p:
-        key = ctx.resolve(p["KeyId"])
+        key = ctx.key()
         store = _key_store(ctx, key)
         grant = _grant_of_key(store, key, p["GrantId"])
     else:
@@ -330,9 +278,8 @@ def retire_grant(ctx, p):
     _delete(store, grant)
 
 
-@handler("RevokeGrant")
 def revoke_grant(ctx, p):
-    key = ctx.resolve(p["KeyId"])
+    key = ctx.key()
     store = _key_store(ctx, key)
     grant = _grant_of_key(store, key, p["GrantId"])
     _common.dry_run(p)

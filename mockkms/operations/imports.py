@@ -51,9 +51,7 @@ from .. import _keyspecs as specs
 from .. import _keystate as ks
 from .._backend import EVENT_HANDLERS
 from .._clock import DAY
-from .._dispatch import handler
 from .._keys import Material
-from . import _common
 from . import keys as _keys_ops
 from . import rotation as _rotation
 
@@ -87,19 +85,6 @@ class _Imported:
 
 
 # --- checks shared by the handlers -------------------------------------------------------------
-def _importable_key(ctx, p):
-    """The EXTERNAL key named by ``p["KeyId"]``: other origins are refused before the key-state
-    check (Creating/Updating keys excepted), as the key-state table's footnotes describe."""
-    key = ctx.resolve(p["KeyId"])
-    if ctx.operation != "GetParametersForImport":
-        _common.refuse_aws_managed(ctx, key)
-    if key.origin != EXTERNAL and key.state not in (ks.CREATING, ks.UPDATING):
-        raise E.UnsupportedOperationException(
-            f"{key.arn} origin is {key.origin} which is not valid for this operation.")
-    ks.check(ctx.operation, key)
-    return key
-
-
 def _material_id(key, identity: bytes) -> bytes:
     """The key material ID: derived from the KMS key ID and the material."""
     return hmac.new(key.key_id.encode(), identity, hashlib.sha256).digest()
@@ -136,9 +121,8 @@ def _sync(key) -> None:
 
 
 # --- GetParametersForImport ----------------------------------------------------------------------
-@handler("GetParametersForImport")
 def get_parameters_for_import(ctx, p):
-    key = _importable_key(ctx, p)
+    key = ctx.key()  # EXTERNAL: the catalogue row checks the origin first
     algorithm, spec = p["WrappingAlgorithm"], p["WrappingKeySpec"]
     if algorithm == "RSAES_PKCS1_V1_5":
         raise E.ValidationException(
@@ -224,9 +208,8 @@ def _unwrap(algorithm: str, private_der: bytes, wrapped: bytes) -> bytes:
 
 
 # --- ImportKeyMaterial ----------------------------------------------------------------------------
-@handler("ImportKeyMaterial")
 def import_key_material(ctx, p):
-    key = _importable_key(ctx, p)
+    key = ctx.key()  # EXTERNAL: the catalogue row checks the origin first
     symmetric = specs.is_symmetric(key.spec)
     if not symmetric:
         for member in ("KeyMaterialId", "KeyMaterialDescription"):
@@ -334,9 +317,8 @@ def _install(ctx, key, material_id: bytes, prepared, import_type: str) -> None:
 
 
 # --- DeleteImportedKeyMaterial and expiry ----------------------------------------------------------
-@handler("DeleteImportedKeyMaterial")
 def delete_imported_key_material(ctx, p):
-    key = _importable_key(ctx, p)
+    key = ctx.key()  # EXTERNAL: the catalogue row checks the origin first
     symmetric = specs.is_symmetric(key.spec)
     if "KeyMaterialId" in p:
         if not symmetric:

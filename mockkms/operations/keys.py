@@ -15,17 +15,15 @@ from .. import _keyspecs as specs
 from .. import _keystate as ks
 from .._backend import EVENT_HANDLERS
 from .._clock import DAY
-from .._dispatch import handler
 from .._keys import Key, Material
 from .._pagination import check_limit, response
 from .._store import new_key_id
-from . import _common, tags
+from . import tags
 from .policies import requested_policy
 
 KEY_QUOTA = 100_000
 
 
-@handler("CreateKey")
 def create_key(ctx, p):
     spec, usage = _spec_and_usage(ctx, p)
     origin = p.get("Origin", "AWS_KMS")
@@ -99,12 +97,10 @@ def new_material(key: Key, now: float) -> None:
         key.asym = asymmetric.new_material(key.spec)
 
 
-@handler("DescribeKey")
 def describe_key(ctx, p):
-    return {"KeyMetadata": ctx.resolve(p["KeyId"]).metadata()}
+    return {"KeyMetadata": ctx.key().metadata()}
 
 
-@handler("ListKeys")
 def list_keys(ctx, p):
     limit = check_limit(p.get("Limit"), 1000, 100)
     ids, nxt = ctx.store.key_order.page(p.get("Marker"), limit)
@@ -112,9 +108,8 @@ def list_keys(ctx, p):
     return response("Keys", [{"KeyId": i, "KeyArn": arn(i)} for i in ids], nxt)
 
 
-@handler("EnableKey")
 def enable_key(ctx, p):
-    key = _common.customer_key(ctx, p["KeyId"])
+    key = ctx.key()
     if key.state == ks.DISABLED:
         key.state = ks.ENABLED
         for hook in ON_ENABLE:
@@ -124,9 +119,8 @@ def enable_key(ctx, p):
             hook(ctx, key, ks.ENABLED)
 
 
-@handler("DisableKey")
 def disable_key(ctx, p):
-    key = _common.customer_key(ctx, p["KeyId"])
+    key = ctx.key()
     if key.state == ks.ENABLED:
         key.state = ks.DISABLED
     elif key.state == ks.UNAVAILABLE:
@@ -141,9 +135,8 @@ ON_ENABLE: list = []
 ON_UNAVAILABLE: list = []
 
 
-@handler("ScheduleKeyDeletion")
 def schedule_key_deletion(ctx, p):
-    key = _common.customer_key(ctx, p["KeyId"])
+    key = ctx.key()
     days = p.get("PendingWindowInDays", 30)
     if not 7 <= days <= 30:
         raise E.ValidationException("PendingWindowInDays must be between 7 and 30")
@@ -163,9 +156,8 @@ def schedule_key_deletion(ctx, p):
 ON_SCHEDULE_DELETION: list = []
 
 
-@handler("CancelKeyDeletion")
 def cancel_key_deletion(ctx, p):
-    key = _common.customer_key(ctx, p["KeyId"])
+    key = ctx.key()
     key.state = ks.DISABLED
     key.deletion_date = None
     key.pending_window = None
@@ -196,15 +188,13 @@ ON_DELETE: list = []
 EVENT_HANDLERS["delete_key"] = _delete_key_event
 
 
-@handler("UpdateKeyDescription")
 def update_key_description(ctx, p):
-    key = _common.customer_key(ctx, p["KeyId"])
+    key = ctx.key()
     key.description = p["Description"]
 
 
-@handler("GetKeyLastUsage")
 def get_key_last_usage(ctx, p):
-    key = ctx.resolve(p["KeyId"])
+    key = ctx.key()
     out = {"KeyId": key.arn, "KeyCreationDate": key.created, "TrackingStartDate": key.created}
     if key.last_used is not None:
         out["KeyLastUsage"] = {"Operation": key.last_used[0], "Timestamp": key.last_used[1]}

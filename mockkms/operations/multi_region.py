@@ -25,8 +25,8 @@ Choices where AWS is silent or unrecorded (see docs/multi-region-and-custom-key-
   ValidationException ``<region> is not a valid Region for a replica of <ARN>.``.
 * A replica's default policy is the default key policy; it is not copied from the primary.
 * No cross-account use (AWS: "Cross-account use: No"): a key ARN of another account gives
-  NotFoundException ``Key '<ARN>' does not exist`` (``Store.resolve``, for every operation the
-  model documents as not cross-account).
+  NotFoundException ``Key '<ARN>' does not exist`` (``_lookup.resolve``, for every operation the
+  catalogue marks as not cross-account).
 * UpdatePrimaryRegion hands automatic rotation to the new primary: when rotation is enabled, its
   next rotation (the set's NextRotationDate) is scheduled in its Region; the old primary's
   pending event does nothing once it is a replica.
@@ -39,7 +39,6 @@ from .. import _errors as E
 from .. import _keyspecs as specs
 from .. import _keystate as ks
 from .._clock import DAY
-from .._dispatch import handler
 from .._keys import Key
 from . import keys as _keys_ops
 from . import tags as _tags
@@ -94,18 +93,10 @@ def _check_region(key, region: str) -> None:
             f"{region} is not a valid Region for a replica of {key.arn}.")
 
 
-def _own_key(ctx, key_id: str):
-    """The key, state-checked (``Store.resolve`` refuses other accounts' keys here)."""
-    key = ctx.resolve(key_id)
-    ks.check(ctx.operation, key)
-    return key
-
-
 # --- operations ----------------------------------------------------------------------------
 
-@handler("ReplicateKey")
 def replicate_key(ctx, p):
-    primary = _own_key(ctx, p["KeyId"])
+    primary = ctx.key()  # never another account's (not a cross-account operation)
     _require_primary(primary)
     region = p["ReplicaRegion"]
     _check_region(primary, region)
@@ -142,9 +133,8 @@ def replicate_key(ctx, p):
     return out
 
 
-@handler("UpdatePrimaryRegion")
 def update_primary_region(ctx, p):
-    key = _own_key(ctx, p["KeyId"])
+    key = ctx.key()
     _require_primary(key)
     region = p["PrimaryRegion"]
     if region == key.region:
@@ -155,7 +145,7 @@ def update_primary_region(ctx, p):
     if new_primary is None:
         arn = f"arn:{specs.partition(region)}:kms:{region}:{ctx.account}:key/{key.key_id}"
         raise E.NotFoundException(f"Key '{arn}' does not exist")
-    ks.check(ctx.operation, new_primary)
+    ctx.admit(new_primary, "replica")
     family = related_keys(ctx.backend, key)
     replicas = [r for r in key.mr_replica_regions if r != region] + [key.region]
     _set_regions(family, region, replicas)

@@ -52,10 +52,8 @@ from .. import _keyspecs as specs
 from .. import _keystate as ks
 from .._backend import EVENT_HANDLERS
 from .._clock import DAY
-from .._dispatch import handler
 from .._keys import Material
 from .._pagination import check_limit, page, response
-from . import _common
 from . import keys as _keys_ops
 
 ON_DEMAND_LIMIT = 25
@@ -160,16 +158,15 @@ def _check_key_type(key, *, allow_external: bool = False, allow_replica: bool = 
         raise E.UnsupportedOperationException(f"{key.arn} is not a multi-region primary key.")
 
 
-def _settable_key(ctx, p):
-    key = _common.customer_key(ctx, p["KeyId"])
+def _settable_key(ctx):
+    key = ctx.key()
     _check_key_type(key)
     return key
 
 
 # --- handlers ------------------------------------------------------------------------------------
-@handler("EnableKeyRotation")
 def enable_key_rotation(ctx, p):
-    key = _settable_key(ctx, p)
+    key = _settable_key(ctx)
     key.rotation_enabled = True
     key.rotation_period = p.get("RotationPeriodInDays", DEFAULT_PERIOD)
     schedule_rotation(ctx, ctx.store, key, ctx.now)
@@ -177,9 +174,8 @@ def enable_key_rotation(ctx, p):
         hook(ctx, key)
 
 
-@handler("DisableKeyRotation")
 def disable_key_rotation(ctx, p):
-    key = _settable_key(ctx, p)
+    key = _settable_key(ctx)
     key.rotation_enabled = False
     key.rotation_period = None
     key.next_rotation = None
@@ -187,10 +183,8 @@ def disable_key_rotation(ctx, p):
         hook(ctx, key)
 
 
-@handler("GetKeyRotationStatus")
 def get_key_rotation_status(ctx, p):
-    key = ctx.resolve(p["KeyId"])
-    ks.check(ctx.operation, key)
+    key = ctx.key()
     _check_key_type(key, allow_replica=True)
     enabled = key.rotation_enabled and key.state not in (ks.PENDING_DELETION,
                                                          ks.PENDING_REPLICA_DELETION)
@@ -202,9 +196,8 @@ def get_key_rotation_status(ctx, p):
     return out
 
 
-@handler("RotateKeyOnDemand")
 def rotate_key_on_demand(ctx, p):
-    key = _common.customer_key(ctx, p["KeyId"])
+    key = ctx.key()
     _check_key_type(key, allow_external=True)
     if key.origin == "EXTERNAL" and pending_material(key) is None:
         raise E.KMSInvalidStateException(
@@ -223,10 +216,8 @@ def rotate_key_on_demand(ctx, p):
     return {"KeyId": key.arn}
 
 
-@handler("ListKeyRotations")
 def list_key_rotations(ctx, p):
-    key = ctx.resolve(p["KeyId"])
-    ks.check(ctx.operation, key)
+    key = ctx.key()
     _check_key_type(key, allow_external=True, allow_replica=True)
     limit = check_limit(p.get("Limit"), 1000, 100)
     everything = p.get("IncludeKeyMaterial") == "ALL_KEY_MATERIAL"
