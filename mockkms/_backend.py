@@ -22,6 +22,7 @@ import threading
 from typing import Callable
 
 from ._clock import Clock
+from ._records import Event
 from ._store import Store
 
 # kind -> handler(backend, store, key_id, when); registered by the operation modules that
@@ -34,7 +35,7 @@ class Backend:
         self.lock = threading.RLock()
         self.clock = clock or Clock()
         self.stores: dict[tuple[str, str], Store] = {}
-        self.events: list[tuple[float, int, str, str, str, str]] = []
+        self.events: list[Event] = []  # a heap: the next event first
         self._event_seq = 0
         self.calls: list = []
 
@@ -50,8 +51,8 @@ class Backend:
     # --- scheduled events ------------------------------------------------------------------
     def schedule(self, when: float, kind: str, store: Store, key_id: str) -> None:
         self._event_seq += 1
-        heapq.heappush(self.events, (when, self._event_seq, kind, store.account, store.region,
-                                     key_id))
+        heapq.heappush(self.events, Event(when, self._event_seq, kind, store.account,
+                                          store.region, key_id))
 
     def tick(self) -> None:
         """Apply every scheduled event whose time has come (called before each request, and by
@@ -66,12 +67,12 @@ class Backend:
         with self.lock:
             now = self.clock.now()
             while events and events[0][0] <= now:
-                kind = events[0][2]
+                kind = events[0].kind
                 handler = EVENT_HANDLERS.get(kind)
                 if handler is None:  # never dropped: a state file with it is refused at load
                     raise RuntimeError(f"mockkms: no handler for scheduled event kind {kind!r}")
-                when, _, kind, account, region, key_id = heapq.heappop(events)
-                handler(self, self.store(account, region), key_id, when)
+                event = heapq.heappop(events)
+                handler(self, self.store(event.account, event.region), event.key_id, event.when)
 
     # --- whole-state operations ------------------------------------------------------------
     def reset(self) -> None:

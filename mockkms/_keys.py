@@ -1,4 +1,5 @@
-"""The KMS key record: metadata, state, key material versions, policy and tags of one key.
+"""The KMS key record: metadata, state, key material versions (``Material``, and
+``ImportedMaterial`` for imported ones), policy and tags of one key.
 
 A ``Key`` is plain state: handlers change it under the backend lock (see ``_backend``). Its key
 material never appears in ``repr()``. ``Enabled`` is derived from ``state``, never stored.
@@ -41,6 +42,18 @@ class Material:
         for slot in ("material_id", "secret", "created", "rotation_type", "state", "imported"):
             setattr(clone, slot, getattr(self, slot))
         return clone
+
+
+class ImportedMaterial:
+    """What an import set for one material version of a key with imported material
+    (``Key.import_state``: material id -> this): its expiration and description."""
+
+    __slots__ = ("expiration_model", "valid_to", "description")
+
+    def __init__(self, expiration_model: str, valid_to: float | None, description: str | None):
+        self.expiration_model = expiration_model
+        self.valid_to = valid_to
+        self.description = description
 
 
 class Key:
@@ -92,7 +105,7 @@ class Key:
         self.last_used: tuple[str, float] | None = None
         self.rotation_before_deletion: bool | None = None
         self.customer_master_key_spec: str | None = None
-        self.import_state: Any = None
+        self.import_state: dict[bytes, ImportedMaterial] | None = None
 
     # --- material --------------------------------------------------------------------------
     @property

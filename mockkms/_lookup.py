@@ -17,7 +17,8 @@ from . import _managed
 from . import _policies
 from ._keys import Key, Material
 from ._names import is_account_id, is_key_id
-from ._store import Alias, Store, new_key_id
+from ._records import Alias
+from ._store import Store, new_key_id
 
 
 def resolve(backend, store: Store, key_id: str, aliases: bool, cross_account: bool) -> Key:

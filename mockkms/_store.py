@@ -6,33 +6,15 @@ into a key is ``_lookup.resolve``'s job.
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from . import _keyspecs as specs
 from ._keys import Key
 from ._pagination import OrderedIndex
+from ._records import Alias, CustomKeyStore, Grant, KeyGrants
 
 
 def new_key_id(multi_region: bool = False) -> str:
     return "mrk-" + uuid.uuid4().hex if multi_region else str(uuid.uuid4())
-
-
-class Alias:
-    __slots__ = ("name", "arn", "target_key_id", "created", "updated")
-
-    def __init__(self, name: str, arn: str, target_key_id: str | None, created: float):
-        self.name = name
-        self.arn = arn
-        self.target_key_id = target_key_id
-        self.created = created
-        self.updated = created
-
-    def entry(self) -> dict:
-        out = {"AliasName": self.name, "AliasArn": self.arn}
-        if self.target_key_id:
-            out.update(TargetKeyId=self.target_key_id, CreationDate=self.created,
-                       LastUpdatedDate=self.updated)
-        return out
 
 
 class Store:
@@ -45,9 +27,9 @@ class Store:
         self.key_order = OrderedIndex()
         self.aliases: dict[str, Alias] = {}
         self.alias_order = OrderedIndex()
-        self.grants: dict[str, Any] = {}
-        self.grant_index: dict[str, Any] = {}  # key id -> its grants in order (operations.grants)
-        self.custom_key_stores: dict[str, Any] = {}
+        self.grants: dict[str, Grant] = {}
+        self.grant_index: dict[str, KeyGrants] = {}  # key id -> that key's grants
+        self.custom_key_stores: dict[str, CustomKeyStore] = {}
 
     # --- ARNs ----------------------------------------------------------------------------
     def key_arn(self, key_id: str) -> str:
@@ -80,3 +62,23 @@ class Store:
     def remove_alias(self, name: str) -> None:
         if self.aliases.pop(name, None) is not None:
             self.alias_order.remove(name)
+
+    # --- grants ----------------------------------------------------------------------------
+    def add_grant(self, grant: Grant) -> None:
+        self.grants[grant.grant_id] = grant
+        index = self.grant_index.setdefault(grant.key_id, KeyGrants())
+        index.order.add(grant.grant_id)
+        if grant.name is not None:
+            index.by_name.setdefault(grant.name, []).append(grant.grant_id)
+
+    def remove_grant(self, grant: Grant) -> None:
+        del self.grants[grant.grant_id]
+        index = self.grant_index.get(grant.key_id)
+        if index is not None:
+            index.order.remove(grant.grant_id)
+            if grant.name is not None:
+                ids = index.by_name.get(grant.name, [])
+                if grant.grant_id in ids:
+                    ids.remove(grant.grant_id)
+                if not ids:
+                    index.by_name.pop(grant.name, None)

@@ -29,7 +29,7 @@ from .. import _errors as E
 from .. import _keyspecs as specs
 from .. import _managed
 from .._pagination import check_limit, decode_marker, encode_marker, page, response
-from .._store import Alias
+from .._records import Alias
 
 ALIASES_PER_KEY = 50
 _PREFIX = "alias/"

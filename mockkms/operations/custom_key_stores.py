@@ -4,7 +4,8 @@ ConnectCustomKeyStore, DisconnectCustomKeyStore, DeleteCustomKeyStore — and wh
 
 There is no CloudHSM cluster and no external key store proxy: the connection is a state machine
 held in memory, and keys in a custom key store hold real AES-256 material in memory like any
-other symmetric key. ``store.custom_key_stores`` maps the store id to a ``CustomKeyStore``.
+other symmetric key. ``store.custom_key_stores`` maps the store id to a
+``_records.CustomKeyStore``.
 
 Choices where AWS is silent or unrecorded (see docs/multi-region-and-custom-key-stores.md):
 * ConnectCustomKeyStore succeeds at once (DISCONNECTED → CONNECTED); DisconnectCustomKeyStore
@@ -41,63 +42,16 @@ from .. import _keyspecs as specs
 from .. import _keystate as ks
 from .._keys import Material
 from .._pagination import check_limit, page, response
+from .._records import CLOUDHSM, CONNECTED, DISCONNECTED, VPC, XKS, CustomKeyStore
 from . import keys as _keys_ops
 
 STORE_QUOTA = 10
-CLOUDHSM = "AWS_CLOUDHSM"
-XKS = "EXTERNAL_KEY_STORE"
-CONNECTED = "CONNECTED"
-DISCONNECTED = "DISCONNECTED"
 PUBLIC = "PUBLIC_ENDPOINT"
-VPC = "VPC_ENDPOINT_SERVICE"
 
 _CLOUDHSM_PARAMS = ("CloudHsmClusterId", "TrustAnchorCertificate", "KeyStorePassword")
 _XKS_PARAMS = ("XksProxyUriEndpoint", "XksProxyUriPath", "XksProxyConnectivity",
                "XksProxyAuthenticationCredential", "XksProxyVpcEndpointServiceName",
                "XksProxyVpcEndpointServiceOwner")
-
-
-class CustomKeyStore:
-    """One custom key store (CloudHSM or external) and its simulated connection."""
-
-    __slots__ = ("store_id", "name", "store_type", "created", "state", "cluster_id",
-                 "trust_anchor", "password", "uri_endpoint", "uri_path", "connectivity",
-                 "vpc_service_name", "vpc_service_owner", "access_key_id", "secret",
-                 "saved_states")
-
-    def __init__(self, store_id: str, name: str, store_type: str, created: float):
-        self.store_id = store_id
-        self.name = name
-        self.store_type = store_type
-        self.created = created
-        self.state = DISCONNECTED
-        self.cluster_id = self.trust_anchor = self.password = None
-        self.uri_endpoint = self.uri_path = self.connectivity = None
-        self.vpc_service_name = self.vpc_service_owner = None
-        self.access_key_id = self.secret = None
-        # key id -> the key's state when the store was disconnected (restored on connect)
-        self.saved_states: dict[str, str] = {}
-
-    def __repr__(self) -> str:  # the password and the XKS secret never appear
-        return f"CustomKeyStore({self.store_id}, {self.store_type}, {self.state})"
-
-    def entry(self) -> dict:
-        """CustomKeyStoresListEntry as DescribeCustomKeyStores returns it."""
-        out = {"CustomKeyStoreId": self.store_id, "CustomKeyStoreName": self.name,
-               "ConnectionState": self.state, "CreationDate": self.created,
-               "CustomKeyStoreType": self.store_type}
-        if self.store_type == CLOUDHSM:
-            out["CloudHsmClusterId"] = self.cluster_id
-            out["TrustAnchorCertificate"] = self.trust_anchor
-        else:
-            xks = {"Connectivity": self.connectivity, "AccessKeyId": self.access_key_id,
-                   "UriEndpoint": self.uri_endpoint, "UriPath": self.uri_path}
-            if self.connectivity == VPC:
-                xks["VpcEndpointServiceName"] = self.vpc_service_name
-                if self.vpc_service_owner:
-                    xks["VpcEndpointServiceOwner"] = self.vpc_service_owner
-            out["XksProxyConfiguration"] = xks
-        return out
 
 
 # --- lookup and shared rules ---------------------------------------------------------------

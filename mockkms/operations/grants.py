@@ -2,8 +2,9 @@
 CreateGrant returns, and the ``GrantTokens`` check the dispatcher applies to every operation that
 takes them, are ``_grant_tokens``'.
 
-A grant lives in the store of its key's account and Region (``Store.grants``, grant id -> Grant;
-``Store.grant_index``, key id -> that key's grants in creation order) and goes with its key.
+A grant (``_records.Grant``) lives in the store of its key's account and Region
+(``Store.grants``, grant id -> Grant; ``Store.grant_index``, key id -> that key's grants in
+creation order) and goes with its key.
 The mock evaluates no permissions, so grants are recorded and listed but never change what a
 caller may do, and anyone may retire any grant.
 
@@ -35,7 +36,8 @@ from .. import _catalogue
 from .. import _errors as E
 from .. import _grant_tokens
 from .. import _keyspecs as specs
-from .._pagination import OrderedIndex, check_limit, page, response
+from .._pagination import check_limit, page, response
+from .._records import Grant, KeyGrants
 from . import _common
 
 GRANTS_PER_KEY = 50_000
@@ -45,58 +47,22 @@ MAX_CONTEXT_VALUE = 384
 _GRANT_ID = re.compile(r"^[0-9a-f]{64}$")
 _PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:\S+$")
 
-class Grant:
-    __slots__ = ("grant_id", "key_id", "key_arn", "name", "grantee", "grantee_service",
-                 "retiring", "retiring_service", "operations", "constraints", "created",
-                 "issuing_account")
-
-    def __init__(self, grant_id: str, key, params: dict, created: float, issuing_account: str):
-        self.grant_id = grant_id
-        self.key_id = key.key_id
-        self.key_arn = key.arn
-        self.name = params.get("Name")
-        self.grantee = params.get("GranteePrincipal")
-        self.grantee_service = params.get("GranteeServicePrincipal")
-        self.retiring = params.get("RetiringPrincipal")
-        self.retiring_service = params.get("RetiringServicePrincipal")
-        self.operations = list(params["Operations"])
-        self.constraints = params.get("Constraints") or None
-        self.created = created
-        self.issuing_account = issuing_account
-
-    def same_request(self, params: dict) -> bool:
-        """Whether a CreateGrant request with this grant's name asks for exactly this grant."""
-        return (self.grantee, self.grantee_service, self.retiring, self.retiring_service,
-                sorted(self.operations), self.constraints) == (
-            params.get("GranteePrincipal"), params.get("GranteeServicePrincipal"),
-            params.get("RetiringPrincipal"), params.get("RetiringServicePrincipal"),
-            sorted(params["Operations"]), params.get("Constraints") or None)
-
-    def entry(self) -> dict:
-        out = {"KeyId": self.key_arn, "GrantId": self.grant_id, "CreationDate": self.created,
-               "GranteePrincipal": self.grantee or self.grantee_service,
-               "IssuingAccount": self.issuing_account, "Operations": list(self.operations)}
-        if self.name is not None:
-            out["Name"] = self.name
-        if self.retiring or self.retiring_service:
-            out["RetiringPrincipal"] = self.retiring or self.retiring_service
-        if self.constraints:
-            out["Constraints"] = self.constraints
-        if self.grantee_service:
-            out["GranteeServicePrincipal"] = self.grantee_service
-        if self.retiring_service:
-            out["RetiringServicePrincipal"] = self.retiring_service
-        return out
+def _new_grant(grant_id: str, key, p: dict, created: float, issuing_account: str) -> Grant:
+    return Grant(grant_id=grant_id, key_id=key.key_id, key_arn=key.arn, name=p.get("Name"),
+                 grantee=p.get("GranteePrincipal"),
+                 grantee_service=p.get("GranteeServicePrincipal"),
+                 retiring=p.get("RetiringPrincipal"),
+                 retiring_service=p.get("RetiringServicePrincipal"),
+                 operations=list(p["Operations"]), constraints=p.get("Constraints") or None,
+                 created=created, issuing_account=issuing_account)
 
 
-class KeyGrants:
-    """One key's grants: creation order (for paging) and grant ids by name (for idempotence)."""
-
-    __slots__ = ("order", "by_name")
-
-    def __init__(self) -> None:
-        self.order = OrderedIndex()
-        self.by_name: dict[str, list[str]] = {}
+def _same_request(grant: Grant, p: dict) -> bool:
+    """Whether a CreateGrant request with this grant's name asks for exactly this grant."""
+    return (grant.grantee, grant.grantee_service, grant.retiring, grant.retiring_service,
+            sorted(grant.operations), grant.constraints) == (
+        p.get("GranteePrincipal"), p.get("GranteeServicePrincipal"), p.get("RetiringPrincipal"),
+        p.get("RetiringServicePrincipal"), sorted(p["Operations"]), p.get("Constraints") or None)
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -121,19 +87,6 @@ def _grant_of_key(store, key, grant_id: str) -> Grant:
 def _key_store(ctx, key):
     """The store that holds ``key`` (keys of other accounts are reached through their ARN)."""
     return ctx.backend.store(key.account, key.region)
-
-
-def _delete(store, grant: Grant) -> None:
-    del store.grants[grant.grant_id]
-    index = store.grant_index.get(grant.key_id)
-    if index is not None:
-        index.order.remove(grant.grant_id)
-        if grant.name is not None:
-            ids = index.by_name.get(grant.name, [])
-            if grant.grant_id in ids:
-                ids.remove(grant.grant_id)
-            if not ids:
-                index.by_name.pop(grant.name, None)
 
 
 def _one_of(p: dict, first: str, second: str, required: bool) -> None:
@@ -199,7 +152,7 @@ def create_grant(ctx, p):
     existing = None
     if "Name" in p:
         for gid in index.by_name.get(p["Name"], ()):
-            if store.grants[gid].same_request(p):
+            if _same_request(store.grants[gid], p):
                 existing = store.grants[gid]
                 break
     quota = _grants_per_key()
@@ -209,14 +162,9 @@ def create_grant(ctx, p):
             f"{len(index.order)}.")
     _common.dry_run(p)
     if existing is None:
-        grant_id = os.urandom(32).hex()
-        existing = Grant(grant_id, key, p, ctx.now,
-                         f"arn:{ctx.store.partition}:iam::{ctx.account}:root")
-        store.grants[grant_id] = existing
-        index = store.grant_index.setdefault(key.key_id, index)
-        index.order.add(grant_id)
-        if existing.name is not None:
-            index.by_name.setdefault(existing.name, []).append(grant_id)
+        existing = _new_grant(os.urandom(32).hex(), key, p, ctx.now,
+                              f"arn:{ctx.store.partition}:iam::{ctx.account}:root")
+        store.add_grant(existing)
     return {"GrantId": existing.grant_id,
             "GrantToken": _grant_tokens.issue(store.account, store.region, existing.grant_id)}
 
@@ -275,7 +223,7 @@ def retire_grant(ctx, p):
         raise E.ValidationException(
             "You must specify either a GrantToken, or a KeyId and a GrantId.")
     _common.dry_run(p)
-    _delete(store, grant)
+    store.remove_grant(grant)
 
 
 def revoke_grant(ctx, p):
@@ -283,4 +231,4 @@ def revoke_grant(ctx, p):
     store = _key_store(ctx, key)
     grant = _grant_of_key(store, key, p["GrantId"])
     _common.dry_run(p)
-    _delete(store, grant)
+    store.remove_grant(grant)

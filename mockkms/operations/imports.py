@@ -51,7 +51,7 @@ from .. import _keyspecs as specs
 from .. import _keystate as ks
 from .._backend import EVENT_HANDLERS
 from .._clock import DAY
-from .._keys import Material
+from .._keys import ImportedMaterial, Material
 from . import keys as _keys_ops
 from . import rotation as _rotation
 
@@ -71,17 +71,6 @@ _HMAC_SIZES = {"HMAC_224": (28, 64), "HMAC_256": (32, 64), "HMAC_384": (48, 128)
 
 _SECRET = os.urandom(32)  # seals import tokens; per process, like the pagination markers
 _TOKEN_VERSION = b"\x01"
-
-
-class _Imported:
-    """What an import set for one material: its expiration and description."""
-
-    __slots__ = ("expiration_model", "valid_to", "description")
-
-    def __init__(self, expiration_model: str, valid_to: float | None, description: str | None):
-        self.expiration_model = expiration_model
-        self.valid_to = valid_to
-        self.description = description
 
 
 # --- checks shared by the handlers -------------------------------------------------------------
@@ -250,7 +239,7 @@ def import_key_material(ctx, p):
     _install(ctx, key, material_id, prepared, import_type)
     previous = records.get(material_id)
     description = p.get("KeyMaterialDescription", previous.description if previous else None)
-    records[material_id] = _Imported(model, valid_to, description)
+    records[material_id] = ImportedMaterial(model, valid_to, description)
     if valid_to is not None:
         ctx.backend.schedule(valid_to, "expire_material", ctx.store, key.key_id)
     _sync(key)
