@@ -14,6 +14,10 @@ from . import _keyspecs as specs
 from . import _keystate as ks
 
 
+# States of a material version (ListKeyRotations' KeyMaterialState).
+CURRENT, NON_CURRENT, PENDING_ROTATION = "CURRENT", "NON_CURRENT", "PENDING_ROTATION"
+
+
 class Material:
     """One version of a key's secret material (rotation adds versions; old ones still decrypt)."""
 
@@ -22,7 +26,7 @@ class Material:
 
     def __init__(self, secret: bytes, created: float, rotation_type: str | None = None,
                  material_id: bytes | None = None, imported: bool = False,
-                 state: str = "CURRENT"):
+                 state: str = CURRENT):
         self.secret = secret
         self.material_id = material_id or hashlib.sha256(os.urandom(32)).digest()
         self.created = created
@@ -111,7 +115,7 @@ class Key:
     @property
     def current(self) -> Material | None:
         for m in reversed(self.materials):
-            if m.state == "CURRENT":
+            if m.state == CURRENT:
                 return m
         return None
 
@@ -129,6 +133,17 @@ class Key:
     @property
     def is_aws_managed(self) -> bool:
         return self.manager == "AWS"
+
+    @property
+    def is_primary(self) -> bool:
+        """A multi-Region primary key."""
+        return self.multi_region and self.mr_primary_region == self.region
+
+    @property
+    def is_replica(self) -> bool:
+        """A multi-Region replica key (also a former primary after UpdatePrimaryRegion)."""
+        return bool(self.multi_region and self.mr_primary_region
+                    and self.mr_primary_region != self.region)
 
     def metadata(self) -> dict:
         """KeyMetadata as AWS returns it (fields per ../shared/kms-facts.md §6.1)."""
@@ -179,3 +194,10 @@ class Key:
 
     def __repr__(self) -> str:
         return f"Key({self.arn}, {self.spec}, {self.usage}, {self.state})"
+
+
+def set_regions(keys: list[Key], primary: str, replicas: list[str]) -> None:
+    """Record the Regions of a multi-Region set in each of its keys (they all hold the same)."""
+    for k in keys:
+        k.mr_primary_region = primary
+        k.mr_replica_regions = list(replicas)

@@ -10,12 +10,9 @@ reference (``aws_managed_key``), in the caller's own account only.
 """
 from __future__ import annotations
 
-import os
-
 from . import _errors as E
-from . import _managed
-from . import _policies
-from ._keys import Key, Material
+from . import _lifecycle, _managed, _policies
+from ._keys import Key
 from ._names import is_account_id, is_key_id
 from ._records import Alias
 from ._store import Store, new_key_id
@@ -97,16 +94,11 @@ def aws_managed_key(backend, store: Store, service: str) -> Key:
     if alias is not None and alias.target_key_id:
         return store.keys[alias.target_key_id]
     now = store.clock.now()
-    key = Key(key_id=new_key_id(), account=store.account, region=store.region, created=now,
-              description=_managed.description(service), manager="AWS",
-              policy=_policies.aws_managed_policy(store.account, service, store.region,
-                                                  store.partition))
-    key.materials.append(Material(os.urandom(32), now))
-    key.rotation_enabled = True
-    key.rotation_period = 365
-    from .operations import rotation  # loaded with the handlers, before any request
-    rotation.schedule_rotation(backend, store, key, now)
-    store.add_key(key)
+    key = _lifecycle.create_key(
+        store, key_id=new_key_id(), created=now, description=_managed.description(service),
+        manager="AWS", policy=_policies.aws_managed_policy(store.account, service, store.region,
+                                                           store.partition))
+    _lifecycle.enable_rotation(backend, store, key, 365, now)
     if alias is None:
         store.add_alias(Alias(name, store.alias_arn(name), key.key_id, now))
     else:

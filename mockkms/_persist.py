@@ -417,17 +417,15 @@ def decode_state(doc: Any, backend) -> None:
         seq = doc["event_seq"]
         if type(offset) not in (int, float) or offset < 0 or type(seq) is not int:
             raise _Corrupt("bad clock_offset or event_seq")
-        from . import _dispatch
-        from ._backend import EVENT_HANDLERS
-        _dispatch._load_operations()  # they register the event kinds
+        from ._lifecycle import EVENTS
         events = []
         for i, e in enumerate(doc["events"]):
             if (not isinstance(e, list) or len(e) != 6 or type(e[0]) not in (int, float)
                     or type(e[1]) is not int or not all(isinstance(x, str) for x in e[2:])):
                 raise _Corrupt(f"bad event at events[{i}]")
-            if e[2] not in EVENT_HANDLERS:
+            if e[2] not in EVENTS:
                 raise _Corrupt(f"unknown event kind {e[2]!r} at events[{i}] (this mockkms "
-                               f"knows {', '.join(sorted(EVENT_HANDLERS))})")
+                               f"knows {', '.join(sorted(EVENTS))})")
             events.append(Event(*e))
         dec = _Decoder(backend.clock)
         from ._store import Store

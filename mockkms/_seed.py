@@ -361,7 +361,7 @@ def _aliases(value) -> list[str]:
 
 def _material(key, value, created: float) -> None:
     from . import _keys, _keyspecs as specs
-    from .operations.keys import new_material
+    from ._material import new_material
 
     if value is None:
         new_material(key, created)
@@ -376,8 +376,8 @@ def _material(key, value, created: float) -> None:
         if specs.is_symmetric(key.spec):
             low = high = 32
         else:  # what ImportKeyMaterial accepts: the digest size up to the hash block size
-            from .operations.imports import _HMAC_SIZES
-            low, high = _HMAC_SIZES[key.spec]
+            from ._material import HMAC_SIZES
+            low, high = HMAC_SIZES[key.spec]
         if not low <= len(secret) <= high:
             size = f"{low}" if low == high else f"{low} to {high}"
             raise _Problem(f"KeyMaterial for {key.spec} must be {size} bytes, got {len(secret)}")

@@ -55,6 +55,9 @@ class Store:
             del self.grants[gid]
         self.grant_index.pop(key_id, None)
 
+    def keys_in_custom_key_store(self, store_id: str) -> list[Key]:
+        return [k for k in self.keys.values() if k.custom_key_store_id == store_id]
+
     def add_alias(self, alias: Alias) -> None:
         self.aliases[alias.name] = alias
         self.alias_order.add(alias.name)

@@ -16,7 +16,7 @@ Choices where AWS is silent or unrecorded (see docs/multi-region-and-custom-key-
 * Disconnecting a store makes its keys ``Unavailable``, except keys in PendingDeletion (they stay
   so, and CancelKeyDeletion works). Reconnecting restores each key's state from before the
   disconnect; EnableKey/DisableKey on an Unavailable key are remembered and take effect on
-  reconnect ("takes effect once available").
+  reconnect ("takes effect once available"). These are ``_lifecycle``'s.
 * DeleteCustomKeyStore checks the connection state first, then for keys (a key pending deletion
   still counts: it is deleted only when its window ends).
 * Names are unique per account and Region (stores live per Region); so are CloudHSM cluster ids,
@@ -39,11 +39,10 @@ import os
 
 from .. import _errors as E
 from .. import _keyspecs as specs
-from .. import _keystate as ks
+from .. import _lifecycle
 from .._keys import Material
 from .._pagination import check_limit, page, response
 from .._records import CLOUDHSM, CONNECTED, DISCONNECTED, VPC, XKS, CustomKeyStore
-from . import keys as _keys_ops
 
 STORE_QUOTA = 10
 PUBLIC = "PUBLIC_ENDPOINT"
@@ -62,10 +61,6 @@ def _find(ctx, store_id: str) -> CustomKeyStore:
         raise E.CustomKeyStoreNotFoundException(
             f"Custom key store '{store_id}' does not exist in this account and Region.")
     return cks
-
-
-def _keys_in(ctx, cks: CustomKeyStore) -> list:
-    return [k for k in ctx.store.keys.values() if k.custom_key_store_id == cks.store_id]
 
 
 def _invalid_state(cks: CustomKeyStore, action: str) -> E.KMSError:
@@ -224,11 +219,7 @@ def connect_custom_key_store(ctx, p):
     if cks.state == CONNECTED:
         return
     cks.state = CONNECTED
-    for key in _keys_in(ctx, cks):
-        saved = cks.saved_states.get(key.key_id, ks.ENABLED)
-        if key.state == ks.UNAVAILABLE:
-            key.state = saved
-    cks.saved_states.clear()
+    _lifecycle.key_store_connected(ctx.store, cks)
 
 
 def disconnect_custom_key_store(ctx, p):
@@ -236,17 +227,14 @@ def disconnect_custom_key_store(ctx, p):
     if cks.state == DISCONNECTED:
         raise _invalid_state(cks, "It is already disconnected.")
     cks.state = DISCONNECTED
-    for key in _keys_in(ctx, cks):
-        if key.state not in (ks.PENDING_DELETION, ks.UNAVAILABLE):
-            cks.saved_states[key.key_id] = key.state
-            key.state = ks.UNAVAILABLE
+    _lifecycle.key_store_disconnected(ctx.store, cks)
 
 
 def delete_custom_key_store(ctx, p):
     cks = _find(ctx, p["CustomKeyStoreId"])
     if cks.state != DISCONNECTED:
         raise _invalid_state(cks, "Disconnect it before deleting it.")
-    if _keys_in(ctx, cks):
+    if ctx.store.keys_in_custom_key_store(cks.store_id):
         raise E.CustomKeyStoreHasCMKsException(
             f"Custom key store {cks.store_id} contains KMS keys. Schedule their deletion and "
             f"wait until they are deleted before deleting the custom key store.")
@@ -313,18 +301,9 @@ def store_for_new_key(ctx, params: dict, origin: str, spec: str, usage: str) -> 
     if cks.state != CONNECTED:
         raise _invalid_state(cks, "It must be CONNECTED to create KMS keys in it.")
     xks_key_id = params.get("XksKeyId")
-    if xks_key_id is not None and any(k.xks_key_id == xks_key_id for k in _keys_in(ctx, cks)):
+    in_store = ctx.store.keys_in_custom_key_store(cks.store_id)
+    if xks_key_id is not None and any(k.xks_key_id == xks_key_id for k in in_store):
         raise E.XksKeyAlreadyInUseException(
             f"External key {xks_key_id} is already associated with a KMS key in custom key "
             f"store {cks.store_id}.")
     return _NewKeyPlacement(cks, xks_key_id)
-
-
-def _remember_while_unavailable(ctx, key, wanted: str) -> None:
-    """EnableKey/DisableKey on an Unavailable key: applied when its store reconnects."""
-    cks = ctx.store.custom_key_stores.get(key.custom_key_store_id or "")
-    if cks is not None and key.key_id in cks.saved_states:
-        cks.saved_states[key.key_id] = wanted
-
-
-_keys_ops.ON_UNAVAILABLE.append(_remember_while_unavailable)
