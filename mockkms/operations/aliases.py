@@ -46,7 +46,8 @@ def _check_prefix(name: str) -> None:
         raise E.NotAuthorizedException(None)
 
 
-def _check_new_name(name: str) -> None:
+def check_new_name(name: str) -> None:
+    """The rules for a new alias name (CreateAlias; seeding)."""
     _check_prefix(name)
     if name == _PREFIX:
         raise E.InvalidAliasNameException(f"Alias name {name} is not valid.")
@@ -77,7 +78,7 @@ def _kind(key) -> str:
 
 def create_alias(ctx, p):
     name = p["AliasName"]
-    _check_new_name(name)
+    check_new_name(name)
     key = ctx.key()  # the target: a customer managed key of this account
     store = ctx.store
     if name in store.aliases:
