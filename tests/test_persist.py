@@ -11,7 +11,7 @@ import threading
 import boto3
 import pytest
 
-from mockkms import _persist
+from mockkms import _persist, _statefile
 from mockkms._backend import Backend
 from mockkms._persist import PersistError, StateDir, StateError
 
@@ -148,8 +148,8 @@ def test_plain_values_of_every_kind_roundtrip():
     assert {k: v for k, v in loaded.items() if "lock" not in k} == \
         {k: v for k, v in value.items() if "lock" not in k}
     assert loaded["lock"].acquire(blocking=False) and loaded["rlock"].acquire(blocking=False)
-    nan = _persist._Decoder(backend.clock).value(
-        _persist._Encoder(backend.clock).value(float("nan"), "x"), "x")
+    nan = _statefile._Decoder(backend.clock).value(
+        _statefile._Encoder(backend.clock).value(float("nan"), "x"), "x")
     assert nan != nan
 
 
