@@ -21,7 +21,6 @@ import heapq
 import threading
 
 from ._clock import Clock
-from ._lifecycle import EVENTS
 from ._records import Event
 from ._store import Store
 
@@ -70,6 +69,7 @@ class Backend:
         head = events[:1]  # one atomic read: another thread may pop or reset meanwhile
         if not head or head[0].when > self.clock.now():
             return
+        from ._lifecycle import EVENTS  # loaded when the first event is due
         with self.lock:
             now = self.clock.now()
             while events and events[0][0] <= now:

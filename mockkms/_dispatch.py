@@ -18,7 +18,6 @@ import os
 import threading
 from typing import Any, Callable
 
-from . import _catalogue
 from . import _errors as E
 from . import _grant_tokens, _protocol, _validation
 from ._backend import Backend
@@ -26,8 +25,11 @@ from ._context import Context
 
 log = logging.getLogger("mockkms")
 
-# operation name -> handler(ctx, params) -> response dict | None (filled from the catalogue)
+# operation name -> handler(ctx, params) -> response dict | None, and operation name -> its
+# catalogue row: both filled on the first request (the catalogue is not loaded by ``import
+# mockkms``)
 HANDLERS: dict[str, Callable[[Context, dict], dict | None]] = {}
+_ROWS: dict = {}
 
 _loaded = False
 _load_lock = threading.Lock()
@@ -39,9 +41,11 @@ def _load_operations() -> None:
     with _load_lock:
         if _loaded:
             return
+        from . import _catalogue
         for row in _catalogue.OPERATIONS:
             module = importlib.import_module(f"{__package__}.operations.{row.area}")
             HANDLERS.setdefault(row.name, getattr(module, row.handler_name))
+        _ROWS.update(_catalogue.ROWS)
         _loaded = True
 
 
@@ -74,7 +78,7 @@ def handle(backend: Backend, account: str, region: str, target: str | None,
         if not _loaded:
             _load_operations()
         fn = HANDLERS.get(operation)
-        row = _catalogue.ROWS.get(operation)
+        row = _ROWS.get(operation)
         if fn is None or row is None:
             raise E.UnsupportedOperationException(
                 f"mockkms does not implement the KMS operation {operation} yet.")

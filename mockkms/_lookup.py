@@ -11,7 +11,7 @@ reference (``aws_managed_key``), in the caller's own account only.
 from __future__ import annotations
 
 from . import _errors as E
-from . import _lifecycle, _managed, _policies
+from . import _managed, _policies
 from ._keys import Key
 from ._names import is_account_id, is_key_id
 from ._records import Alias
@@ -93,6 +93,7 @@ def aws_managed_key(backend, store: Store, service: str) -> Key:
     alias = store.aliases.get(name)
     if alias is not None and alias.target_key_id:
         return store.keys[alias.target_key_id]
+    from . import _lifecycle
     now = store.clock.now()
     key = _lifecycle.create_key(
         store, key_id=new_key_id(), created=now, description=_managed.description(service),

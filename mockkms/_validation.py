@@ -21,7 +21,6 @@ import functools
 import re
 from typing import Any, Callable
 
-from . import _catalogue
 from . import _errors as E
 from . import _model
 
@@ -226,7 +225,8 @@ def _validator(operation: str) -> Checker | None:
     # members the model leaves optional that the service still requires (the model made
     # Decrypt's and ReEncrypt's CiphertextBlob optional; KMS cannot decrypt nothing), reported
     # as the model's own: ``Value null at 'ciphertextBlob' ... Member must not be null``
-    row = _catalogue.ROWS.get(operation)
+    from ._catalogue import ROWS
+    row = ROWS.get(operation)
     return _compile(shape, also_required=row.requires if row is not None else ())
 
 
