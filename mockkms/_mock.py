@@ -438,20 +438,13 @@ def mock_kms(func=None, *, account_id: str | None = None, region: str | None = N
 
 def load_seed(path, backend: Backend | None = None, account_id: str | None = None,
               region: str | None = None) -> list[str]:
-    """Load the keys of seed ``path`` (a JSON/YAML file path, or an already parsed mapping; the
-    format is ``mockkms._seed``'s) and return their key ids in file order.
-
-    ``backend``: where to load them (default: the backend of the active ``mock_kms``; without
-    one, RuntimeError). ``account_id``/``region``: where keys that name none go (default: the
-    active mock's, else 123456789012/us-east-1). Raises :class:`mockkms.SeedError`; all or
-    nothing.
-    """
+    """Load seed ``path`` (a JSON/YAML file or a mapping, format: ``mockkms._seed``), all or
+    nothing; returns the key ids in file order. ``backend``, ``account_id``, ``region``: where
+    to (default: the active ``mock_kms``'s, else RuntimeError; 123456789012/us-east-1)."""
     from . import _seed
     active = _stack[-1] if _stack else None
-    if backend is None:
-        if active is None:
-            raise RuntimeError("load_seed() needs an active mock_kms (or a backend=)")
-        backend = active.backend
-    return _seed.load_seed(path, backend,
+    if backend is None and active is None:
+        raise RuntimeError("load_seed() needs an active mock_kms (or a backend=)")
+    return _seed.load_seed(path, backend or active.backend,
                            account_id or (active.account_id if active else DEFAULT_ACCOUNT),
                            region or (active.region if active else DEFAULT_REGION))
