@@ -6,7 +6,7 @@ else; the service model, cryptography and operation handlers load on the first r
 """
 from __future__ import annotations
 
-from ._mock import DEFAULT_ACCOUNT, DEFAULT_REGION, MockKms, mock_kms
+from ._mock import DEFAULT_ACCOUNT, DEFAULT_REGION, MockKms, load_seed, mock_kms
 from ._transport import install_botocore_hook as _install
 
 __all__ = ["mock_kms", "MockKms", "load_seed", "SeedError", "DEFAULT_ACCOUNT", "DEFAULT_REGION"]
@@ -16,7 +16,7 @@ _install()
 
 
 def __getattr__(name: str):
-    if name in ("load_seed", "SeedError"):
+    if name == "SeedError":
         from . import _seed
-        return getattr(_seed, name)
+        return _seed.SeedError
     raise AttributeError(f"module 'mockkms' has no attribute {name!r}")

@@ -7,8 +7,8 @@ One re-entrant lock per backend (``Backend.lock``). The dispatcher holds it for 
 request's handler: resolving the key, checking its state, changing it and building the answer
 happen atomically, so concurrent clients see each request as one step (linearizable) and an
 operation that touches two stores (ReplicateKey, UpdatePrimaryRegion) needs no lock ordering.
-Validation, JSON decoding, the shared member checks (``_dispatch.MEMBER_CHECKS``) and response
-encoding run outside the lock. Most handlers hold it for microseconds; the exception is an
+Validation, JSON decoding, the grant-token check (``_grant_tokens``) and response encoding run
+outside the lock. Most handlers hold it for microseconds; the exception is an
 asymmetric key's first use: its key pair is generated lazily (``_crypto.asymmetric.KeyPair``)
 inside the handler that first needs it, under the lock — an RSA_4096 pair can take a second or
 more, during which other requests wait (once per key; CreateKey itself stays fast). The call log
@@ -19,14 +19,10 @@ from __future__ import annotations
 import copy
 import heapq
 import threading
-from typing import Callable
 
 from ._clock import Clock
+from ._records import Event
 from ._store import Store
-
-# kind -> handler(backend, store, key_id, when); registered by the operation modules that
-# schedule them (deletion, rotation, material expiry).
-EVENT_HANDLERS: dict[str, Callable] = {}
 
 
 class Backend:
@@ -34,7 +30,7 @@ class Backend:
         self.lock = threading.RLock()
         self.clock = clock or Clock()
         self.stores: dict[tuple[str, str], Store] = {}
-        self.events: list[tuple[float, int, str, str, str, str]] = []
+        self.events: list[Event] = []  # a heap: the next event first
         self._event_seq = 0
         self.calls: list = []
 
@@ -47,31 +43,42 @@ class Backend:
                     st = self.stores[(account, region)] = Store(account, region, self.clock)
         return st
 
+    def related_keys(self, key) -> list:
+        """Every existing key of ``key``'s multi-Region set (primary first), ``key`` included;
+        ``[key]`` for a single-Region key."""
+        if not key.multi_region or not key.mr_primary_region:
+            return [key]
+        out = []
+        for region in [key.mr_primary_region, *(key.mr_replica_regions or [])]:
+            other = self.store(key.account, region).keys.get(key.key_id)
+            if other is not None:
+                out.append(other)
+        return out
+
     # --- scheduled events ------------------------------------------------------------------
     def schedule(self, when: float, kind: str, store: Store, key_id: str) -> None:
         self._event_seq += 1
-        heapq.heappush(self.events, (when, self._event_seq, kind, store.account, store.region,
-                                     key_id))
+        heapq.heappush(self.events, Event(when, self._event_seq, kind, store.account,
+                                          store.region, key_id))
 
     def tick(self) -> None:
-        """Apply every scheduled event whose time has come (called before each request, and by
-        ``advance``, which may come first: the operation modules that register the event
-        handlers are loaded here if no request has loaded them yet)."""
+        """Apply every scheduled event whose time has come, with the handler
+        ``_lifecycle.EVENTS`` names for its kind (called before each request, and by
+        ``advance``)."""
         events = self.events
         head = events[:1]  # one atomic read: another thread may pop or reset meanwhile
-        if not head or head[0][0] > self.clock.now():
+        if not head or head[0].when > self.clock.now():
             return
-        from . import _dispatch
-        _dispatch._load_operations()
+        from ._lifecycle import EVENTS  # loaded when the first event is due
         with self.lock:
             now = self.clock.now()
             while events and events[0][0] <= now:
-                kind = events[0][2]
-                handler = EVENT_HANDLERS.get(kind)
+                kind = events[0].kind
+                handler = EVENTS.get(kind)
                 if handler is None:  # never dropped: a state file with it is refused at load
                     raise RuntimeError(f"mockkms: no handler for scheduled event kind {kind!r}")
-                when, _, kind, account, region, key_id = heapq.heappop(events)
-                handler(self, self.store(account, region), key_id, when)
+                event = heapq.heappop(events)
+                handler(self, self.store(event.account, event.region), event.key_id, event.when)
 
     # --- whole-state operations ------------------------------------------------------------
     def reset(self) -> None:

@@ -1,71 +1,52 @@
 """From one decoded request to one encoded answer: the spine every transport shares.
 
-    target + body ──▶ protocol (operation, JSON) ──▶ validation ──▶ handler (under the backend
-    lock) ──▶ protocol (response or AWS error) ──▶ (status, body)
+    target + body ──▶ protocol (operation, JSON) ──▶ validation ──▶ catalogue row ──▶ [under the
+    backend lock] the row's key: resolve ─▶ authorize ─▶ key state ─▶ usage ──▶ handler
+    ──▶ protocol (response or AWS error) ──▶ (status, body)
 
-Handlers live in ``mockkms.operations.<area>`` and register themselves with ``@handler``; they are
-imported on the first request, not by ``import mockkms``.
+The catalogue (``_catalogue``) names each operation's handler: the function
+``row.handler_name`` of ``mockkms.operations.<row.area>``. Handlers are loaded on the first
+request, not by ``import mockkms``; they import nothing from here. When the row's key is the
+dispatcher's to resolve (``row.resolve_first``), the handler finds it resolved and checked in
+``ctx.key()`` (``_context``); otherwise it calls ``ctx.key()`` itself where AWS looks the key up.
 """
 from __future__ import annotations
 
+import importlib
 import logging
 import os
+import threading
 from typing import Any, Callable
 
 from . import _errors as E
-from . import _protocol, _validation
+from . import _grant_tokens, _protocol, _validation
 from ._backend import Backend
+from ._context import Context
 
 log = logging.getLogger("mockkms")
 
-HANDLERS: dict[str, Callable[["Context", dict], dict | None]] = {}
-
-# Request members checked the same way in every operation that has them, before its handler:
-# member name -> check(operation, value), which raises the AWS error (e.g. GrantTokens:
-# operations.grants).
-MEMBER_CHECKS: dict[str, Callable[[str, Any], None]] = {}
-
-
-def handler(name: str):
-    """Register the function as the handler of KMS operation ``name``."""
-    def register(fn):
-        HANDLERS[name] = fn
-        return fn
-    return register
-
+# operation name -> handler(ctx, params) -> response dict | None, and operation name -> its
+# catalogue row: both filled on the first request (the catalogue is not loaded by ``import
+# mockkms``)
+HANDLERS: dict[str, Callable[[Context, dict], dict | None]] = {}
+_ROWS: dict = {}
 
 _loaded = False
+_load_lock = threading.Lock()
 
 
 def _load_operations() -> None:
+    """Fill ``HANDLERS`` from the catalogue (once; importing the handler modules)."""
     global _loaded
-    if not _loaded:
-        from . import operations  # noqa: F401  (imports every area module)
+    with _load_lock:
+        if _loaded:
+            return
+        from . import _catalogue
+        for row in _catalogue.OPERATIONS:
+            module = importlib.import_module(f"{__package__}.operations.{row.area}")
+            HANDLERS.setdefault(row.name, getattr(module, row.handler_name))
+        _ROWS.update(_catalogue.ROWS)
         _loaded = True
-
-
-class Context:
-    """What a handler needs besides its parameters: where it runs and what time it is."""
-
-    __slots__ = ("backend", "store", "account", "region", "operation", "now", "_on_success")
-
-    def __init__(self, backend: Backend, account: str, region: str, operation: str):
-        self.backend = backend
-        self.store = backend.store(account, region)
-        self.account = account
-        self.region = region
-        self.operation = operation
-        self.now = backend.clock.now()
-        self._on_success: list[Callable[[], None]] = []
-
-    def on_success(self, fn: Callable[[], None]) -> None:
-        """Run ``fn`` once the handler has returned (not if it raises): bookkeeping that a
-        failed request must not leave behind, such as a key's last use."""
-        self._on_success.append(fn)
-
-    def resolve(self, key_id: str):
-        """The key ``key_id`` names (in the forms this operation accepts)."""
-        return self.store.resolve(key_id, self.operation, self.backend)
 
 
 class Call:
@@ -94,17 +75,21 @@ def handle(backend: Backend, account: str, region: str, target: str | None,
     try:
         operation = _protocol.operation_from_target(target)
         params = _validation.validate(operation, _protocol.decode_body(body))
-        _load_operations()
+        if not _loaded:
+            _load_operations()
         fn = HANDLERS.get(operation)
-        if fn is None:
+        row = _ROWS.get(operation)
+        if fn is None or row is None:
             raise E.UnsupportedOperationException(
                 f"mockkms does not implement the KMS operation {operation} yet.")
-        for member, check in MEMBER_CHECKS.items():
-            if member in params:
-                check(operation, params[member])
+        tokens = params.get("GrantTokens")
+        if tokens:
+            _grant_tokens.check(operation, tokens)
         backend.tick()
         with backend.lock:
-            ctx = Context(backend, account, region, operation)
+            ctx = Context(backend, account, region, row, params)
+            if row.resolve_first:
+                ctx.key()  # resolve → authorize → key state → usage, before the handler
             result = fn(ctx, params)
             for deferred in ctx._on_success:
                 deferred()

@@ -1,4 +1,5 @@
-"""The KMS key record: metadata, state, key material versions, policy and tags of one key.
+"""The KMS key record: metadata, state, key material versions (``Material``, and
+``ImportedMaterial`` for imported ones), policy and tags of one key.
 
 A ``Key`` is plain state: handlers change it under the backend lock (see ``_backend``). Its key
 material never appears in ``repr()``. ``Enabled`` is derived from ``state``, never stored.
@@ -13,6 +14,10 @@ from . import _keyspecs as specs
 from . import _keystate as ks
 
 
+# States of a material version (ListKeyRotations' KeyMaterialState).
+CURRENT, NON_CURRENT, PENDING_ROTATION = "CURRENT", "NON_CURRENT", "PENDING_ROTATION"
+
+
 class Material:
     """One version of a key's secret material (rotation adds versions; old ones still decrypt)."""
 
@@ -21,7 +26,7 @@ class Material:
 
     def __init__(self, secret: bytes, created: float, rotation_type: str | None = None,
                  material_id: bytes | None = None, imported: bool = False,
-                 state: str = "CURRENT"):
+                 state: str = CURRENT):
         self.secret = secret
         self.material_id = material_id or hashlib.sha256(os.urandom(32)).digest()
         self.created = created
@@ -41,6 +46,18 @@ class Material:
         for slot in ("material_id", "secret", "created", "rotation_type", "state", "imported"):
             setattr(clone, slot, getattr(self, slot))
         return clone
+
+
+class ImportedMaterial:
+    """What an import set for one material version of a key with imported material
+    (``Key.import_state``: material id -> this): its expiration and description."""
+
+    __slots__ = ("expiration_model", "valid_to", "description")
+
+    def __init__(self, expiration_model: str, valid_to: float | None, description: str | None):
+        self.expiration_model = expiration_model
+        self.valid_to = valid_to
+        self.description = description
 
 
 class Key:
@@ -92,13 +109,13 @@ class Key:
         self.last_used: tuple[str, float] | None = None
         self.rotation_before_deletion: bool | None = None
         self.customer_master_key_spec: str | None = None
-        self.import_state: Any = None
+        self.import_state: dict[bytes, ImportedMaterial] | None = None
 
     # --- material --------------------------------------------------------------------------
     @property
     def current(self) -> Material | None:
         for m in reversed(self.materials):
-            if m.state == "CURRENT":
+            if m.state == CURRENT:
                 return m
         return None
 
@@ -116,6 +133,17 @@ class Key:
     @property
     def is_aws_managed(self) -> bool:
         return self.manager == "AWS"
+
+    @property
+    def is_primary(self) -> bool:
+        """A multi-Region primary key."""
+        return self.multi_region and self.mr_primary_region == self.region
+
+    @property
+    def is_replica(self) -> bool:
+        """A multi-Region replica key (also a former primary after UpdatePrimaryRegion)."""
+        return bool(self.multi_region and self.mr_primary_region
+                    and self.mr_primary_region != self.region)
 
     def metadata(self) -> dict:
         """KeyMetadata as AWS returns it (fields per ../shared/kms-facts.md §6.1)."""
@@ -166,3 +194,10 @@ class Key:
 
     def __repr__(self) -> str:
         return f"Key({self.arn}, {self.spec}, {self.usage}, {self.state})"
+
+
+def set_regions(keys: list[Key], primary: str, replicas: list[str]) -> None:
+    """Record the Regions of a multi-Region set in each of its keys (they all hold the same)."""
+    for k in keys:
+        k.mr_primary_region = primary
+        k.mr_replica_regions = list(replicas)

@@ -2,7 +2,8 @@
 
 A predefined alias resolves to an AWS managed key that KMS creates on first reference
 (DescribeKey documentation). The mock lets a test Encrypt/Decrypt with it directly, as a service
-would on the caller's behalf; management operations on it are refused (see ``operations.keys``).
+would on the caller's behalf; management operations on it are refused (the catalogue's
+``aws_managed_denied`` column, applied by ``_context.Context.admit``).
 """
 from __future__ import annotations
 

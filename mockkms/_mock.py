@@ -188,9 +188,8 @@ class MockKms:
             _transport.activate(self, self.intercept_requests)
             if load:
                 try:
-                    from ._seed import load_seed
-                    load_seed(self.seed, backend=_BACKEND, account_id=self.account_id,
-                              region=self.region)
+                    from . import _seed
+                    _seed.load_seed(self.seed, _BACKEND, self.account_id, self.region)
                 except BaseException:
                     self.stop()
                     raise
@@ -498,3 +497,17 @@ def mock_kms(func=None, *, account_id: str | None = None, region: str | None = N
     if func is not None:
         return mock(func)
     return mock
+
+
+def load_seed(path, backend: Backend | None = None, account_id: str | None = None,
+              region: str | None = None) -> list[str]:
+    """Load seed ``path`` (a JSON/YAML file or a mapping, format: ``mockkms._seed``), all or
+    nothing; returns the key ids in file order. ``backend``, ``account_id``, ``region``: where
+    to (default: the active ``mock_kms``'s, else RuntimeError; 123456789012/us-east-1)."""
+    from . import _seed
+    active = _stack[-1] if _stack else None
+    if backend is None and active is None:
+        raise RuntimeError("load_seed() needs an active mock_kms (or a backend=)")
+    return _seed.load_seed(path, backend or active.backend,
+                           account_id or (active.account_id if active else DEFAULT_ACCOUNT),
+                           region or (active.region if active else DEFAULT_REGION))

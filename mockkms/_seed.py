@@ -34,7 +34,9 @@ next. Other fields are refused (a typo must not pass silently).
 Loading is all or nothing: the whole file is checked first (fields, specs, tag and policy rules,
 alias names, duplicates inside the file and against keys/aliases already in the backend), and only
 then applied under the backend lock. A problem raises ``SeedError`` (a ``ValueError``) naming the
-file, the entry and the problem; nothing is loaded then.
+file, the entry and the problem; nothing is loaded then. The checks and the changes are the ones
+requests use: the handlers' policy, tag and alias-name rules, the material sizes ImportKeyMaterial
+accepts (``_material``), and ``_lifecycle.create_key``/``disable`` and ``Store.add_alias``.
 
 Choices: seeded keys have Origin AWS_KMS and KeyManager CUSTOMER; multi-Region keys, rotation
 settings and deletion states are not seedable (create them through the API after loading).
@@ -52,7 +54,17 @@ import re
 import uuid
 from collections.abc import Mapping
 
+from . import _errors as E
+from . import _keyspecs as specs
+from . import _keystate as ks
+from . import _lifecycle, _policies
+from . import _material as _material_rules
+from ._keys import Material
 from ._names import is_account_id, is_region, is_uuid
+from ._records import Alias
+from .operations import aliases
+from .operations.policies import check_policy
+from .operations.tags import check_new_tags
 
 __all__ = ["load_seed", "SeedError"]
 
@@ -71,35 +83,22 @@ class _Problem(Exception):
     pass
 
 
-def load_seed(path, backend=None, account_id: str | None = None,
-              region: str | None = None) -> list[str]:
-    """Load the keys of seed ``path`` (a JSON/YAML file path, or an already parsed mapping).
+def load_seed(path, backend, account_id: str, region: str) -> list[str]:
+    """Load the keys of seed ``path`` (a JSON/YAML file path, or an already parsed mapping) into
+    ``backend``; keys that name no account or Region go to ``account_id``/``region``. Returns
+    the loaded key ids in file order. (``mockkms.load_seed`` finds the active mock's backend.)
 
-    ``backend``: where to load them (default: the backend of the active ``mock_kms``; without
-    one, RuntimeError). ``account_id``/``region``: where keys that name none go (default: the
-    active mock's, else 123456789012/us-east-1). Returns the loaded key ids in file order.
-    """
-    from . import _mock
-
-    if backend is None:
-        if not _mock._stack:
-            raise RuntimeError("load_seed() needs an active mock_kms (or a backend=)")
-        backend = _mock._stack[-1].backend
-    active = _mock._stack[-1] if _mock._stack else None
-    account_id = account_id or (active.account_id if active else _mock.DEFAULT_ACCOUNT)
-    region = region or (active.region if active else _mock.DEFAULT_REGION)
-
+    Every entry is checked first; then, under the backend lock, each key is made the way
+    CreateKey makes one (``_lifecycle.create_key``), disabled the way DisableKey does, and its
+    aliases are added as CreateAlias adds them."""
     source, document = _read(path)
     now = backend.clock.now()
     prepared = _prepare(source, document, account_id, region, now)
     with backend.lock:
         _check_conflicts(source, prepared, backend)
         for entry in prepared:
-            store = backend.store(entry.key.account, entry.key.region)
-            store.add_key(entry.key)
-            for name in entry.aliases:
-                store.add_alias(_alias(store, name, entry.key.key_id, entry.key.created))
-    return [entry.key.key_id for entry in prepared]
+            _apply(backend, entry)
+    return [entry.key_id for entry in prepared]
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -139,10 +138,14 @@ def _yaml(source: str, raw: bytes):
 # --- checking ----------------------------------------------------------------------------------
 
 class _Entry:
-    __slots__ = ("key", "aliases", "where")
+    """One checked key of the seed: what CreateKey, DisableKey and CreateAlias will make of it."""
 
-    def __init__(self, key, aliases, where):
-        self.key, self.aliases, self.where = key, aliases, where
+    __slots__ = ("where", "account", "region", "key_id", "created", "spec", "usage", "state",
+                 "description", "policy", "tags", "material", "aliases")
+
+    def __init__(self, **fields):
+        for name in self.__slots__:
+            setattr(self, name, fields.get(name))
 
 
 def _prepare(source: str, document, account_id: str, region: str, now: float) -> list[_Entry]:
@@ -157,8 +160,6 @@ def _prepare(source: str, document, account_id: str, region: str, now: float) ->
     keys = document.get("Keys", [])
     if not isinstance(keys, list):
         raise SeedError(f"{source}: Keys must be a list")
-    from . import _dispatch
-    _dispatch._load_operations()  # the rules below belong to the operation modules
     prepared: list[_Entry] = []
     seen_ids: dict[str, str] = {}
     seen_aliases: dict[tuple, str] = {}
@@ -169,11 +170,10 @@ def _prepare(source: str, document, account_id: str, region: str, now: float) ->
         try:
             entry = _entry(raw, account_id, region, now)
             entry.where = where
-            scope = (entry.key.account, entry.key.region)
-            if entry.key.key_id in seen_ids:
-                raise _Problem(f"KeyId {entry.key.key_id} is also used by "
-                               f"{seen_ids[entry.key.key_id]}")
-            seen_ids[entry.key.key_id] = where
+            scope = (entry.account, entry.region)
+            if entry.key_id in seen_ids:
+                raise _Problem(f"KeyId {entry.key_id} is also used by {seen_ids[entry.key_id]}")
+            seen_ids[entry.key_id] = where
             for name in entry.aliases:
                 if (scope, name) in seen_aliases:
                     raise _Problem(f"alias {name} is also given to {seen_aliases[(scope, name)]}")
@@ -185,9 +185,6 @@ def _prepare(source: str, document, account_id: str, region: str, now: float) ->
 
 
 def _entry(raw, account_id: str, region: str, now: float) -> _Entry:
-    from . import _keys, _keyspecs as specs, _policies
-    from . import _keystate as ks
-
     if not isinstance(raw, Mapping):
         raise _Problem("each key must be an object")
     unknown = sorted(set(map(str, raw)) - set(_FIELDS))
@@ -228,13 +225,12 @@ def _entry(raw, account_id: str, region: str, now: float) -> _Entry:
         raise _Problem(f"KeyState {state!r} must be Enabled or Disabled")
 
     created = _creation_date(raw.get("CreationDate"), now)
-    key = _keys.Key(key_id=key_id, account=account, region=region, created=created,
-                    description=description, usage=usage, spec=spec, state=state,
-                    policy=_policy(raw.get("Policy"), account, specs.partition(region),
-                                   _policies))
-    key.tags = _tags(raw.get("Tags"))
-    _material(key, raw.get("KeyMaterial"), created)
-    return _Entry(key, _aliases(raw.get("Aliases")), "")
+    policy = _policy(raw.get("Policy"), account, specs.partition(region))
+    tags = _tags(raw.get("Tags"))
+    material = _material(spec, raw.get("KeyMaterial"))
+    return _Entry(account=account, region=region, key_id=key_id, created=created, spec=spec,
+                  usage=usage, state=state, description=description, policy=policy, tags=tags,
+                  material=material, aliases=_aliases(raw.get("Aliases")))
 
 
 def _text(raw, field: str, default):
@@ -294,12 +290,9 @@ def _parse_creation_date(value, now: float) -> float:
     return when.timestamp()
 
 
-def _policy(value, account: str, partition: str, policies) -> str:
-    from . import _errors as E
-    from .operations.policies import check_policy
-
+def _policy(value, account: str, partition: str) -> str:
     if value is None:
-        return policies.default_policy(account, partition)
+        return _policies.default_policy(account, partition)
     if isinstance(value, Mapping):
         value = json.dumps(value, indent=2)
     if not isinstance(value, str):
@@ -312,9 +305,6 @@ def _policy(value, account: str, partition: str, policies) -> str:
 
 
 def _tags(value) -> dict | None:
-    from . import _errors as E
-    from .operations.tags import check_new_tags
-
     if value is None:
         return None
     if isinstance(value, Mapping):
@@ -338,9 +328,6 @@ def _tags(value) -> dict | None:
 
 
 def _aliases(value) -> list[str]:
-    from . import _errors as E
-    from .operations import aliases
-
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(a, str) for a in value):
@@ -349,7 +336,7 @@ def _aliases(value) -> list[str]:
         if not _ALIAS.match(name):
             raise _Problem(f"alias {name!r} must be 1 to 256 characters of a-z A-Z 0-9 / _ -")
         try:
-            aliases._check_new_name(name)
+            aliases.check_new_name(name)
         except E.NotAuthorizedException:
             raise _Problem(f"alias {name}: the alias/aws/ prefix is reserved for AWS") from None
         except E.KMSError as exc:
@@ -359,35 +346,28 @@ def _aliases(value) -> list[str]:
     return list(value)
 
 
-def _material(key, value, created: float) -> None:
-    from . import _keys, _keyspecs as specs
-    from .operations.keys import new_material
-
+def _material(spec: str, value):
+    """The checked ``KeyMaterial``: a secret (symmetric, HMAC: the sizes ImportKeyMaterial
+    accepts), a key pair holder (asymmetric), or None (CreateKey makes fresh material)."""
     if value is None:
-        new_material(key, created)
-        return
+        return None
     if not isinstance(value, str):
         raise _Problem("KeyMaterial must be base64 text")
     try:
         secret = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
         raise _Problem("KeyMaterial is not valid base64") from None
-    if specs.is_symmetric(key.spec) or specs.is_hmac(key.spec):
-        # what ImportKeyMaterial accepts (HMAC: the digest size up to the hash block size)
-        from ._crypto.families import family
-        low, high = family(key.spec).material_sizes
+    sizes = _material_rules.secret_sizes(spec)
+    if sizes is not None:
+        low, high = sizes
         if not low <= len(secret) <= high:
             size = f"{low}" if low == high else f"{low} to {high}"
-            raise _Problem(f"KeyMaterial for {key.spec} must be {size} bytes, got {len(secret)}")
-        material_id = hashlib.sha256(b"mockkms seed material\0" + key.key_id.encode()
-                                     + b"\0" + secret).digest()
-        key.materials.append(_keys.Material(secret, created, material_id=material_id))
-        return
-    from ._crypto import asymmetric
+            raise _Problem(f"KeyMaterial for {spec} must be {size} bytes, got {len(secret)}")
+        return secret
     try:
-        key.asym = asymmetric.KeyPair.from_pkcs8(key.spec, secret)
+        return _material_rules.private_key(spec, secret)
     except ValueError as exc:
-        raise _Problem(f"KeyMaterial for {key.spec} must be a PKCS#8 DER private key "
+        raise _Problem(f"KeyMaterial for {spec} must be a PKCS#8 DER private key "
                        f"of that spec: {exc}") from None
 
 
@@ -395,19 +375,32 @@ def _material(key, value, created: float) -> None:
 
 def _check_conflicts(source: str, prepared: list[_Entry], backend) -> None:
     for entry in prepared:
-        key = entry.key
-        store = backend.stores.get((key.account, key.region))
+        store = backend.stores.get((entry.account, entry.region))
         if store is None:
             continue
-        if key.key_id in store.keys:
-            raise SeedError(f"{source}: {entry.where}: key {key.arn} already exists")
+        if entry.key_id in store.keys:
+            raise SeedError(f"{source}: {entry.where}: key {store.key_arn(entry.key_id)} "
+                            "already exists")
         for name in entry.aliases:
             if name in store.aliases:
                 raise SeedError(f"{source}: {entry.where}: alias {store.alias_arn(name)} "
                                 "already exists")
 
 
-def _alias(store, name: str, key_id: str, created: float):
-    from ._store import Alias
-
-    return Alias(name, store.alias_arn(name), key_id, created)
+def _apply(backend, entry: _Entry) -> None:
+    store = backend.store(entry.account, entry.region)
+    key = _lifecycle.create_key(
+        store, key_id=entry.key_id, created=entry.created, spec=entry.spec, usage=entry.usage,
+        description=entry.description, policy=entry.policy, tags=entry.tags,
+        material=entry.material is None)
+    if isinstance(entry.material, bytes):
+        # derived from the key id and the secret: ciphertexts of one run decrypt in the next
+        material_id = hashlib.sha256(b"mockkms seed material\0" + key.key_id.encode() + b"\0"
+                                     + entry.material).digest()
+        key.materials.append(Material(entry.material, entry.created, material_id=material_id))
+    elif entry.material is not None:
+        key.asym = entry.material
+    if entry.state == ks.DISABLED:
+        _lifecycle.disable(store, key)
+    for name in entry.aliases:
+        store.add_alias(Alias(name, store.alias_arn(name), key.key_id, entry.created))

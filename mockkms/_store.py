@@ -1,75 +1,20 @@
-"""All state of one (account, region): keys, aliases, grants, custom key stores — and the one
-function every handler uses to turn a KeyId (key id, key ARN, alias name, alias ARN) into a key.
+"""All state of one (account, region): keys, aliases, grants, custom key stores.
 
-Stores are created and locked by ``_backend.Backend``; nothing here takes a lock.
+Stores are created and locked by ``_backend.Backend``; nothing here takes a lock. Turning a KeyId
+into a key is ``_lookup.resolve``'s job.
 """
 from __future__ import annotations
 
-import functools
-import os
-import re
 import uuid
-from typing import Any
 
-from . import _errors as E
 from . import _keyspecs as specs
-from . import _managed
-from . import _policies
-from ._keys import Key, Material
-from ._names import is_account_id, is_key_id
+from ._keys import Key
 from ._pagination import OrderedIndex
-
-
-# Operations whose KeyId may name an alias (name or ARN); all others take a key id or key ARN.
-ALIAS_OPERATIONS = frozenset({
-    "DescribeKey", "Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey",
-    "GenerateDataKeyWithoutPlaintext", "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext",
-    "Sign", "Verify", "GetPublicKey", "DeriveSharedSecret", "GenerateMac", "VerifyMac",
-    "Encapsulate", "Decapsulate",
-})
-
-
-_CROSS_ACCOUNT = re.compile(r"Cross-account use</b>:?\s*(Yes|No)\b")
-
-
-@functools.lru_cache(maxsize=None)
-def cross_account(operation: str) -> bool:
-    """Whether ``operation`` may name a key of another account by ARN: read from the sentence
-    "Cross-account use: Yes/No" of the operation's documentation in the installed botocore model
-    (cached). An operation whose documentation has no Yes/No answer (GenerateRandom: "Not
-    applicable"; ListRetirableGrants) or that this model lacks (Encapsulate, Decapsulate before
-    botocore 1.44) is cross-account exactly when it is a cryptographic operation, i.e. takes an
-    alias (``ALIAS_OPERATIONS``: every one of those the model documents says Yes)."""
-    from . import _model
-    try:
-        found = _CROSS_ACCOUNT.search(_model.operation(operation).documentation or "")
-    except KeyError:
-        found = None
-    if found is None:
-        return operation in ALIAS_OPERATIONS
-    return found.group(1) == "Yes"
+from ._records import Alias, CustomKeyStore, Grant, KeyGrants
 
 
 def new_key_id(multi_region: bool = False) -> str:
     return "mrk-" + uuid.uuid4().hex if multi_region else str(uuid.uuid4())
-
-
-class Alias:
-    __slots__ = ("name", "arn", "target_key_id", "created", "updated")
-
-    def __init__(self, name: str, arn: str, target_key_id: str | None, created: float):
-        self.name = name
-        self.arn = arn
-        self.target_key_id = target_key_id
-        self.created = created
-        self.updated = created
-
-    def entry(self) -> dict:
-        out = {"AliasName": self.name, "AliasArn": self.arn}
-        if self.target_key_id:
-            out.update(TargetKeyId=self.target_key_id, CreationDate=self.created,
-                       LastUpdatedDate=self.updated)
-        return out
 
 
 class Store:
@@ -83,9 +28,9 @@ class Store:
         self.deleted_key_ids: set[str] = set()  # keys deleted for good (Decrypt's answer)
         self.aliases: dict[str, Alias] = {}
         self.alias_order = OrderedIndex()
-        self.grants: dict[str, Any] = {}
-        self.grant_index: dict[str, Any] = {}  # key id -> its grants in order (operations.grants)
-        self.custom_key_stores: dict[str, Any] = {}
+        self.grants: dict[str, Grant] = {}
+        self.grant_index: dict[str, KeyGrants] = {}  # key id -> that key's grants
+        self.custom_key_stores: dict[str, CustomKeyStore] = {}
 
     # --- ARNs ----------------------------------------------------------------------------
     def key_arn(self, key_id: str) -> str:
@@ -112,6 +57,9 @@ class Store:
             del self.grants[gid]
         self.grant_index.pop(key_id, None)
 
+    def keys_in_custom_key_store(self, store_id: str) -> list[Key]:
+        return [k for k in self.keys.values() if k.custom_key_store_id == store_id]
+
     def add_alias(self, alias: Alias) -> None:
         self.aliases[alias.name] = alias
         self.alias_order.add(alias.name)
@@ -120,97 +68,22 @@ class Store:
         if self.aliases.pop(name, None) is not None:
             self.alias_order.remove(name)
 
-    # --- lookup ----------------------------------------------------------------------------
-    def resolve(self, key_id: str, operation: str, backend=None) -> Key:
-        """The key that ``key_id`` names for ``operation``, or AWS's NotFound/InvalidArn error.
+    # --- grants ----------------------------------------------------------------------------
+    def add_grant(self, grant: Grant) -> None:
+        self.grants[grant.grant_id] = grant
+        index = self.grant_index.setdefault(grant.key_id, KeyGrants())
+        index.order.add(grant.grant_id)
+        if grant.name is not None:
+            index.by_name.setdefault(grant.name, []).append(grant.grant_id)
 
-        A key ARN of another account resolves in that account's store only for operations that
-        allow cross-account use (``cross_account``); for the others it is ``Key '<ARN>' does
-        not exist``, as if looked up in the caller's account. ``backend`` (needed for another
-        account's store, and to schedule an AWS managed key's rotation) may be None."""
-        if key_id.startswith("arn:"):
-            return self._resolve_arn(key_id, operation, backend)
-        if key_id.startswith("alias/"):
-            if operation not in ALIAS_OPERATIONS:
-                raise E.NotFoundException(f"Invalid keyId '{key_id}'")
-            return self._resolve_alias(key_id, backend)
-        key = self.keys.get(key_id)
-        if key is not None:
-            return key
-        if not is_key_id(key_id):
-            raise E.NotFoundException(f"Invalid keyId '{key_id}'")
-        raise E.NotFoundException(f"Key '{self.key_arn(key_id)}' does not exist")
-
-    def _resolve_arn(self, arn: str, operation: str, backend) -> Key:
-        parts = arn.split(":", 5)
-        if len(parts) != 6 or parts[2] != "kms" or not parts[5]:
-            raise E.NotFoundException(f"Invalid keyId '{arn}'")
-        _, partition, _, region, account, resource = parts
-        if region != self.region:
-            raise E.NotFoundException(f"Invalid arn {region}")
-        foreign = account != self.account
-        if foreign and (backend is None or not is_account_id(account)):
-            raise E.NotFoundException(f"Invalid keyId '{arn}'")
-        if resource.startswith("alias/"):
-            if operation not in ALIAS_OPERATIONS:
-                raise E.InvalidArnException("Key Aliases are not supported for this operation.")
-            if not foreign:
-                return self._resolve_alias(resource, backend)
-            if not cross_account(operation):
-                raise E.NotFoundException(f"Alias {arn} is not found.")
-            # never creates an AWS managed key in another account (its policy admits only the
-            # owner): an unbound alias/aws/* there is not found
-            return backend.store(account, region)._resolve_alias(resource, backend,
-                                                                 create_managed=False)
-        if not resource.startswith("key/"):
-            raise E.NotFoundException(f"Invalid keyId '{arn}'")
-        key_id = resource[4:]
-        if foreign and not cross_account(operation):
-            if not is_key_id(key_id):
-                raise E.NotFoundException(f"Invalid keyId '{arn}'")
-            raise E.NotFoundException(
-                f"Key 'arn:{self.partition}:kms:{region}:{account}:key/{key_id}' does not exist")
-        store = backend.store(account, region) if foreign else self
-        key = store.keys.get(key_id)
-        if key is None:
-            if not is_key_id(key_id):
-                raise E.NotFoundException(f"Invalid keyId '{arn}'")
-            raise E.NotFoundException(f"Key '{store.key_arn(key_id)}' does not exist")
-        return key
-
-    def _resolve_alias(self, name: str, backend=None, create_managed: bool = True) -> Key:
-        alias = self.aliases.get(name)
-        if alias is None or alias.target_key_id is None:
-            service = _managed.service_of(name)
-            if service is None or not create_managed:
-                raise E.NotFoundException(f"Alias {self.alias_arn(name)} is not found.")
-            return self.aws_managed_key(service, backend)
-        return self.keys[alias.target_key_id]
-
-    def aws_managed_key(self, service: str, backend=None) -> Key:
-        """The AWS managed key behind ``alias/aws/<service>``, created on first reference.
-
-        It rotates automatically every 365 days (../shared/kms-facts.md §4.9): with a
-        ``backend``, its first rotation is scheduled through ``operations.rotation``."""
-        name = _managed.PREFIX + service
-        alias = self.aliases.get(name)
-        if alias is not None and alias.target_key_id:
-            return self.keys[alias.target_key_id]
-        now = self.clock.now()
-        key = Key(key_id=new_key_id(), account=self.account, region=self.region, created=now,
-                  description=_managed.description(service), manager="AWS",
-                  policy=_policies.aws_managed_policy(self.account, service, self.region,
-                                                      self.partition))
-        key.materials.append(Material(os.urandom(32), now))
-        key.rotation_enabled = True
-        key.rotation_period = 365
-        key.next_rotation = now + 365 * 86400.0
-        if backend is not None:
-            from .operations import rotation  # loaded with the handlers, before any request
-            rotation.schedule_rotation(backend, self, key, now)
-        self.add_key(key)
-        if alias is None:
-            self.add_alias(Alias(name, self.alias_arn(name), key.key_id, now))
-        else:
-            alias.target_key_id, alias.created, alias.updated = key.key_id, now, now
-        return key
+    def remove_grant(self, grant: Grant) -> None:
+        del self.grants[grant.grant_id]
+        index = self.grant_index.get(grant.key_id)
+        if index is not None:
+            index.order.remove(grant.grant_id)
+            if grant.name is not None:
+                ids = index.by_name.get(grant.name, [])
+                if grant.grant_id in ids:
+                    ids.remove(grant.grant_id)
+                if not ids:
+                    index.by_name.pop(grant.name, None)

@@ -246,18 +246,17 @@ def _length(value, path, out, lo, hi, sensitive):
         out.append((path, value, sensitive, f"Member must have length less than or equal to {hi}"))
 
 
-# Members the model leaves optional that the service still requires (the model made Decrypt's
-# and ReEncrypt's CiphertextBlob optional; KMS cannot decrypt nothing). Reported as the model's
-# own required members are: ``Value null at 'ciphertextBlob' ... Member must not be null``.
-SERVICE_REQUIRED = {"Decrypt": ("CiphertextBlob",), "ReEncrypt": ("CiphertextBlob",)}
-
-
 @functools.lru_cache(maxsize=None)
 def _validator(operation: str) -> Checker | None:
     shape = _model.operation(operation).input_shape
     if shape is None:
         return None
-    return _compile(shape, also_required=SERVICE_REQUIRED.get(operation, ()))
+    # members the model leaves optional that the service still requires (the model made
+    # Decrypt's and ReEncrypt's CiphertextBlob optional; KMS cannot decrypt nothing), reported
+    # as the model's own: ``Value null at 'ciphertextBlob' ... Member must not be null``
+    from ._catalogue import ROWS
+    row = ROWS.get(operation)
+    return _compile(shape, also_required=row.requires if row is not None else ())
 
 
 def validate(operation: str, body: Any) -> dict:

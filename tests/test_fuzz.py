@@ -676,9 +676,9 @@ def test_a_500_is_caught_as_a_failure(world, runner, internal_errors, monkeypatc
         mock.backend.restore(snapshot)
         kms = fuzz_client()
         with pytest.raises(ClientError) as exc:
-            kms.describe_key(KeyId="alias/fuzz")
+            kms.describe_key(KeyId="alias/fuzz-sym")  # the handler runs once the key is found
         with pytest.raises(AssertionError, match="internal error"):
-            check_answer("DescribeKey", {"KeyId": "alias/fuzz"}, exc.value, internal_errors)
+            check_answer("DescribeKey", {"KeyId": "alias/fuzz-sym"}, exc.value, internal_errors)
         # exactly one attempt: the fuzz client never retries (a 500 would back off)
         assert [c.operation for c in mock.calls] == ["DescribeKey"]
 

@@ -11,7 +11,7 @@ import threading
 import boto3
 import pytest
 
-from mockkms import _persist
+from mockkms import _persist, _statefile
 from mockkms._backend import Backend
 from mockkms._persist import PersistError, StateDir, StateError
 
@@ -148,8 +148,8 @@ def test_plain_values_of_every_kind_roundtrip():
     assert {k: v for k, v in loaded.items() if "lock" not in k} == \
         {k: v for k, v in value.items() if "lock" not in k}
     assert loaded["lock"].acquire(blocking=False) and loaded["rlock"].acquire(blocking=False)
-    nan = _persist._Decoder(backend.clock).value(
-        _persist._Encoder(backend.clock).value(float("nan"), "x"), "x")
+    nan = _statefile._Decoder(backend.clock).value(
+        _statefile._Encoder(backend.clock).value(float("nan"), "x"), "x")
     assert nan != nan
 
 
@@ -418,3 +418,48 @@ def test_save_failure_reports_the_problem(tmp_path, kms_mock):
     kms_mock.backend.store("123456789012", REGION).keys[key_id].import_state = None
     state.close()
     assert os.path.exists(_state_file(tmp_path))
+
+
+# --- state files of earlier versions -------------------------------------------------------------
+# Written by mockkms 0.1.0 before its records moved (aliases, grants, custom key stores and
+# imported-material records now live in mockkms._records / mockkms._keys, event handlers in
+# mockkms._lifecycle); its class names and event kinds must keep loading.
+OLD_STATE = os.path.join(os.path.dirname(__file__), "data", "state-0.1.0", "mockkms-state.json")
+OLD = {"sym": "2ad183ed-9f03-4154-8413-a69d036ad0a6", "doomed": "c7390b32-519a-4150-b0d4-a39bf43933fe",
+       "ext": "5067096c-2e33-4244-89cb-046acb6a8488", "store": "cks-d326f271e336e8f75",
+       "hsm": "c8588b48-c2cd-4fab-89b6-fe2d9ddd48a7", "mrk": "mrk-cd680449ae8d4a47868d106537196d6b",
+       "grant": "75c212ac0bfe920f4447856a779a501eac75d9edb7a5e25301724ebb6c707a67",
+       "blob": "AQAq0YPtnwNBVIQTpp0DatCmrgbPSPlRB+B+De4Sma0xUV+vbzoitOQDEW3YhfCLGZhwp0Fgx8I9HBVnIn"
+               "0I2GZn5EOcKxPTwlj1NzBTmWN+VQ=="}
+
+
+def test_a_state_file_of_mockkms_0_1_0_loads(tmp_path, kms_mock):
+    import base64
+    import shutil
+    shutil.copy(OLD_STATE, tmp_path)
+    state = StateDir(str(tmp_path), kms_mock.backend)
+    assert state.open()
+    kms = boto3.client("kms", region_name=REGION)
+    blob = base64.b64decode(OLD["blob"])
+    assert kms.decrypt(CiphertextBlob=blob, EncryptionContext={"k": "v"})["Plaintext"] == b"kept"
+    assert [a["TargetKeyId"] for a in kms.list_aliases(KeyId=OLD["sym"])["Aliases"]] == [OLD["sym"]]
+    grants = kms.list_grants(KeyId=OLD["sym"])["Grants"]
+    assert [(g["GrantId"], g["Name"], g["Operations"]) for g in grants] == [
+        (OLD["grant"], "g", ["Decrypt"])]
+    assert kms.list_resource_tags(KeyId=OLD["sym"])["Tags"] == [{"TagKey": "team", "TagValue": "a"}]
+    (cks,) = kms.describe_custom_key_stores()["CustomKeyStores"]
+    assert (cks["CustomKeyStoreId"], cks["ConnectionState"]) == (OLD["store"], "DISCONNECTED")
+    assert kms.describe_key(KeyId=OLD["hsm"])["KeyMetadata"]["KeyState"] == "Unavailable"
+    kms.connect_custom_key_store(CustomKeyStoreId=OLD["store"])
+    assert kms.describe_key(KeyId=OLD["hsm"])["KeyMetadata"]["KeyState"] == "Enabled"
+    mr = kms.describe_key(KeyId=OLD["mrk"])["KeyMetadata"]["MultiRegionConfiguration"]
+    assert [r["Region"] for r in mr["ReplicaKeys"]] == ["us-west-2"]
+    # every scheduled event kind of that file still has its handler: a year on, all have fired
+    kms_mock.advance(days=400)
+    with pytest.raises(kms.exceptions.NotFoundException):
+        kms.describe_key(KeyId=OLD["doomed"])
+    assert kms.describe_key(KeyId=OLD["ext"])["KeyMetadata"]["KeyState"] == "PendingImport"
+    rotations = kms.list_key_rotations(KeyId=OLD["sym"])["Rotations"]
+    assert "AUTOMATIC" in [r["RotationType"] for r in rotations]
+    assert kms.decrypt(CiphertextBlob=blob, EncryptionContext={"k": "v"})["Plaintext"] == b"kept"
+    state.close()

@@ -136,7 +136,8 @@ def test_no_secret_in_the_mocks_log_output(caplog, monkeypatch):
         monkeypatch.setitem(_dispatch.HANDLERS, "Encrypt", broken)
         with pytest.raises(ClientError):
             boto3.client("kms", region_name=REGION, config=botocore.config.Config(
-                retries={"total_max_attempts": 1})).encrypt(KeyId="alias/x", Plaintext=PLAINTEXT)
+                retries={"total_max_attempts": 1})).encrypt(  # a key that exists: the
+                KeyId="alias/aws/s3", Plaintext=PLAINTEXT)      # handler runs after its lookup
         monkeypatch.setitem(_dispatch.HANDLERS, "Encrypt", real)
         secrets += state_secrets(mock.backend)
     ours = [r for r in caplog.records if r.name == "mockkms" or r.name.startswith("mockkms.")]

@@ -1,10 +1,7 @@
 """KMS operation handlers, one function per operation, grouped by area.
 
-Each handler is ``handler(ctx, params) -> response dict | None``, registered with
-``@_dispatch.handler("OperationName")``. Importing this package imports every area module; the
-dispatcher does that on the first request.
+Each handler is ``handler(ctx, params) -> response dict | None``, named after its operation in
+snake case (``ReEncrypt`` -> ``re_encrypt``), in the area module its catalogue row names
+(``_catalogue.Operation.area``). The dispatcher loads them on the first request; handlers import
+nothing from the dispatcher, and take their keys from ``ctx.key()`` (``_context``).
 """
-from . import (  # noqa: F401
-    aliases, crypto, custom_key_stores, data_key_pairs, grants, imports, kem, keys, mac,
-    multi_region, policies, rotation, signing, tags,
-)

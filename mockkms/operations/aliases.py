@@ -2,8 +2,8 @@
 
 An alias names one customer managed key of the same account and Region; a key may have up to 50.
 Aliases go when their key is deleted for good (``Store.remove_key``); using them wherever AWS
-accepts an alias is ``Store.resolve``'s job. The predefined ``alias/aws/<service>`` aliases belong
-to AWS managed keys, which ``Store.aws_managed_key`` creates on first reference.
+accepts an alias is ``_lookup.resolve``'s job. The predefined ``alias/aws/<service>`` aliases
+belong to AWS managed keys, which ``_lookup.aws_managed_key`` creates on first reference.
 
 Choices where AWS is silent or unrecorded (../shared/kms-facts.md §4.5):
 * A name under the reserved ``alias/aws/`` prefix gets ``NotAuthorizedException`` with no message
@@ -12,9 +12,9 @@ Choices where AWS is silent or unrecorded (../shared/kms-facts.md §4.5):
   name; message ours). A ``:`` in the name: ``ValidationException`` ``<name> contains invalid
   characters for an alias`` (real AWS text, hashicorp/terraform-provider-aws#12891).
 * The target must be a customer managed key of the caller's account: an AWS managed key gets the
-  AccessDeniedException of ``_common.refuse_aws_managed``; a key ARN of another account gets
+  AccessDeniedException of ``Context.access_denied``; a key ARN of another account gets
   ``NotFoundException`` (``Key '<ARN>' does not exist``), as if looked up in the caller's account
-  (``Store.resolve``: CreateAlias/UpdateAlias are not cross-account operations).
+  (``_lookup.resolve``: CreateAlias/UpdateAlias are not cross-account operations).
 * UpdateAlias to a key of another type (symmetric / asymmetric / HMAC) or key usage:
   ``ValidationException`` (message ours). A 51st alias for one key: ``LimitExceededException``
   (message ours, in the style of AWS's key-quota message).
@@ -28,10 +28,8 @@ from __future__ import annotations
 from .. import _errors as E
 from .. import _keyspecs as specs
 from .. import _managed
-from .._dispatch import handler
 from .._pagination import check_limit, decode_marker, encode_marker, page, response, scope
-from .._store import Alias
-from . import _common
+from .._records import Alias
 
 ALIASES_PER_KEY = 50
 _PREFIX = "alias/"
@@ -48,18 +46,13 @@ def _check_prefix(name: str) -> None:
         raise E.NotAuthorizedException(None)
 
 
-def _check_new_name(name: str) -> None:
+def check_new_name(name: str) -> None:
+    """The rules for a new alias name (CreateAlias; seeding)."""
     _check_prefix(name)
     if name == _PREFIX:
         raise E.InvalidAliasNameException(f"Alias name {name} is not valid.")
     if ":" in name:
         raise E.ValidationException(f"{name} contains invalid characters for an alias")
-
-
-def _target(ctx, key_id: str):
-    """The customer managed key of the caller's account that an alias may point to
-    (``Store.resolve`` refuses other accounts' keys for Create/UpdateAlias)."""
-    return _common.customer_key(ctx, key_id)
 
 
 def _alias(ctx, name: str) -> Alias:
@@ -83,11 +76,10 @@ def _kind(key) -> str:
     return "HMAC" if specs.is_hmac(key.spec) else "ASYMMETRIC"
 
 
-@handler("CreateAlias")
 def create_alias(ctx, p):
     name = p["AliasName"]
-    _check_new_name(name)
-    key = _target(ctx, p["TargetKeyId"])
+    check_new_name(name)
+    key = ctx.key()  # the target: a customer managed key of this account
     store = ctx.store
     if name in store.aliases:
         raise E.AlreadyExistsException(
@@ -96,12 +88,11 @@ def create_alias(ctx, p):
     store.add_alias(Alias(name, store.alias_arn(name), key.key_id, ctx.now))
 
 
-@handler("UpdateAlias")
 def update_alias(ctx, p):
     name = p["AliasName"]
     _check_prefix(name)
     alias = _alias(ctx, name)
-    key = _target(ctx, p["TargetKeyId"])
+    key = ctx.key()  # the new target
     current = ctx.store.keys[alias.target_key_id]
     if (_kind(key), key.usage) != (_kind(current), current.usage):
         raise E.ValidationException(
@@ -113,7 +104,6 @@ def update_alias(ctx, p):
     alias.updated = ctx.now
 
 
-@handler("DeleteAlias")
 def delete_alias(ctx, p):
     name = p["AliasName"]
     _check_prefix(name)
@@ -121,13 +111,12 @@ def delete_alias(ctx, p):
     ctx.store.remove_alias(name)
 
 
-@handler("ListAliases")
 def list_aliases(ctx, p):
     limit = check_limit(p.get("Limit"), 100, 50)
     store = ctx.store
     marker = p.get("Marker")
     if "KeyId" in p:
-        key = ctx.resolve(p["KeyId"])
+        key = ctx.key()
         items = [a.entry() for a in store.aliases.values() if a.target_key_id == key.key_id]
         return response("Aliases", *page(items, marker, limit, scope(ctx, key.key_id)))
     where = scope(ctx)

@@ -50,10 +50,8 @@ import os
 
 from .. import _errors as E
 from .. import _keyspecs as specs
-from .. import _keystate as ks
 from .._crypto import symmetric
 from .._crypto.errors import BadCiphertext
-from .._dispatch import handler
 from . import _common
 from . import _recipient as recipient
 
@@ -64,20 +62,8 @@ _UNREACHABLE_KEY = ("The ciphertext refers to a customer master key that does no
                     "not exist in this region, or you are not allowed to access.")
 
 
-def _usable_key(ctx, key_id: str):
-    return _common.usable_key(ctx, key_id, specs.ENCRYPT_DECRYPT)
-
-
 def _check_algorithm(key, algorithm: str | None) -> str:
     return _common.check_algorithm(key, algorithm or SYMMETRIC_DEFAULT)
-
-
-def symmetric_key(ctx, key_id: str):
-    """The symmetric ENCRYPT_DECRYPT key ``key_id`` names (GenerateDataKey*, data key pairs)."""
-    key = _usable_key(ctx, key_id)
-    if not specs.is_symmetric(key.spec):
-        raise _common.usage_error(key, ctx.operation)
-    return key
 
 
 def encrypt_with(ctx, key, plaintext: bytes, context: dict | None) -> tuple[bytes, bytes]:
@@ -114,8 +100,7 @@ def encrypt_any(ctx, key, plaintext: bytes, context: dict | None,
     return key.asym.encrypt(algorithm, plaintext), None
 
 
-def decrypt_blob(ctx, blob: bytes, context: dict | None, key_id: str | None,
-                 operation: str) -> tuple:
+def decrypt_blob(ctx, blob: bytes, context: dict | None, key_id: str | None) -> tuple:
     """(key, plaintext, material) of a symmetric ciphertext blob; the KeyId, if given, must
     name the key that encrypted it."""
     requested = ctx.resolve(key_id) if key_id else None
@@ -135,7 +120,7 @@ def decrypt_blob(ctx, blob: bytes, context: dict | None, key_id: str | None,
         if _held_elsewhere(ctx.backend, parsed.key_id):
             raise E.AccessDeniedException(_UNREACHABLE_KEY)
         raise E.InvalidCiphertextException(None)
-    ks.check(operation, key)
+    ctx.admit(key)  # the key inside the ciphertext: authorization and key state
     material = key.material(parsed.material_id)
     if material is None or not specs.is_symmetric(key.spec):
         raise E.InvalidCiphertextException(None)
@@ -155,23 +140,22 @@ def _held_elsewhere(backend, key_id: str) -> bool:
 
 
 def decrypt_any(ctx, blob: bytes, context: dict | None, key_id: str | None,
-                algorithm: str | None, operation: str) -> tuple:
+                algorithm: str | None) -> tuple:
     """(key, plaintext, material or None, algorithm) of any ciphertext Decrypt accepts."""
     algorithm = algorithm or SYMMETRIC_DEFAULT
     if key_id and algorithm != SYMMETRIC_DEFAULT:
         key = ctx.resolve(key_id)
         if specs.is_asymmetric(key.spec):
-            return (key, _decrypt_asymmetric(ctx, key, blob, context, algorithm, operation),
+            return (key, _decrypt_asymmetric(ctx, key, blob, context, algorithm),
                     None, algorithm)
-    key, plaintext, material = decrypt_blob(ctx, blob, context, key_id, operation)
+    key, plaintext, material = decrypt_blob(ctx, blob, context, key_id)
     if algorithm != SYMMETRIC_DEFAULT:
         raise E.IncorrectKeyException(_INCORRECT_KEY)
     return key, plaintext, material, algorithm
 
 
-def _decrypt_asymmetric(ctx, key, blob: bytes, context: dict | None, algorithm: str,
-                        operation: str) -> bytes:
-    ks.check(operation, key)
+def _decrypt_asymmetric(ctx, key, blob: bytes, context: dict | None, algorithm: str) -> bytes:
+    ctx.admit(key)
     allowed = specs.algorithms(key.spec, key.usage)
     if key.usage != specs.ENCRYPT_DECRYPT or allowed is None or algorithm not in allowed[1]:
         raise E.IncorrectKeyException(_INCORRECT_KEY)
@@ -185,9 +169,8 @@ def _decrypt_asymmetric(ctx, key, blob: bytes, context: dict | None, algorithm: 
     return plaintext
 
 
-@handler("Encrypt")
 def encrypt(ctx, p):
-    key = _usable_key(ctx, p["KeyId"])
+    key = ctx.key()
     context = p.get("EncryptionContext")
     algorithm = check_encrypt(key, p["Plaintext"], context, p.get("EncryptionAlgorithm"))
     _common.dry_run(p)
@@ -195,12 +178,11 @@ def encrypt(ctx, p):
     return {"CiphertextBlob": blob, "KeyId": key.arn, "EncryptionAlgorithm": algorithm}
 
 
-@handler("Decrypt")
 def decrypt(ctx, p):
     recipient.check(p)
     key, plaintext, material, algorithm = decrypt_any(
         ctx, p["CiphertextBlob"], p.get("EncryptionContext"), p.get("KeyId"),
-        p.get("EncryptionAlgorithm"), "Decrypt")
+        p.get("EncryptionAlgorithm"))
     _common.dry_run(p)
     out = {"KeyId": key.arn, "Plaintext": plaintext, "EncryptionAlgorithm": algorithm}
     if material is not None:
@@ -208,12 +190,11 @@ def decrypt(ctx, p):
     return recipient.respond(p, out, "Plaintext")
 
 
-@handler("ReEncrypt")
 def re_encrypt(ctx, p):
     source, plaintext, material, source_algorithm = decrypt_any(
         ctx, p["CiphertextBlob"], p.get("SourceEncryptionContext"), p.get("SourceKeyId"),
-        p.get("SourceEncryptionAlgorithm"), "ReEncrypt")
-    dest = _usable_key(ctx, p["DestinationKeyId"])
+        p.get("SourceEncryptionAlgorithm"))
+    dest = ctx.key("destination")
     context = p.get("DestinationEncryptionContext")
     algorithm = check_encrypt(dest, plaintext, context, p.get("DestinationEncryptionAlgorithm"))
     _common.dry_run(p)
@@ -236,7 +217,7 @@ def _data_key_length(p) -> int:
 
 
 def _generate_data_key(ctx, p) -> dict:
-    key = symmetric_key(ctx, p["KeyId"])
+    key = ctx.key()
     length = _data_key_length(p)
     _common.dry_run(p)
     plaintext = os.urandom(length)
@@ -245,20 +226,17 @@ def _generate_data_key(ctx, p) -> dict:
             "KeyMaterialId": material_id.hex()}
 
 
-@handler("GenerateDataKey")
 def generate_data_key(ctx, p):
     recipient.check(p)
     return recipient.respond(p, _generate_data_key(ctx, p), "Plaintext")
 
 
-@handler("GenerateDataKeyWithoutPlaintext")
 def generate_data_key_without_plaintext(ctx, p):
     out = _generate_data_key(ctx, p)
     del out["Plaintext"]
     return out
 
 
-@handler("GenerateRandom")
 def generate_random(ctx, p):
     recipient.check(p)
     if "NumberOfBytes" not in p:

@@ -4,7 +4,8 @@ ConnectCustomKeyStore, DisconnectCustomKeyStore, DeleteCustomKeyStore — and wh
 
 There is no CloudHSM cluster and no external key store proxy: the connection is a state machine
 held in memory, and keys in a custom key store hold real AES-256 material in memory like any
-other symmetric key. ``store.custom_key_stores`` maps the store id to a ``CustomKeyStore``.
+other symmetric key. ``store.custom_key_stores`` maps the store id to a
+``_records.CustomKeyStore``.
 
 Choices where AWS is silent or unrecorded (see docs/multi-region-and-custom-key-stores.md):
 * ConnectCustomKeyStore succeeds at once (DISCONNECTED → CONNECTED); DisconnectCustomKeyStore
@@ -15,7 +16,7 @@ Choices where AWS is silent or unrecorded (see docs/multi-region-and-custom-key-
 * Disconnecting a store makes its keys ``Unavailable``, except keys in PendingDeletion (they stay
   so, and CancelKeyDeletion works). Reconnecting restores each key's state from before the
   disconnect; EnableKey/DisableKey on an Unavailable key are remembered and take effect on
-  reconnect ("takes effect once available").
+  reconnect ("takes effect once available"). These are ``_lifecycle``'s.
 * DeleteCustomKeyStore checks the connection state first, then for keys (a key pending deletion
   still counts: it is deleted only when its window ends).
 * Names are unique per account and Region (stores live per Region); so are CloudHSM cluster ids,
@@ -38,67 +39,18 @@ import os
 
 from .. import _errors as E
 from .. import _keyspecs as specs
-from .. import _keystate as ks
-from .._dispatch import handler
+from .. import _lifecycle
 from .._keys import Material
 from .._pagination import check_limit, page, response, scope
-from . import keys as _keys_ops
+from .._records import CLOUDHSM, CONNECTED, DISCONNECTED, VPC, XKS, CustomKeyStore
 
 STORE_QUOTA = 10
-CLOUDHSM = "AWS_CLOUDHSM"
-XKS = "EXTERNAL_KEY_STORE"
-CONNECTED = "CONNECTED"
-DISCONNECTED = "DISCONNECTED"
 PUBLIC = "PUBLIC_ENDPOINT"
-VPC = "VPC_ENDPOINT_SERVICE"
 
 _CLOUDHSM_PARAMS = ("CloudHsmClusterId", "TrustAnchorCertificate", "KeyStorePassword")
 _XKS_PARAMS = ("XksProxyUriEndpoint", "XksProxyUriPath", "XksProxyConnectivity",
                "XksProxyAuthenticationCredential", "XksProxyVpcEndpointServiceName",
                "XksProxyVpcEndpointServiceOwner")
-
-
-class CustomKeyStore:
-    """One custom key store (CloudHSM or external) and its simulated connection."""
-
-    __slots__ = ("store_id", "name", "store_type", "created", "state", "cluster_id",
-                 "trust_anchor", "password", "uri_endpoint", "uri_path", "connectivity",
-                 "vpc_service_name", "vpc_service_owner", "access_key_id", "secret",
-                 "saved_states")
-
-    def __init__(self, store_id: str, name: str, store_type: str, created: float):
-        self.store_id = store_id
-        self.name = name
-        self.store_type = store_type
-        self.created = created
-        self.state = DISCONNECTED
-        self.cluster_id = self.trust_anchor = self.password = None
-        self.uri_endpoint = self.uri_path = self.connectivity = None
-        self.vpc_service_name = self.vpc_service_owner = None
-        self.access_key_id = self.secret = None
-        # key id -> the key's state when the store was disconnected (restored on connect)
-        self.saved_states: dict[str, str] = {}
-
-    def __repr__(self) -> str:  # the password and the XKS secret never appear
-        return f"CustomKeyStore({self.store_id}, {self.store_type}, {self.state})"
-
-    def entry(self) -> dict:
-        """CustomKeyStoresListEntry as DescribeCustomKeyStores returns it."""
-        out = {"CustomKeyStoreId": self.store_id, "CustomKeyStoreName": self.name,
-               "ConnectionState": self.state, "CreationDate": self.created,
-               "CustomKeyStoreType": self.store_type}
-        if self.store_type == CLOUDHSM:
-            out["CloudHsmClusterId"] = self.cluster_id
-            out["TrustAnchorCertificate"] = self.trust_anchor
-        else:
-            xks = {"Connectivity": self.connectivity, "AccessKeyId": self.access_key_id,
-                   "UriEndpoint": self.uri_endpoint, "UriPath": self.uri_path}
-            if self.connectivity == VPC:
-                xks["VpcEndpointServiceName"] = self.vpc_service_name
-                if self.vpc_service_owner:
-                    xks["VpcEndpointServiceOwner"] = self.vpc_service_owner
-            out["XksProxyConfiguration"] = xks
-        return out
 
 
 # --- lookup and shared rules ---------------------------------------------------------------
@@ -109,10 +61,6 @@ def _find(ctx, store_id: str) -> CustomKeyStore:
         raise E.CustomKeyStoreNotFoundException(
             f"Custom key store '{store_id}' does not exist in this account and Region.")
     return cks
-
-
-def _keys_in(ctx, cks: CustomKeyStore) -> list:
-    return [k for k in ctx.store.keys.values() if k.custom_key_store_id == cks.store_id]
 
 
 def _invalid_state(cks: CustomKeyStore, action: str) -> E.KMSError:
@@ -174,7 +122,6 @@ def _xks_connectivity(connectivity: str, vpc_name, owner) -> None:
 
 # --- operations ----------------------------------------------------------------------------
 
-@handler("CreateCustomKeyStore")
 def create_custom_key_store(ctx, p):
     store_type = p.get("CustomKeyStoreType", CLOUDHSM)
     cks = CustomKeyStore("cks-" + os.urandom(9).hex()[:17], p["CustomKeyStoreName"], store_type,
@@ -209,7 +156,6 @@ def create_custom_key_store(ctx, p):
     return {"CustomKeyStoreId": cks.store_id}
 
 
-@handler("DescribeCustomKeyStores")
 def describe_custom_key_stores(ctx, p):
     limit = check_limit(p.get("Limit"), 1000, 1000)
     stores = list(ctx.store.custom_key_stores.values())
@@ -230,7 +176,6 @@ def describe_custom_key_stores(ctx, p):
     return response("CustomKeyStores", chunk, nxt)
 
 
-@handler("UpdateCustomKeyStore")
 def update_custom_key_store(ctx, p):
     cks = _find(ctx, p["CustomKeyStoreId"])
     changes = [n for n in p if n != "CustomKeyStoreId"]
@@ -270,37 +215,27 @@ def update_custom_key_store(ctx, p):
             cks.access_key_id, cks.secret = cred["AccessKeyId"], cred["RawSecretAccessKey"]
 
 
-@handler("ConnectCustomKeyStore")
 def connect_custom_key_store(ctx, p):
     cks = _find(ctx, p["CustomKeyStoreId"])
     if cks.state == CONNECTED:
         return
     cks.state = CONNECTED
-    for key in _keys_in(ctx, cks):
-        saved = cks.saved_states.get(key.key_id, ks.ENABLED)
-        if key.state == ks.UNAVAILABLE:
-            key.state = saved
-    cks.saved_states.clear()
+    _lifecycle.key_store_connected(ctx.store, cks)
 
 
-@handler("DisconnectCustomKeyStore")
 def disconnect_custom_key_store(ctx, p):
     cks = _find(ctx, p["CustomKeyStoreId"])
     if cks.state == DISCONNECTED:
         raise _invalid_state(cks, "It is already disconnected.")
     cks.state = DISCONNECTED
-    for key in _keys_in(ctx, cks):
-        if key.state not in (ks.PENDING_DELETION, ks.UNAVAILABLE):
-            cks.saved_states[key.key_id] = key.state
-            key.state = ks.UNAVAILABLE
+    _lifecycle.key_store_disconnected(ctx.store, cks)
 
 
-@handler("DeleteCustomKeyStore")
 def delete_custom_key_store(ctx, p):
     cks = _find(ctx, p["CustomKeyStoreId"])
     if cks.state != DISCONNECTED:
         raise _invalid_state(cks, "Disconnect it before deleting it.")
-    if _keys_in(ctx, cks):
+    if ctx.store.keys_in_custom_key_store(cks.store_id):
         raise E.CustomKeyStoreHasCMKsException(
             f"Custom key store {cks.store_id} contains KMS keys. Schedule their deletion and "
             f"wait until they are deleted before deleting the custom key store.")
@@ -367,18 +302,9 @@ def store_for_new_key(ctx, params: dict, origin: str, spec: str, usage: str) -> 
     if cks.state != CONNECTED:
         raise _invalid_state(cks, "It must be CONNECTED to create KMS keys in it.")
     xks_key_id = params.get("XksKeyId")
-    if xks_key_id is not None and any(k.xks_key_id == xks_key_id for k in _keys_in(ctx, cks)):
+    in_store = ctx.store.keys_in_custom_key_store(cks.store_id)
+    if xks_key_id is not None and any(k.xks_key_id == xks_key_id for k in in_store):
         raise E.XksKeyAlreadyInUseException(
             f"External key {xks_key_id} is already associated with a KMS key in custom key "
             f"store {cks.store_id}.")
     return _NewKeyPlacement(cks, xks_key_id)
-
-
-def _remember_while_unavailable(ctx, key, wanted: str) -> None:
-    """EnableKey/DisableKey on an Unavailable key: applied when its store reconnects."""
-    cks = ctx.store.custom_key_stores.get(key.custom_key_store_id or "")
-    if cks is not None and key.key_id in cks.saved_states:
-        cks.saved_states[key.key_id] = wanted
-
-
-_keys_ops.ON_UNAVAILABLE.append(_remember_while_unavailable)

@@ -20,17 +20,16 @@ Choices where AWS is silent or unrecorded:
 from __future__ import annotations
 
 from .. import _keyspecs as specs
-from .._dispatch import handler
 from . import _common
 from . import _recipient as recipient
-from .crypto import encrypt_with, symmetric_key
+from .crypto import encrypt_with
 
 
 def _generate_data_key_pair(ctx, p, with_plaintext: bool) -> dict:
     from .._crypto import asymmetric
     if with_plaintext:  # the Recipient is checked first, as every handler that takes one does
         recipient.check(p)
-    key = symmetric_key(ctx, p["KeyId"])
+    key = ctx.key()
     pair_spec = p["KeyPairSpec"]
     if pair_spec in specs.CHINA_ONLY and not specs.is_china_region(ctx.region):
         raise specs.china_only_error("KeyPairSpec", pair_spec)
@@ -49,11 +48,9 @@ def _generate_data_key_pair(ctx, p, with_plaintext: bool) -> dict:
     return out
 
 
-@handler("GenerateDataKeyPair")
 def generate_data_key_pair(ctx, p):
     return _generate_data_key_pair(ctx, p, with_plaintext=True)
 
 
-@handler("GenerateDataKeyPairWithoutPlaintext")
 def generate_data_key_pair_without_plaintext(ctx, p):
     return _generate_data_key_pair(ctx, p, with_plaintext=False)

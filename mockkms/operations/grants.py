@@ -1,21 +1,20 @@
-"""Grants: CreateGrant, ListGrants, ListRetirableGrants, RetireGrant, RevokeGrant, and the
-``GrantTokens`` check every operation that takes grant tokens shares (``check_grant_tokens``,
-registered in ``_dispatch.MEMBER_CHECKS``).
+"""Grants: CreateGrant, ListGrants, ListRetirableGrants, RetireGrant, RevokeGrant. The tokens
+CreateGrant returns, and the ``GrantTokens`` check the dispatcher applies to every operation that
+takes them, are ``_grant_tokens``'.
 
-A grant lives in the store of its key's account and Region (``Store.grants``, grant id -> Grant;
-``Store.grant_index``, key id -> that key's grants in creation order) and goes with its key.
+A grant (``_records.Grant``) lives in the store of its key's account and Region
+(``Store.grants``, grant id -> Grant; ``Store.grant_index``, key id -> that key's grants in
+creation order) and goes with its key.
 The mock evaluates no permissions, so grants are recorded and listed but never change what a
 caller may do, and anyone may retire any grant.
 
 Choices where AWS is silent or unrecorded (../shared/kms-facts.md §4.11):
-* Grant ids are 64 lowercase hex characters. Grant tokens are opaque base64 strings that name the
-  grant and carry a MAC with a fixed mockkms key: a token this mock issued passes every
-  ``GrantTokens`` check, even after its grant is retired (AWS tokens only bridge eventual
-  consistency); anything else is ``InvalidGrantTokenException`` — except in DescribeKey, the
-  one operation with ``GrantTokens`` whose model does not declare that error (tokens ignored).
+* Grant ids are 64 lowercase hex characters. Grant tokens are opaque base64 strings
+  (``_grant_tokens``).
 * ``Name`` makes CreateGrant idempotent: same key, same name and identical parameters return the
   existing GrantId with a new token; the same name with other parameters makes a new grant.
-* Operations the key cannot perform (Sign on a symmetric key, GenerateDataKey on an RSA key …),
+* Operations the key cannot perform (Sign on a symmetric key, GenerateDataKey on an RSA key …:
+  the catalogue's ``grant_keys`` column),
   an encryption-context constraint on a non-symmetric key, more than 8 pairs in a constraint, and
   bad combinations of the principal members: ``ValidationException`` (messages ours).
 * CreateGrant on an AWS managed key: AccessDeniedException (only the owning service may; §4.9).
@@ -30,18 +29,15 @@ Choices where AWS is silent or unrecorded (../shared/kms-facts.md §4.11):
 """
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
 import os
 import re
 
+from .. import _catalogue
 from .. import _errors as E
+from .. import _grant_tokens
 from .. import _keyspecs as specs
-from .. import _model
-from .._dispatch import MEMBER_CHECKS, handler
-from .._pagination import OrderedIndex, check_limit, page, response, scope
+from .._pagination import check_limit, page, response, scope
+from .._records import Grant, KeyGrants
 from . import _common
 
 GRANTS_PER_KEY = 50_000
@@ -50,115 +46,23 @@ MAX_CONTEXT_VALUE = 384
 
 _GRANT_ID = re.compile(r"^[0-9a-f]{64}$")
 _PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:\S+$")
-# A fixed MAC key: tokens mark themselves as issued by mockkms (not secret), and stay valid when
-# the state is saved and loaded in another process (``mockkms serve --state-dir``).
-_SECRET = b"mockkms grant token v1"
-_TOKEN_VERSION = b"\x01"
-_MAC_LEN = 16
-_NONCE_LEN = 16
 
-_COMMON_OPS = frozenset({"CreateGrant", "RetireGrant", "DescribeKey"})
-# KeyUsage (and, for ENCRYPT_DECRYPT, symmetric or not) -> the grant operations that make sense.
-_SYMMETRIC_OPS = _COMMON_OPS | {
-    "Decrypt", "Encrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "ReEncryptFrom",
-    "ReEncryptTo", "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext"}
-_USAGE_OPS = {
-    specs.ENCRYPT_DECRYPT: _COMMON_OPS | {"Encrypt", "Decrypt", "ReEncryptFrom", "ReEncryptTo",
-                                          "GetPublicKey"},
-    specs.SIGN_VERIFY: _COMMON_OPS | {"Sign", "Verify", "GetPublicKey"},
-    specs.GENERATE_VERIFY_MAC: _COMMON_OPS | {"GenerateMac", "VerifyMac"},
-    specs.KEY_AGREEMENT: _COMMON_OPS | {"DeriveSharedSecret", "GetPublicKey"},
-    specs.ENCAPSULATE_DECAPSULATE: _COMMON_OPS | {"GetPublicKey", "Encapsulate", "Decapsulate"},
-}
+def _new_grant(grant_id: str, key, p: dict, created: float, issuing_account: str) -> Grant:
+    return Grant(grant_id=grant_id, key_id=key.key_id, key_arn=key.arn, name=p.get("Name"),
+                 grantee=p.get("GranteePrincipal"),
+                 grantee_service=p.get("GranteeServicePrincipal"),
+                 retiring=p.get("RetiringPrincipal"),
+                 retiring_service=p.get("RetiringServicePrincipal"),
+                 operations=list(p["Operations"]), constraints=p.get("Constraints") or None,
+                 created=created, issuing_account=issuing_account)
 
 
-class Grant:
-    __slots__ = ("grant_id", "key_id", "key_arn", "name", "grantee", "grantee_service",
-                 "retiring", "retiring_service", "operations", "constraints", "created",
-                 "issuing_account")
-
-    def __init__(self, grant_id: str, key, params: dict, created: float, issuing_account: str):
-        self.grant_id = grant_id
-        self.key_id = key.key_id
-        self.key_arn = key.arn
-        self.name = params.get("Name")
-        self.grantee = params.get("GranteePrincipal")
-        self.grantee_service = params.get("GranteeServicePrincipal")
-        self.retiring = params.get("RetiringPrincipal")
-        self.retiring_service = params.get("RetiringServicePrincipal")
-        self.operations = list(params["Operations"])
-        self.constraints = params.get("Constraints") or None
-        self.created = created
-        self.issuing_account = issuing_account
-
-    def same_request(self, params: dict) -> bool:
-        """Whether a CreateGrant request with this grant's name asks for exactly this grant."""
-        return (self.grantee, self.grantee_service, self.retiring, self.retiring_service,
-                sorted(self.operations), self.constraints) == (
-            params.get("GranteePrincipal"), params.get("GranteeServicePrincipal"),
-            params.get("RetiringPrincipal"), params.get("RetiringServicePrincipal"),
-            sorted(params["Operations"]), params.get("Constraints") or None)
-
-    def entry(self) -> dict:
-        out = {"KeyId": self.key_arn, "GrantId": self.grant_id, "CreationDate": self.created,
-               "GranteePrincipal": self.grantee or self.grantee_service,
-               "IssuingAccount": self.issuing_account, "Operations": list(self.operations)}
-        if self.name is not None:
-            out["Name"] = self.name
-        if self.retiring or self.retiring_service:
-            out["RetiringPrincipal"] = self.retiring or self.retiring_service
-        if self.constraints:
-            out["Constraints"] = self.constraints
-        if self.grantee_service:
-            out["GranteeServicePrincipal"] = self.grantee_service
-        if self.retiring_service:
-            out["RetiringServicePrincipal"] = self.retiring_service
-        return out
-
-
-class KeyGrants:
-    """One key's grants: creation order (for paging) and grant ids by name (for idempotence)."""
-
-    __slots__ = ("order", "by_name")
-
-    def __init__(self) -> None:
-        self.order = OrderedIndex()
-        self.by_name: dict[str, list[str]] = {}
-
-
-# --- grant tokens ------------------------------------------------------------------------------
-def _issue_token(account: str, region: str, grant_id: str) -> str:
-    body = _TOKEN_VERSION + os.urandom(_NONCE_LEN) + f"{account}:{region}:{grant_id}".encode()
-    mac = hmac.new(_SECRET, body, hashlib.sha256).digest()[:_MAC_LEN]
-    return base64.b64encode(body + mac).decode()
-
-
-def _read_token(token: str) -> tuple[str, str, str]:
-    """(account, region, grant id) of a token this mock issued; else InvalidGrantTokenException."""
-    try:
-        data = base64.b64decode(token, validate=True)
-    except (binascii.Error, ValueError):
-        data = b""
-    body, mac = data[:-_MAC_LEN], data[-_MAC_LEN:]
-    if len(body) > 1 + _NONCE_LEN and body[:1] == _TOKEN_VERSION and hmac.compare_digest(
-            mac, hmac.new(_SECRET, body, hashlib.sha256).digest()[:_MAC_LEN]):
-        parts = body[1 + _NONCE_LEN:].decode().split(":")
-        if len(parts) == 3:
-            return parts[0], parts[1], parts[2]
-    raise E.InvalidGrantTokenException("The grant token is not valid.")
-
-
-def check_grant_tokens(operation: str, tokens: list) -> None:
-    """Every token in a request's ``GrantTokens`` must be one this mock issued — in operations
-    that declare InvalidGrantTokenException (DescribeKey does not: it accepts any token)."""
-    if "InvalidGrantTokenException" not in _model.modeled_errors(operation):
-        return
-    for token in tokens:
-        if token is not None:
-            _read_token(token)
-
-
-MEMBER_CHECKS["GrantTokens"] = check_grant_tokens
+def _same_request(grant: Grant, p: dict) -> bool:
+    """Whether a CreateGrant request with this grant's name asks for exactly this grant."""
+    return (grant.grantee, grant.grantee_service, grant.retiring, grant.retiring_service,
+            sorted(grant.operations), grant.constraints) == (
+        p.get("GranteePrincipal"), p.get("GranteeServicePrincipal"), p.get("RetiringPrincipal"),
+        p.get("RetiringServicePrincipal"), sorted(p["Operations"]), p.get("Constraints") or None)
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -183,19 +87,6 @@ def _grant_of_key(store, key, grant_id: str) -> Grant:
 def _key_store(ctx, key):
     """The store that holds ``key`` (keys of other accounts are reached through their ARN)."""
     return ctx.backend.store(key.account, key.region)
-
-
-def _delete(store, grant: Grant) -> None:
-    del store.grants[grant.grant_id]
-    index = store.grant_index.get(grant.key_id)
-    if index is not None:
-        index.order.remove(grant.grant_id)
-        if grant.name is not None:
-            ids = index.by_name.get(grant.name, [])
-            if grant.grant_id in ids:
-                ids.remove(grant.grant_id)
-            if not ids:
-                index.by_name.pop(grant.name, None)
 
 
 def _one_of(p: dict, first: str, second: str, required: bool) -> None:
@@ -237,7 +128,7 @@ def _check_request(p: dict) -> None:
 def _check_for_key(key, p: dict) -> None:
     """CreateGrant rules that depend on the key's type."""
     symmetric = specs.is_symmetric(key.spec)
-    allowed = _SYMMETRIC_OPS if symmetric else _USAGE_OPS.get(key.usage, _COMMON_OPS)
+    allowed = _catalogue.grant_operations(_catalogue.key_kind(key))
     bad = [op for op in p["Operations"] if op not in allowed]
     if bad:
         raise E.ValidationException(
@@ -252,17 +143,16 @@ def _check_for_key(key, p: dict) -> None:
 
 
 # --- handlers ----------------------------------------------------------------------------------
-@handler("CreateGrant")
 def create_grant(ctx, p):
     _check_request(p)
-    key = _common.customer_key(ctx, p["KeyId"])
+    key = ctx.key()
     _check_for_key(key, p)
     store = _key_store(ctx, key)
     index = store.grant_index.get(key.key_id) or KeyGrants()
     existing = None
     if "Name" in p:
         for gid in index.by_name.get(p["Name"], ()):
-            if store.grants[gid].same_request(p):
+            if _same_request(store.grants[gid], p):
                 existing = store.grants[gid]
                 break
     quota = _grants_per_key()
@@ -272,22 +162,16 @@ def create_grant(ctx, p):
             f"{len(index.order)}.")
     _common.dry_run(p)
     if existing is None:
-        grant_id = os.urandom(32).hex()
-        existing = Grant(grant_id, key, p, ctx.now,
-                         f"arn:{ctx.store.partition}:iam::{ctx.account}:root")
-        store.grants[grant_id] = existing
-        index = store.grant_index.setdefault(key.key_id, index)
-        index.order.add(grant_id)
-        if existing.name is not None:
-            index.by_name.setdefault(existing.name, []).append(grant_id)
+        existing = _new_grant(os.urandom(32).hex(), key, p, ctx.now,
+                              f"arn:{ctx.store.partition}:iam::{ctx.account}:root")
+        store.add_grant(existing)
     return {"GrantId": existing.grant_id,
-            "GrantToken": _issue_token(store.account, store.region, existing.grant_id)}
+            "GrantToken": _grant_tokens.issue(store.account, store.region, existing.grant_id)}
 
 
-@handler("ListGrants")
 def list_grants(ctx, p):
     limit = check_limit(p.get("Limit"), 100, 50)
-    key = ctx.resolve(p["KeyId"])
+    key = ctx.key()
     _one_of(p, "GranteePrincipal", "GranteeServicePrincipal", required=False)
     store = _key_store(ctx, key)
     index = store.grant_index.get(key.key_id) or KeyGrants()
@@ -310,7 +194,6 @@ def list_grants(ctx, p):
     return response("Grants", [g.entry() for g in chunk], nxt)
 
 
-@handler("ListRetirableGrants")
 def list_retirable_grants(ctx, p):
     limit = check_limit(p.get("Limit"), 100, 50)
     _one_of(p, "RetiringPrincipal", "RetiringServicePrincipal", required=True)
@@ -327,29 +210,27 @@ def list_retirable_grants(ctx, p):
     return response("Grants", [g.entry() for g in chunk], nxt)
 
 
-@handler("RetireGrant")
 def retire_grant(ctx, p):
     if "GrantToken" in p:
-        account, region, grant_id = _read_token(p["GrantToken"])
+        account, region, grant_id = _grant_tokens.read(p["GrantToken"])
         store = ctx.backend.store(account, region) if region == ctx.region else None
         grant = store.grants.get(grant_id) if store is not None else None
         if grant is None:
             raise E.NotFoundException(f"Grant ID {grant_id} not found")
     elif "KeyId" in p and "GrantId" in p:
-        key = ctx.resolve(p["KeyId"])
+        key = ctx.key()
         store = _key_store(ctx, key)
         grant = _grant_of_key(store, key, p["GrantId"])
     else:
         raise E.ValidationException(
             "You must specify either a GrantToken, or a KeyId and a GrantId.")
     _common.dry_run(p)
-    _delete(store, grant)
+    store.remove_grant(grant)
 
 
-@handler("RevokeGrant")
 def revoke_grant(ctx, p):
-    key = ctx.resolve(p["KeyId"])
+    key = ctx.key()
     store = _key_store(ctx, key)
     grant = _grant_of_key(store, key, p["GrantId"])
     _common.dry_run(p)
-    _delete(store, grant)
+    store.remove_grant(grant)

@@ -1,5 +1,6 @@
-"""Imported key material: GetParametersForImport, ImportKeyMaterial, DeleteImportedKeyMaterial —
-and the expiry of imported material as the mock's clock moves (``MockKms.advance``).
+"""Imported key material: GetParametersForImport, ImportKeyMaterial, DeleteImportedKeyMaterial.
+What material coming, going and expiring (as the mock's clock moves, ``MockKms.advance``) does
+to the key is ``_lifecycle``'s; the material rules are ``_material``'s.
 
 A key created with ``Origin=EXTERNAL`` starts in PendingImport with no material. The wrapping is
 real (``_crypto.wrapping``): GetParametersForImport makes a fresh RSA key pair (SM2 in the China
@@ -43,29 +44,20 @@ Choices where AWS is silent or unrecorded (messages are ours unless noted):
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 import struct
 
 from .. import _errors as E
 from .. import _keyspecs as specs
-from .. import _keystate as ks
-from .._backend import EVENT_HANDLERS
+from .. import _lifecycle, _material
 from .._clock import DAY
-from .._crypto import asymmetric, wrapping
+from .._crypto import wrapping
 from .._crypto.errors import BadCiphertext, BadKeyMaterial
 from .._crypto.families import family
-from .._dispatch import handler
-from .._keys import Material
-from . import _common
-from . import keys as _keys_ops
-from . import rotation as _rotation
+from .._keys import CURRENT, PENDING_ROTATION, ImportedMaterial, Material
 
-EXTERNAL = "EXTERNAL"
 EXPIRES, DOES_NOT_EXPIRE = "KEY_MATERIAL_EXPIRES", "KEY_MATERIAL_DOES_NOT_EXPIRE"
 NEW, EXISTING = "NEW_KEY_MATERIAL", "EXISTING_KEY_MATERIAL"
-CURRENT, PENDING_ROTATION = "CURRENT", "PENDING_ROTATION"
 TOKEN_LIFETIME = 1 * DAY
 MAX_VALID_TO = 365 * DAY
 
@@ -76,70 +68,16 @@ _SECRET = os.urandom(32)  # seals import tokens; per process, like the paginatio
 _TOKEN_VERSION = b"\x01"
 
 
-class _Imported:
-    """What an import set for one material: its expiration and description."""
-
-    __slots__ = ("expiration_model", "valid_to", "description")
-
-    def __init__(self, expiration_model: str, valid_to: float | None, description: str | None):
-        self.expiration_model = expiration_model
-        self.valid_to = valid_to
-        self.description = description
-
-
 # --- checks shared by the handlers -------------------------------------------------------------
-def _importable_key(ctx, p):
-    """The EXTERNAL key named by ``p["KeyId"]``: other origins are refused before the key-state
-    check (Creating/Updating keys excepted), as the key-state table's footnotes describe."""
-    key = ctx.resolve(p["KeyId"])
-    if ctx.operation != "GetParametersForImport":
-        _common.refuse_aws_managed(ctx, key)
-    if key.origin != EXTERNAL and key.state not in (ks.CREATING, ks.UPDATING):
-        raise E.UnsupportedOperationException(
-            f"{key.arn} origin is {key.origin} which is not valid for this operation.")
-    ks.check(ctx.operation, key)
-    return key
-
-
-def _material_id(key, identity: bytes) -> bytes:
-    """The key material ID: derived from the KMS key ID and the material."""
-    return hmac.new(key.key_id.encode(), identity, hashlib.sha256).digest()
-
-
 def _records(key) -> dict:
     if key.import_state is None:
         key.import_state = {}
     return key.import_state
 
 
-def _fully_imported(key) -> bool:
-    if specs.is_asymmetric(key.spec):
-        return key.asym is not None
-    return bool(key.materials) and all(m.imported for m in key.materials)
-
-
-def _sync(key) -> None:
-    """Key state and DescribeKey's expiration fields after material came or went."""
-    if key.state == ks.PENDING_IMPORT and _fully_imported(key):
-        key.state = ks.ENABLED
-    elif not _fully_imported(key) and key.state in (ks.ENABLED, ks.DISABLED):
-        key.state = ks.PENDING_IMPORT
-    record = None
-    if specs.is_asymmetric(key.spec):
-        if key.asym is not None and key.import_state:
-            record = next(iter(key.import_state.values()))
-    else:
-        current = key.current
-        if current is not None and current.imported:
-            record = _records(key).get(current.material_id)
-    key.expiration_model = record.expiration_model if record else None
-    key.valid_to = record.valid_to if record else None
-
-
 # --- GetParametersForImport ----------------------------------------------------------------------
-@handler("GetParametersForImport")
 def get_parameters_for_import(ctx, p):
-    key = _importable_key(ctx, p)
+    key = ctx.key()  # EXTERNAL: the catalogue row checks the origin first
     algorithm, spec = p["WrappingAlgorithm"], p["WrappingKeySpec"]
     if algorithm == "RSAES_PKCS1_V1_5":
         raise E.ValidationException(
@@ -189,9 +127,8 @@ def _unwrap(algorithm: str, private_der: bytes, wrapped: bytes) -> bytes:
 
 
 # --- ImportKeyMaterial ----------------------------------------------------------------------------
-@handler("ImportKeyMaterial")
 def import_key_material(ctx, p):
-    key = _importable_key(ctx, p)
+    key = ctx.key()  # EXTERNAL: the catalogue row checks the origin first
     symmetric = specs.is_symmetric(key.spec)
     if not symmetric:
         for member in ("KeyMaterialId", "KeyMaterialDescription"):
@@ -202,7 +139,7 @@ def import_key_material(ctx, p):
     model, valid_to = _expiration(ctx, p)
     raw = _unwrap(algorithm, private_der, p["EncryptedKeyMaterial"])
     identity, prepared = _parse_material(key, raw)
-    material_id = _material_id(key, identity)
+    material_id = _material.imported_material_id(key, identity)
     records = _records(key)
     import_type = p.get("ImportType") or (EXISTING if records else NEW)
     if import_type == NEW and "KeyMaterialId" in p:
@@ -223,7 +160,7 @@ def import_key_material(ctx, p):
                 f"The key material does not match the key material previously imported into "
                 f"{key.arn}.")
         if records:
-            pending = _rotation.pending_material(key)
+            pending = _material.pending(key)
             if pending is not None:
                 raise E.KMSInvalidStateException(
                     f"New key material (id: {material_id.hex()}) cannot be imported into KMS "
@@ -232,10 +169,10 @@ def import_key_material(ctx, p):
     _install(ctx, key, material_id, prepared, import_type)
     previous = records.get(material_id)
     description = p.get("KeyMaterialDescription", previous.description if previous else None)
-    records[material_id] = _Imported(model, valid_to, description)
+    records[material_id] = ImportedMaterial(model, valid_to, description)
     if valid_to is not None:
-        ctx.backend.schedule(valid_to, "expire_material", ctx.store, key.key_id)
-    _sync(key)
+        _lifecycle.schedule_expiry(ctx.backend, ctx.store, key, valid_to)
+    _lifecycle.material_changed(key)
     out = {"KeyId": key.arn}
     if symmetric:
         out["KeyMaterialId"] = material_id.hex()
@@ -266,7 +203,7 @@ def _parse_material(key, raw: bytes):
     that it suits the key spec."""
     try:
         if specs.is_asymmetric(key.spec):
-            pair = asymmetric.KeyPair.from_pkcs8(key.spec, raw)
+            pair = _material.private_key(key.spec, raw)
             return pair.public_der(), pair
         secret = family(key.spec).load(raw)
         return secret, secret
@@ -290,10 +227,9 @@ def _install(ctx, key, material_id: bytes, prepared, import_type: str) -> None:
                                   state=state))
 
 
-# --- DeleteImportedKeyMaterial and expiry ----------------------------------------------------------
-@handler("DeleteImportedKeyMaterial")
+# --- DeleteImportedKeyMaterial ----------------------------------------------------------------------
 def delete_imported_key_material(ctx, p):
-    key = _importable_key(ctx, p)
+    key = ctx.key()  # EXTERNAL: the catalogue row checks the origin first
     symmetric = specs.is_symmetric(key.spec)
     if "KeyMaterialId" in p:
         if not symmetric:
@@ -308,57 +244,12 @@ def delete_imported_key_material(ctx, p):
     if specs.is_asymmetric(key.spec):
         key.asym = None
     elif target is not None:
-        _forget(target)
-    _sync(key)
+        _lifecycle.forget(target)
+    _lifecycle.material_changed(key)
     out = {"KeyId": key.arn}
     if symmetric and target is not None:
         out["KeyMaterialId"] = target.material_id_hex
     return out
-
-
-def _forget(material: Material) -> None:
-    material.secret = None
-    material.imported = False
-
-
-def _expire_event(backend, store, key_id, when) -> None:
-    """Imported material whose ValidTo has come is deleted (stale events do nothing)."""
-    key = store.keys.get(key_id)
-    if key is None or not key.import_state:
-        return
-    expired = {mid for mid, rec in key.import_state.items()
-               if rec.expiration_model == EXPIRES and rec.valid_to is not None
-               and rec.valid_to <= when}
-    if not expired:
-        return
-    if specs.is_asymmetric(key.spec):
-        key.asym = None
-    for m in key.materials:
-        if m.material_id in expired and m.imported:
-            _forget(m)
-    for mid in expired:  # the import that set this expiry is over
-        key.import_state[mid].valid_to = None
-    _sync(key)
-
-
-EVENT_HANDLERS["expire_material"] = _expire_event
-
-
-def _after_cancel_deletion(ctx, key) -> None:
-    if key.origin == EXTERNAL:
-        _sync(key)
-
-
-_keys_ops.ON_CANCEL_DELETION.append(_after_cancel_deletion)
-
-
-def _after_rotate(backend, key, material) -> None:
-    """RotateKeyOnDemand made staged material current: DescribeKey shows its expiration."""
-    if key.origin == EXTERNAL:
-        _sync(key)
-
-
-_rotation.ON_ROTATE.append(_after_rotate)
 
 
 # --- for ListKeyRotations (operations.rotation) --------------------------------------------------

@@ -14,16 +14,13 @@ Where AWS is silent: the key-state rows are those of Sign (UNCONFIRMED).
 from __future__ import annotations
 
 from .. import _errors as E
-from .. import _keyspecs as specs
-from .._dispatch import handler
 from . import _common
 
 def _kem_key(ctx, p):
-    key = _common.usable_key(ctx, p["KeyId"], specs.ENCAPSULATE_DECAPSULATE)
+    key = ctx.key()
     return key, _common.check_algorithm(key, p["EncapsulationAlgorithm"])
 
 
-@handler("Encapsulate")
 def encapsulate(ctx, p):
     key, algorithm = _kem_key(ctx, p)
     _common.dry_run(p)
@@ -33,7 +30,6 @@ def encapsulate(ctx, p):
             "EncapsulationAlgorithm": algorithm}
 
 
-@handler("Decapsulate")
 def decapsulate(ctx, p):
     key, algorithm = _kem_key(ctx, p)
     ciphertext = p["SharedSecretCiphertextBlob"]

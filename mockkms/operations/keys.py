@@ -1,5 +1,6 @@
-"""Key lifecycle: CreateKey, DescribeKey, ListKeys, EnableKey, DisableKey, ScheduleKeyDeletion,
-CancelKeyDeletion, UpdateKeyDescription, GetKeyLastUsage — and the end of a deletion window.
+"""Keys: CreateKey, DescribeKey, ListKeys, EnableKey, DisableKey, ScheduleKeyDeletion,
+CancelKeyDeletion, UpdateKeyDescription, GetKeyLastUsage. What creating, enabling, disabling and
+deleting do to a key (and to related keys) is ``_lifecycle``'s.
 
 Choices where AWS is silent or unrecorded (see README "Fidelity notes"):
 * ScheduleKeyDeletion's DeletionDate is exactly now + PendingWindowInDays days.
@@ -10,20 +11,15 @@ from __future__ import annotations
 
 from .. import _errors as E
 from .. import _keyspecs as specs
-from .. import _keystate as ks
-from .._backend import EVENT_HANDLERS
-from .._clock import DAY
-from .._dispatch import handler
-from .._keys import Key, Material
+from .. import _lifecycle
 from .._pagination import check_limit, response, scope
 from .._store import new_key_id
-from . import _common, tags
+from . import tags
 from .policies import requested_policy
 
 KEY_QUOTA = 100_000
 
 
-@handler("CreateKey")
 def create_key(ctx, p):
     spec, usage = _spec_and_usage(ctx, p)
     origin = p.get("Origin", "AWS_KMS")
@@ -46,22 +42,14 @@ def create_key(ctx, p):
     if multi_region and origin in ("AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"):
         raise E.UnsupportedOperationException(
             "Multi-Region keys are not supported in custom key stores.")
-    key = Key(key_id=new_key_id(multi_region), account=ctx.account, region=ctx.region,
-              created=ctx.now, description=p.get("Description", ""), usage=usage, spec=spec,
-              origin=origin,
-              state=ks.PENDING_IMPORT if origin == "EXTERNAL" else ks.ENABLED,
-              policy=policy, multi_region=multi_region)
+    key = _lifecycle.create_key(
+        store, key_id=new_key_id(multi_region), created=ctx.now, spec=spec, usage=usage,
+        origin=origin, description=p.get("Description", ""), policy=policy, tags=key_tags,
+        multi_region=multi_region)
     if "CustomerMasterKeySpec" in p:
         key.customer_master_key_spec = p["CustomerMasterKeySpec"]
-    if multi_region:
-        key.mr_primary_region = ctx.region
-        key.mr_replica_regions = []
-    if origin == "AWS_KMS":
-        new_material(key, ctx.now)
     if custom_store is not None:
         custom_store.attach(ctx, key, p)
-    key.tags = key_tags
-    store.add_key(key)
     return {"KeyMetadata": key.metadata()}
 
 
@@ -86,23 +74,10 @@ def _spec_and_usage(ctx, p) -> tuple[str, str]:
     return spec, usage
 
 
-def new_material(key: Key, now: float) -> None:
-    """Give a new AWS_KMS key its first key material (real, distinct per key; a key pair is
-    generated on first use)."""
-    if specs.is_asymmetric(key.spec):
-        from .._crypto import asymmetric
-        key.asym = asymmetric.new_material(key.spec)
-    else:
-        from .._crypto.families import family
-        key.materials.append(Material(family(key.spec).generate(), now))
-
-
-@handler("DescribeKey")
 def describe_key(ctx, p):
-    return {"KeyMetadata": ctx.resolve(p["KeyId"]).metadata()}
+    return {"KeyMetadata": ctx.key().metadata()}
 
 
-@handler("ListKeys")
 def list_keys(ctx, p):
     limit = check_limit(p.get("Limit"), 1000, 100)
     ids, nxt = ctx.store.key_order.page(p.get("Marker"), limit, scope(ctx))
@@ -110,99 +85,39 @@ def list_keys(ctx, p):
     return response("Keys", [{"KeyId": i, "KeyArn": arn(i)} for i in ids], nxt)
 
 
-@handler("EnableKey")
 def enable_key(ctx, p):
-    key = _common.customer_key(ctx, p["KeyId"])
-    if key.state == ks.DISABLED:
-        key.state = ks.ENABLED
-        for hook in ON_ENABLE:
-            hook(ctx, key)
-    elif key.state == ks.UNAVAILABLE:
-        for hook in ON_UNAVAILABLE:
-            hook(ctx, key, ks.ENABLED)
+    _lifecycle.enable(ctx.backend, ctx.store, ctx.key(), ctx.now)
 
 
-@handler("DisableKey")
 def disable_key(ctx, p):
-    key = _common.customer_key(ctx, p["KeyId"])
-    if key.state == ks.ENABLED:
-        key.state = ks.DISABLED
-    elif key.state == ks.UNAVAILABLE:
-        for hook in ON_UNAVAILABLE:
-            hook(ctx, key, ks.DISABLED)
+    _lifecycle.disable(ctx.store, ctx.key())
 
 
-# Called when a Disabled key becomes Enabled (rotation catches up: see operations.rotation).
-ON_ENABLE: list = []
-# Called with (ctx, key, wanted state) on EnableKey/DisableKey of an Unavailable key (custom key
-# store disconnected): the change takes effect when the store reconnects.
-ON_UNAVAILABLE: list = []
-
-
-@handler("ScheduleKeyDeletion")
 def schedule_key_deletion(ctx, p):
-    key = _common.customer_key(ctx, p["KeyId"])
+    key = ctx.key()
     days = p.get("PendingWindowInDays", 30)
     if not 7 <= days <= 30:
         raise E.ValidationException("PendingWindowInDays must be between 7 and 30")
-    key.rotation_before_deletion = key.rotation_enabled
-    key.pending_window = days
-    for hook in ON_SCHEDULE_DELETION:
-        if hook(ctx, key):  # a hook took over (multi-Region primary with replicas)
-            return {"KeyId": key.arn, "KeyState": key.state, "PendingWindowInDays": days}
-    key.state = ks.PENDING_DELETION
-    key.deletion_date = ctx.now + days * DAY
-    ctx.backend.schedule(key.deletion_date, "delete_key", ctx.store, key.key_id)
-    return {"KeyId": key.arn, "DeletionDate": key.deletion_date, "KeyState": key.state,
-            "PendingWindowInDays": days}
+    _lifecycle.schedule_deletion(ctx.backend, ctx.store, key, days, ctx.now)
+    out = {"KeyId": key.arn, "KeyState": key.state, "PendingWindowInDays": days}
+    if key.deletion_date is not None:  # not while a primary waits for its replicas
+        out["DeletionDate"] = key.deletion_date
+    return out
 
 
-# Hooks consulted by ScheduleKeyDeletion; a hook returning True has set the key's state itself.
-ON_SCHEDULE_DELETION: list = []
-
-
-@handler("CancelKeyDeletion")
 def cancel_key_deletion(ctx, p):
-    key = _common.customer_key(ctx, p["KeyId"])
-    key.state = ks.DISABLED
-    key.deletion_date = None
-    key.pending_window = None
-    if key.rotation_before_deletion is not None:
-        key.rotation_enabled = key.rotation_before_deletion
-        key.rotation_before_deletion = None
-    for hook in ON_CANCEL_DELETION:
-        hook(ctx, key)
+    key = ctx.key()
+    _lifecycle.cancel_deletion(key)
     return {"KeyId": key.arn}
 
 
-# Called after CancelKeyDeletion made the key Disabled (a key whose imported material is gone
-# goes to PendingImport instead: see operations.imports).
-ON_CANCEL_DELETION: list = []
-
-
-def _delete_key_event(backend, store, key_id, when) -> None:
-    key = store.keys.get(key_id)
-    if key is not None and key.state == ks.PENDING_DELETION and key.deletion_date == when:
-        for hook in ON_DELETE:
-            hook(backend, store, key)
-        store.remove_key(key_id)
-
-
-# Called just before a key is deleted for good (multi-Region bookkeeping).
-ON_DELETE: list = []
-
-EVENT_HANDLERS["delete_key"] = _delete_key_event
-
-
-@handler("UpdateKeyDescription")
 def update_key_description(ctx, p):
-    key = _common.customer_key(ctx, p["KeyId"])
+    key = ctx.key()
     key.description = p["Description"]
 
 
-@handler("GetKeyLastUsage")
 def get_key_last_usage(ctx, p):
-    key = ctx.resolve(p["KeyId"])
+    key = ctx.key()
     out = {"KeyId": key.arn, "KeyCreationDate": key.created, "TrackingStartDate": key.created}
     if key.last_used is not None:
         out["KeyLastUsage"] = {"Operation": key.last_used[0], "Timestamp": key.last_used[1]}

@@ -13,29 +13,25 @@ from __future__ import annotations
 import hmac
 
 from .. import _errors as E
-from .. import _keyspecs as specs
 from .._crypto.families import family
-from .._dispatch import handler
 from . import _common
 
 
 def _mac(ctx, p) -> tuple:
     """(key, algorithm, MAC of the message) once every check has passed."""
-    key = _common.usable_key(ctx, p["KeyId"], specs.GENERATE_VERIFY_MAC)
+    key = ctx.key()
     algorithm = _common.check_algorithm(key, p["MacAlgorithm"])
-    material = key.current  # present: ks.check refused a key pending import
+    material = key.current  # present: the key-state check refused a key pending import
     _common.dry_run(p)
     _common.mark_used(ctx, key)
     return key, algorithm, family(key.spec).mac(material.secret, algorithm, p["Message"])
 
 
-@handler("GenerateMac")
 def generate_mac(ctx, p):
     key, algorithm, mac = _mac(ctx, p)
     return {"KeyId": key.arn, "Mac": mac, "MacAlgorithm": algorithm}
 
 
-@handler("VerifyMac")
 def verify_mac(ctx, p):
     key, algorithm, mac = _mac(ctx, p)
     if not hmac.compare_digest(mac, p["Mac"]):

@@ -25,8 +25,6 @@ import json
 
 from .. import _errors as E
 from .. import _policies
-from .._dispatch import handler
-from . import _common
 
 MAX_POLICY_BYTES = 32 * 1024
 _NO_PRINCIPAL = "Policy contains a statement with no principal."
@@ -69,22 +67,19 @@ def _check_name(p) -> None:
         raise E.NotFoundException(f"Policy {name} is not found.")
 
 
-@handler("GetKeyPolicy")
 def get_key_policy(ctx, p):
-    key = ctx.resolve(p["KeyId"])
+    key = ctx.key()
     _check_name(p)
     return {"Policy": key.policy, "PolicyName": "default"}
 
 
-@handler("PutKeyPolicy")
 def put_key_policy(ctx, p):
-    key = _common.customer_key(ctx, p["KeyId"])  # any key state (PutKeyPolicy is never refused)
+    key = ctx.key()  # any key state (PutKeyPolicy is never refused)
     _check_name(p)
     check_policy(p["Policy"])
     key.policy = p["Policy"]
 
 
-@handler("ListKeyPolicies")
 def list_key_policies(ctx, p):
-    ctx.resolve(p["KeyId"])
+    ctx.key()
     return {"PolicyNames": ["default"], "Truncated": False}

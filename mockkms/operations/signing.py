@@ -39,8 +39,6 @@ from __future__ import annotations
 
 from .. import _errors as E
 from .. import _keyspecs as specs
-from .. import _keystate as ks
-from .._dispatch import handler
 from . import _common
 
 RAW, DIGEST, EXTERNAL_MU = "RAW", "DIGEST", "EXTERNAL_MU"
@@ -49,7 +47,7 @@ _ED25519_MESSAGE_TYPE = {"ED25519_SHA_512": RAW, "ED25519_PH_SHA_512": DIGEST}
 
 def _signing_key(ctx, p):
     """The key, algorithm and message type of a valid Sign/Verify request."""
-    key = _common.usable_key(ctx, p["KeyId"], specs.SIGN_VERIFY)
+    key = ctx.key()
     algorithm = _common.check_algorithm(key, p["SigningAlgorithm"])
     message_type = p.get("MessageType", RAW)
     message = p["Message"]
@@ -71,7 +69,6 @@ def _external_mu_unavailable(exc) -> E.KMSError:
     return E.UnsupportedOperationException(f"mockkms: {exc}")
 
 
-@handler("Sign")
 def sign(ctx, p):
     from .._crypto.errors import ExternalMuUnavailable
     key, algorithm, message_type = _signing_key(ctx, p)
@@ -84,7 +81,6 @@ def sign(ctx, p):
     return {"KeyId": key.arn, "Signature": signature, "SigningAlgorithm": algorithm}
 
 
-@handler("Verify")
 def verify(ctx, p):
     from .._crypto.errors import ExternalMuUnavailable
     key, algorithm, message_type = _signing_key(ctx, p)
@@ -99,10 +95,8 @@ def verify(ctx, p):
     return {"KeyId": key.arn, "SignatureValid": True, "SigningAlgorithm": algorithm}
 
 
-@handler("GetPublicKey")
 def get_public_key(ctx, p):
-    key = ctx.resolve(p["KeyId"])
-    ks.check(ctx.operation, key)
+    key = ctx.key()
     if not specs.is_asymmetric(key.spec):
         raise E.UnsupportedOperationException(
             f"{key.arn} key spec {key.spec} is not valid for GetPublicKey.")
@@ -115,12 +109,11 @@ def get_public_key(ctx, p):
     return out  # not a cryptographic operation: GetKeyLastUsage does not count it
 
 
-@handler("DeriveSharedSecret")
 def derive_shared_secret(ctx, p):
     from .._crypto.errors import BadPublicKey
     from . import _recipient as recipient
     recipient.check(p)
-    key = _common.usable_key(ctx, p["KeyId"], specs.KEY_AGREEMENT)
+    key = ctx.key()
     algorithm = _common.check_algorithm(key, p["KeyAgreementAlgorithm"])
     try:
         secret = key.asym.derive_shared_secret(p["PublicKey"])

@@ -16,9 +16,7 @@ which the mock never sends here). UntagResource of an ``aws:`` key answers the s
 from __future__ import annotations
 
 from .. import _errors as E
-from .._dispatch import handler
 from .._pagination import check_limit, page, response, scope
-from . import _common
 
 MAX_TAGS = 50
 
@@ -47,18 +45,16 @@ def tag_list(tags: dict | None) -> list[dict]:
     return [{"TagKey": k, "TagValue": v} for k, v in (tags or {}).items()]
 
 
-@handler("TagResource")
 def tag_resource(ctx, p):
-    key = _common.customer_key(ctx, p["KeyId"])
+    key = ctx.key()
     check_new_tags(p["Tags"], key.tags)
     merged = dict(key.tags or {})
     merged.update((t["TagKey"], t["TagValue"]) for t in p["Tags"])
     key.tags = merged
 
 
-@handler("UntagResource")
 def untag_resource(ctx, p):
-    key = _common.customer_key(ctx, p["KeyId"])
+    key = ctx.key()
     if any(k.lower().startswith("aws:") for k in p["TagKeys"]):
         raise E.TagException("Tags beginning with aws: are reserved")
     if key.tags:
@@ -66,9 +62,8 @@ def untag_resource(ctx, p):
             key.tags.pop(name, None)
 
 
-@handler("ListResourceTags")
 def list_resource_tags(ctx, p):
-    key = ctx.resolve(p["KeyId"])
+    key = ctx.key()
     limit = check_limit(p.get("Limit"), 50, 50)
     items = tag_list(key.tags)
     chunk, nxt = page(items, p.get("Marker"), limit, scope(ctx, key.key_id))

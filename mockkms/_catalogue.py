@@ -1,0 +1,301 @@
+"""The operation catalogue: one row of data per KMS operation, holding every per-operation fact.
+
+A row (``Operation``) has these columns:
+
+* ``area``: the module of ``mockkms.operations`` whose function ``handler_name`` (the operation's
+  name in snake case) handles it. The dispatcher loads handlers from here, so a new operation is
+  one row plus one handler.
+* ``keys``: the keys the request involves (``KeyRef``), the operation's own key first: the request
+  member that names it and the identifier forms it accepts (key id, key ARN, alias name, alias
+  ARN), or the ciphertext whose key it is; the key usage it needs; and who resolves it. The
+  dispatcher resolves a ``DISPATCHER`` key before the handler runs; the handler resolves a
+  ``HANDLER`` key (through the same path, ``Context.key``) where AWS looks it up, because AWS
+  checks something else first (CreateGrant's principals, a Recipient, an alias name) or the key
+  is optional or comes from a ciphertext.
+* ``states``: the operation's row of AWS's key-state table (``_keystate``).
+* ``cross_account``: whether a key of another account may be named (by ARN): the model's
+  "Cross-account use: Yes/No", ../shared/kms-authz-facts.md §8 column X.
+* ``writes``: whether the operation may change state (server mode saves those before answering;
+  ``_persist``). Reads and cryptographic operations change state only incidentally.
+* ``requires``: members the service requires although the model leaves them optional
+  (``_validation`` reports them as the model's own required members).
+* ``grant`` / ``grant_keys``: the grant operation(s) the operation corresponds to, and the kinds
+  of key (``key_kind``) for which CreateGrant accepts them.
+* ``aws_managed_denied``: an AWS managed key's policy does not allow the operation to the account
+  (../shared/kms-facts.md §4.9): AccessDeniedException after the key lookup.
+* ``origin``: the key origin the operation needs, checked before the key state (the key-state
+  table's footnote for the import operations); None: any origin.
+* ``permissions``: what AWS authorizes (../shared/kms-authz-facts.md §8): each ``Permission`` is an
+  IAM action, its resource (a role of ``keys``, ``ALIAS`` for the alias ARN, or ``"*"``), where it
+  is decided (``KEY_POLICY``: the key policy, IAM when the key policy delegates, a grant for grant
+  operations; ``IAM``: identity policies only) and the request member that makes it needed, if
+  any. Rows without explicit permissions need ``kms:<Name>`` on their key (key policy), or on
+  ``"*"`` (IAM) when they have no key. Nothing evaluates this column yet.
+
+Encapsulate and Decapsulate have rows whether or not the installed model has them (botocore >=
+1.44); an operation the model lacks never reaches the dispatcher.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from typing import NamedTuple
+
+from . import _keystate as ks
+from ._keyspecs import (ENCAPSULATE_DECAPSULATE, ENCRYPT_DECRYPT, GENERATE_VERIFY_MAC,
+                        KEY_AGREEMENT, SIGN_VERIFY, is_symmetric)
+from ._keystate import CREAT, DIS, EXT, NOTPDEL, OK, PDEL, PIMP, UNAV, UNSUP, UPD
+
+# --- vocabulary ---------------------------------------------------------------------------------
+KEY_ID, KEY_ARN, ALIAS_NAME, ALIAS_ARN = "key id", "key ARN", "alias name", "alias ARN"
+BY_KEY = frozenset({KEY_ID, KEY_ARN})
+BY_ANY = BY_KEY | {ALIAS_NAME, ALIAS_ARN}
+NOT_BY_ID = frozenset()  # a key named otherwise: an alias's target, the replica in a Region
+
+DISPATCHER, HANDLER = "dispatcher", "handler"
+KEY_POLICY, IAM = "key policy", "IAM policy"
+ALIAS, ANY_RESOURCE = "alias", "*"
+
+# Kinds of key for grants: a symmetric encryption key, else the key's usage (``key_kind``).
+SYMMETRIC = "SYMMETRIC_DEFAULT"
+ENCRYPTION = frozenset({SYMMETRIC, ENCRYPT_DECRYPT})
+ASYMMETRIC_PUBLIC = frozenset({ENCRYPT_DECRYPT, SIGN_VERIFY, KEY_AGREEMENT,
+                               ENCAPSULATE_DECAPSULATE})
+ANY_KEY = ASYMMETRIC_PUBLIC | {SYMMETRIC, GENERATE_VERIFY_MAC}
+
+
+def key_kind(key) -> str:
+    """The kind of ``key`` that decides which grant operations CreateGrant accepts for it."""
+    return SYMMETRIC if is_symmetric(key.spec) else key.usage
+
+
+class KeyRef:
+    """One key of a request: how the request names it and what the operation needs of it."""
+
+    __slots__ = ("role", "member", "forms", "aliases", "ciphertext", "usage", "symmetric",
+                 "resolve", "optional")
+
+    def __init__(self, member: str, forms: frozenset, *, role: str = "key",
+                 usage: str | None = None, symmetric: bool = False, resolve: str = DISPATCHER,
+                 optional: bool = False, ciphertext: str | None = None):
+        self.role = role            # "key" (the operation's own), "source", "destination", ...
+        self.member = member        # the request member that names it
+        self.forms = forms          # identifier forms ``member`` accepts (empty: not an id)
+        self.aliases = ALIAS_NAME in forms
+        self.ciphertext = ciphertext  # the blob member whose key it is (then ``member`` is
+        #                               optional and must name that same key)
+        self.usage = usage          # the KeyUsage the operation needs (checked after the state)
+        self.symmetric = symmetric  # ... and a symmetric encryption key
+        self.resolve = resolve      # DISPATCHER or HANDLER
+        self.optional = optional
+
+    def __repr__(self) -> str:
+        return f"KeyRef({self.role}: {self.member})"
+
+
+class Permission(NamedTuple):
+    action: str                # "kms:Encrypt"
+    resource: str              # a KeyRef role, ALIAS or ANY_RESOURCE
+    policy: str                # KEY_POLICY or IAM
+    when: str | None = None    # needed only when the request has this member
+
+
+class Operation:
+    """One row of the catalogue (see the module docstring for the columns)."""
+
+    __slots__ = ("name", "area", "handler_name", "keys", "states", "cross_account", "writes",
+                 "requires", "grant", "grant_keys", "aws_managed_denied", "origin",
+                 "permissions", "resolve_first")
+
+    def __init__(self, name: str, area: str, *keys: KeyRef, states: dict | None = None,
+                 cross_account: bool = False, writes: bool = True, requires: tuple = (),
+                 grant: tuple = (), grant_keys: frozenset = frozenset(),
+                 aws_managed_denied: bool = False, origin: str | None = None,
+                 permissions: tuple | None = None):
+        self.name = name
+        self.area = area
+        self.handler_name = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+        self.keys = keys
+        self.states = states if states is not None else ks.ALWAYS
+        self.cross_account = cross_account
+        self.writes = writes
+        self.requires = requires
+        self.grant = grant
+        self.grant_keys = grant_keys
+        self.aws_managed_denied = aws_managed_denied
+        self.origin = origin
+        if permissions is None:
+            permissions = ((Permission(f"kms:{name}", "key", KEY_POLICY),) if keys else
+                           (Permission(f"kms:{name}", ANY_RESOURCE, IAM),))
+        self.permissions = permissions
+        # the dispatcher resolves the operation's key before the handler runs
+        self.resolve_first = bool(keys) and keys[0].resolve == DISPATCHER \
+            and not keys[0].optional
+
+    def ref(self, role: str = "key") -> KeyRef:
+        for ref in self.keys:
+            if ref.role == role:
+                return ref
+        raise KeyError(f"{self.name} has no key {role!r}")
+
+    def __repr__(self) -> str:
+        return f"Operation({self.name})"
+
+
+# --- key-state rows shared by several operations --------------------------------------------------
+_USE = ks.row(OK, DIS, PDEL, PIMP, UNAV, CREAT, OK)          # cryptographic operations
+_EDIT = ks.row(OK, OK, PDEL, OK, OK, OK, OK)                 # aliases, tags, description
+_SWITCH = ks.row(OK, OK, PDEL, PIMP, OK, CREAT, UPD)         # EnableKey, DisableKey
+_ROTATION_SET = ks.row(OK, DIS, PDEL, EXT, UNSUP, CREAT, OK)
+_CANCEL = ks.row(NOTPDEL, NOTPDEL, OK, NOTPDEL, NOTPDEL, NOTPDEL, NOTPDEL)
+
+# --- key references used by several operations ---------------------------------------------------
+_KEY = KeyRef("KeyId", BY_KEY)
+_KEY_LATE = KeyRef("KeyId", BY_KEY, resolve=HANDLER)
+
+
+def _use(usage=None, *, symmetric=False, resolve=DISPATCHER) -> KeyRef:
+    return KeyRef("KeyId", BY_ANY, usage=usage, symmetric=symmetric, resolve=resolve)
+
+
+def _crypto(name: str, area: str, ref: KeyRef, kinds: frozenset, **kw) -> Operation:
+    """A cryptographic operation: usable cross-account, a read, its own grant operation."""
+    return Operation(name, area, ref, states=_USE, cross_account=True, writes=False,
+                     grant=(name,), grant_keys=kinds, **kw)
+
+
+_TAGGED_CREATE = Permission("kms:TagResource", ANY_RESOURCE, IAM, when="Tags")
+_SYMMETRIC_ONLY = frozenset({SYMMETRIC})
+
+OPERATIONS: tuple[Operation, ...] = (
+    # --- keys -------------------------------------------------------------------------------
+    Operation("CreateKey", "keys", permissions=(
+        Permission("kms:CreateKey", ANY_RESOURCE, IAM), _TAGGED_CREATE)),
+    Operation("DescribeKey", "keys", KeyRef("KeyId", BY_ANY), cross_account=True, writes=False,
+              grant=("DescribeKey",), grant_keys=ANY_KEY),
+    Operation("ListKeys", "keys", writes=False),
+    Operation("EnableKey", "keys", _KEY, states=_SWITCH, aws_managed_denied=True),
+    Operation("DisableKey", "keys", _KEY, states=_SWITCH, aws_managed_denied=True),
+    Operation("ScheduleKeyDeletion", "keys", _KEY, states=ks.row(OK, OK, PDEL, OK, OK, OK, UPD),
+              aws_managed_denied=True),
+    Operation("CancelKeyDeletion", "keys", _KEY, states=_CANCEL, aws_managed_denied=True),
+    Operation("UpdateKeyDescription", "keys", _KEY, states=_EDIT, aws_managed_denied=True),
+    Operation("GetKeyLastUsage", "keys", _KEY, writes=False),
+    # --- aliases: the alias name is checked before the target key is looked up ---------------
+    Operation("CreateAlias", "aliases", KeyRef("TargetKeyId", BY_KEY, resolve=HANDLER),
+              states=_EDIT, aws_managed_denied=True, permissions=(
+                  Permission("kms:CreateAlias", ALIAS, IAM),
+                  Permission("kms:CreateAlias", "key", KEY_POLICY))),
+    Operation("UpdateAlias", "aliases", KeyRef("TargetKeyId", BY_KEY, resolve=HANDLER),
+              KeyRef("AliasName", NOT_BY_ID, role="current", resolve=HANDLER),
+              states=_EDIT, aws_managed_denied=True, permissions=(
+                  Permission("kms:UpdateAlias", ALIAS, IAM),
+                  Permission("kms:UpdateAlias", "current", KEY_POLICY),
+                  Permission("kms:UpdateAlias", "key", KEY_POLICY))),
+    Operation("DeleteAlias", "aliases", KeyRef("AliasName", NOT_BY_ID, resolve=HANDLER),
+              permissions=(Permission("kms:DeleteAlias", ALIAS, IAM),
+                           Permission("kms:DeleteAlias", "key", KEY_POLICY))),
+    Operation("ListAliases", "aliases", KeyRef("KeyId", BY_KEY, resolve=HANDLER, optional=True),
+              writes=False, permissions=(Permission("kms:ListAliases", ANY_RESOURCE, IAM),)),
+    # --- grants ------------------------------------------------------------------------------
+    Operation("CreateGrant", "grants", _KEY_LATE, states=ks.row(OK, DIS, PDEL, PIMP, OK, CREAT, OK),
+              cross_account=True, grant=("CreateGrant",), grant_keys=ANY_KEY,
+              aws_managed_denied=True),
+    Operation("ListGrants", "grants", _KEY_LATE, cross_account=True, writes=False),
+    Operation("ListRetirableGrants", "grants", writes=False),
+    Operation("RetireGrant", "grants", KeyRef("KeyId", BY_KEY, resolve=HANDLER, optional=True),
+              cross_account=True, grant=("RetireGrant",), grant_keys=ANY_KEY,
+              # decided by the grant (retiring principal, grantee); IAM for the grant's account
+              permissions=(Permission("kms:RetireGrant", "key", IAM),)),
+    Operation("RevokeGrant", "grants", _KEY, cross_account=True),
+    # --- key policies and tags ---------------------------------------------------------------
+    Operation("GetKeyPolicy", "policies", _KEY, writes=False),
+    Operation("PutKeyPolicy", "policies", _KEY, aws_managed_denied=True),
+    Operation("ListKeyPolicies", "policies", _KEY, writes=False),
+    Operation("TagResource", "tags", _KEY, states=_EDIT, aws_managed_denied=True),
+    Operation("UntagResource", "tags", _KEY, states=_EDIT, aws_managed_denied=True),
+    Operation("ListResourceTags", "tags", _KEY, writes=False),
+    # --- rotation ------------------------------------------------------------------------------
+    Operation("EnableKeyRotation", "rotation", _KEY, states=_ROTATION_SET, aws_managed_denied=True),
+    Operation("DisableKeyRotation", "rotation", _KEY, states=_ROTATION_SET,
+              aws_managed_denied=True),
+    Operation("GetKeyRotationStatus", "rotation", _KEY,
+              states=ks.row(OK, OK, OK, EXT, UNSUP, OK, OK), cross_account=True, writes=False),
+    Operation("RotateKeyOnDemand", "rotation", _KEY,
+              states=ks.row(OK, DIS, PDEL, PIMP, UNSUP, CREAT, OK), aws_managed_denied=True),
+    Operation("ListKeyRotations", "rotation", _KEY, states=ks.row(OK, OK, OK, OK, UNSUP, OK, OK),
+              writes=False),
+    # --- imported key material: the origin is checked before the key state ----------------------
+    Operation("GetParametersForImport", "imports", _KEY,
+              states=ks.row(OK, OK, PDEL, OK, UNSUP, CREAT, UPD), origin="EXTERNAL"),
+    Operation("ImportKeyMaterial", "imports", _KEY,
+              states=ks.row(OK, OK, PDEL, OK, UNSUP, CREAT, OK), aws_managed_denied=True,
+              origin="EXTERNAL"),
+    Operation("DeleteImportedKeyMaterial", "imports", _KEY,
+              states=ks.row(OK, OK, OK, OK, UNSUP, CREAT, UPD), aws_managed_denied=True,
+              origin="EXTERNAL"),
+    # --- multi-Region keys ---------------------------------------------------------------------
+    Operation("ReplicateKey", "multi_region", _KEY,
+              states=ks.row(OK, DIS, PDEL, PIMP, UNAV, CREAT, UPD), permissions=(
+                  Permission("kms:ReplicateKey", "key", KEY_POLICY),
+                  Permission("kms:CreateKey", ANY_RESOURCE, IAM),  # in the replica Region
+                  _TAGGED_CREATE)),
+    Operation("UpdatePrimaryRegion", "multi_region", _KEY,
+              KeyRef("PrimaryRegion", NOT_BY_ID, role="replica", resolve=HANDLER),
+              states=_USE, permissions=(
+                  Permission("kms:UpdatePrimaryRegion", "key", KEY_POLICY),
+                  Permission("kms:UpdatePrimaryRegion", "replica", KEY_POLICY))),
+    # --- custom key stores ---------------------------------------------------------------------
+    Operation("CreateCustomKeyStore", "custom_key_stores"),
+    Operation("DescribeCustomKeyStores", "custom_key_stores", writes=False),
+    Operation("UpdateCustomKeyStore", "custom_key_stores"),
+    Operation("ConnectCustomKeyStore", "custom_key_stores"),
+    Operation("DisconnectCustomKeyStore", "custom_key_stores"),
+    Operation("DeleteCustomKeyStore", "custom_key_stores"),
+    # --- cryptographic operations ----------------------------------------------------------------
+    # Decrypt's key is the one inside the ciphertext (or, for asymmetric ciphertexts, the one
+    # KeyId names); a Recipient is checked before any key (GenerateDataKey[Pair],
+    # DeriveSharedSecret), so the handler resolves those keys.
+    _crypto("Encrypt", "crypto", _use(ENCRYPT_DECRYPT), ENCRYPTION),
+    _crypto("Decrypt", "crypto", KeyRef("KeyId", BY_ANY, resolve=HANDLER, optional=True,
+                                        ciphertext="CiphertextBlob"),
+            ENCRYPTION, requires=("CiphertextBlob",)),
+    Operation("ReEncrypt", "crypto",
+              KeyRef("SourceKeyId", BY_ANY, role="source", resolve=HANDLER, optional=True,
+                     ciphertext="CiphertextBlob"),
+              KeyRef("DestinationKeyId", BY_ANY, role="destination", usage=ENCRYPT_DECRYPT,
+                     resolve=HANDLER),
+              states=_USE, cross_account=True, writes=False, requires=("CiphertextBlob",),
+              grant=("ReEncryptFrom", "ReEncryptTo"), grant_keys=ENCRYPTION, permissions=(
+                  Permission("kms:ReEncryptFrom", "source", KEY_POLICY),
+                  Permission("kms:ReEncryptTo", "destination", KEY_POLICY))),
+    _crypto("GenerateDataKey", "crypto",
+            _use(ENCRYPT_DECRYPT, symmetric=True, resolve=HANDLER), _SYMMETRIC_ONLY),
+    _crypto("GenerateDataKeyWithoutPlaintext", "crypto",
+            _use(ENCRYPT_DECRYPT, symmetric=True), _SYMMETRIC_ONLY),
+    Operation("GenerateRandom", "crypto", writes=False),
+    _crypto("GenerateDataKeyPair", "data_key_pairs",
+            _use(ENCRYPT_DECRYPT, symmetric=True, resolve=HANDLER), _SYMMETRIC_ONLY),
+    _crypto("GenerateDataKeyPairWithoutPlaintext", "data_key_pairs",
+            _use(ENCRYPT_DECRYPT, symmetric=True), _SYMMETRIC_ONLY),
+    _crypto("Sign", "signing", _use(SIGN_VERIFY), frozenset({SIGN_VERIFY})),
+    _crypto("Verify", "signing", _use(SIGN_VERIFY), frozenset({SIGN_VERIFY})),
+    _crypto("GetPublicKey", "signing", _use(), ASYMMETRIC_PUBLIC),
+    _crypto("DeriveSharedSecret", "signing", _use(KEY_AGREEMENT, resolve=HANDLER),
+            frozenset({KEY_AGREEMENT})),
+    _crypto("GenerateMac", "mac", _use(GENERATE_VERIFY_MAC), frozenset({GENERATE_VERIFY_MAC})),
+    _crypto("VerifyMac", "mac", _use(GENERATE_VERIFY_MAC), frozenset({GENERATE_VERIFY_MAC})),
+    # botocore >= 1.44; the key-state rows are Sign's (UNCONFIRMED)
+    _crypto("Encapsulate", "kem", _use(ENCAPSULATE_DECAPSULATE),
+            frozenset({ENCAPSULATE_DECAPSULATE})),
+    _crypto("Decapsulate", "kem", _use(ENCAPSULATE_DECAPSULATE),
+            frozenset({ENCAPSULATE_DECAPSULATE})),
+)
+
+ROWS: dict[str, Operation] = {op.name: op for op in OPERATIONS}
+
+
+@functools.lru_cache(maxsize=None)
+def grant_operations(kind: str) -> frozenset[str]:
+    """The grant operations CreateGrant accepts for a key of ``kind`` (``key_kind``)."""
+    return frozenset(g for op in OPERATIONS if kind in op.grant_keys for g in op.grant)
