@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import heapq
+import os
 import threading
 
 from ._clock import Clock
@@ -25,9 +26,23 @@ from ._records import Event
 from ._store import Store
 
 
+class Secrets:
+    """The secrets that seal what the mock hands out and takes back: pagination markers
+    (``_pagination``) and import tokens (``operations.imports``). Random for each backend; a
+    state directory keeps them in its database, so its server's markers and tokens survive a
+    restart and work on every worker process."""
+
+    __slots__ = ("marker", "import_token")
+
+    def __init__(self, marker: bytes | None = None, import_token: bytes | None = None):
+        self.marker = marker or os.urandom(16)
+        self.import_token = import_token or os.urandom(32)
+
+
 class Backend:
     def __init__(self, clock: Clock | None = None):
         self.lock = threading.RLock()
+        self.secrets = Secrets()
         self.clock = clock or Clock()
         self.stores: dict[tuple[str, str], Store] = {}
         self.events: list[Event] = []  # a heap: the next event first
