@@ -22,6 +22,7 @@ import os
 import threading
 
 from ._clock import Clock
+from ._journal import NOTHING, Journal
 from ._records import Event
 from ._store import Store
 
@@ -43,6 +44,7 @@ class Backend:
     def __init__(self, clock: Clock | None = None):
         self.lock = threading.RLock()
         self.secrets = Secrets()
+        self.journal: Journal = NOTHING  # a state directory installs one that writes
         self.clock = clock or Clock()
         self.stores: dict[tuple[str, str], Store] = {}
         self.events: list[Event] = []  # a heap: the next event first
@@ -55,7 +57,8 @@ class Backend:
             with self.lock:
                 st = self.stores.get((account, region))
                 if st is None:
-                    st = self.stores[(account, region)] = Store(account, region, self.clock)
+                    st = self.stores[(account, region)] = Store(account, region, self.clock,
+                                                                self.journal)
         return st
 
     def related_keys(self, key) -> list:
@@ -73,8 +76,9 @@ class Backend:
     # --- scheduled events ------------------------------------------------------------------
     def schedule(self, when: float, kind: str, store: Store, key_id: str) -> None:
         self._event_seq += 1
-        heapq.heappush(self.events, Event(when, self._event_seq, kind, store.account,
-                                          store.region, key_id))
+        event = Event(when, self._event_seq, kind, store.account, store.region, key_id)
+        heapq.heappush(self.events, event)
+        self.journal.event(event, True)
 
     def tick(self) -> None:
         """Apply every scheduled event whose time has come, with the handler
@@ -87,12 +91,15 @@ class Backend:
         from ._lifecycle import EVENTS  # loaded when the first event is due
         with self.lock:
             now = self.clock.now()
+            if events and events[0][0] <= now:
+                self.journal.will_write()
             while events and events[0][0] <= now:
                 kind = events[0].kind
                 handler = EVENTS.get(kind)
                 if handler is None:  # never dropped: a state file with it is refused at load
                     raise RuntimeError(f"mockkms: no handler for scheduled event kind {kind!r}")
                 event = heapq.heappop(events)
+                self.journal.event(event, False)
                 handler(self, self.store(event.account, event.region), event.key_id, event.when)
 
     # --- whole-state operations ------------------------------------------------------------
@@ -102,15 +109,16 @@ class Backend:
             self.events.clear()
             self.calls.clear()
             self.clock.reset()
+            self.journal.reset()
 
     def snapshot(self):
         with self.lock:
-            memo = {id(self.clock): self.clock}
+            memo = {id(self.clock): self.clock, id(self.journal): self.journal}
             return copy.deepcopy((self.stores, self.events, self._event_seq), memo)
 
     def restore(self, snap) -> None:
         with self.lock:
-            memo = {id(self.clock): self.clock}
+            memo = {id(self.clock): self.clock, id(self.journal): self.journal}
             stores, events, seq = copy.deepcopy(snap, memo)
             self.stores.clear()
             self.stores.update(stores)

@@ -84,6 +84,7 @@ class Context:
                 key.usage != ref.usage or (ref.symmetric and not is_symmetric(key.spec))):
             raise E.InvalidKeyUsageException(
                 f"{key.arn} key usage is {key.usage} which is not valid for {self.operation}.")
+        self.backend.journal.found_key(key)  # a writing request may change it
         return key
 
     def access_denied(self, key) -> E.AccessDeniedException:

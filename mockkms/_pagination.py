@@ -115,15 +115,27 @@ class OrderedIndex:
         self._ids: list[str] = []
         self._next = 0
 
-    def add(self, item_id: str) -> None:
-        self._seqs.append(self._next)
-        self._ids.append(item_id)
-        self._next += 1
+    def add(self, item_id: str, seq: int | None = None) -> int:
+        """Add ``item_id`` at the end (or at position ``seq``, when loading); its seq."""
+        if seq is None or seq >= self._next:
+            seq = self._next if seq is None else seq
+            self._seqs.append(seq)
+            self._ids.append(item_id)
+        else:
+            i = bisect.bisect_left(self._seqs, seq)
+            self._seqs.insert(i, seq)
+            self._ids.insert(i, item_id)
+        self._next = max(self._next, seq + 1)
+        return seq
 
     def remove(self, item_id: str) -> None:
         i = self._ids.index(item_id)
         del self._seqs[i]
         del self._ids[i]
+
+    def items(self) -> list[tuple[str, int]]:
+        """(id, seq) of every item, in order."""
+        return list(zip(self._ids, self._seqs))
 
     def __len__(self) -> int:
         return len(self._ids)

@@ -29,6 +29,7 @@ from .. import _errors as E
 from .. import _keyspecs as specs
 from .. import _managed
 from .._pagination import check_limit, decode_marker, encode_marker, page, response, scope
+from .._journal import ALIASES
 from .._records import Alias
 
 ALIASES_PER_KEY = 50
@@ -59,6 +60,7 @@ def _alias(ctx, name: str) -> Alias:
     alias = ctx.store.aliases.get(name)
     if alias is None:
         raise E.NotFoundException(f"Alias {ctx.store.alias_arn(name)} is not found.")
+    ctx.backend.journal.found(ALIASES, ctx.account, ctx.region, name)
     return alias
 
 
