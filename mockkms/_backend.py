@@ -8,11 +8,18 @@ request's handler: resolving the key, checking its state, changing it and buildi
 happen atomically, so concurrent clients see each request as one step (linearizable) and an
 operation that touches two stores (ReplicateKey, UpdatePrimaryRegion) needs no lock ordering.
 Validation, JSON decoding, the grant-token check (``_grant_tokens``) and response encoding run
-outside the lock. Most handlers hold it for microseconds; the exception is an
-asymmetric key's first use: its key pair is generated lazily (``_crypto.asymmetric.KeyPair``)
-inside the handler that first needs it, under the lock — an RSA_4096 pair can take a second or
-more, during which other requests wait (once per key; CreateKey itself stays fast). The call log
-is appended under the same lock, so its order is the order in which requests took effect.
+outside the lock. Handlers hold it for microseconds: slow cryptography — an asymmetric key pair's
+first use (``_crypto.asymmetric.KeyPair`` generates lazily), GenerateDataKeyPair's key pair,
+GetParametersForImport's wrapping key pair, up to a second or more for RSA_4096 — runs without
+it: the handler raises ``_context.Outside`` before it changes anything, the dispatcher computes
+the value with no lock held and runs the request again, which finds it (a key pair is then
+published under the lock: of two racing first uses, the first to publish wins, and both use
+its key). The call log is appended under the same lock, so its order is the order in which
+requests took effect.
+
+With a state directory (``_database``), a request also runs inside a database transaction
+(``Backend.keeper``); the records it changed are written after it releases this lock, so
+other requests go on while the disk syncs. ``_database`` describes that protocol.
 """
 from __future__ import annotations
 
@@ -45,6 +52,7 @@ class Backend:
         self.lock = threading.RLock()
         self.secrets = Secrets()
         self.journal: Journal = NOTHING  # a state directory installs one that writes
+        self.keeper = None  # a state directory's transactions (``_database.Database``)
         self.clock = clock or Clock()
         self.stores: dict[tuple[str, str], Store] = {}
         self.events: list[Event] = []  # a heap: the next event first
@@ -72,6 +80,13 @@ class Backend:
             if other is not None:
                 out.append(other)
         return out
+
+    def publish_pair(self, key, private) -> None:
+        """Install ``private`` (generated outside the lock) as ``key``'s key pair, and its
+        related keys' (they share it), unless it has one already (another request won)."""
+        if key.asym.publish(private):
+            for k in self.related_keys(key):
+                self.journal.key(k)
 
     # --- scheduled events ------------------------------------------------------------------
     def schedule(self, when: float, kind: str, store: Store, key_id: str) -> None:

@@ -21,7 +21,9 @@ from typing import Any, Callable
 from . import _errors as E
 from . import _grant_tokens, _protocol, _validation
 from ._backend import Backend
-from ._context import Context
+from ._context import Context, Outside
+from ._crypto import asymmetric
+from ._journal import Escalate
 
 log = logging.getLogger("mockkms")
 
@@ -85,15 +87,7 @@ def handle(backend: Backend, account: str, region: str, target: str | None,
         tokens = params.get("GrantTokens")
         if tokens:
             _grant_tokens.check(operation, tokens)
-        backend.tick()
-        with backend.lock:
-            ctx = Context(backend, account, region, row, params)
-            if row.resolve_first:
-                ctx.key()  # resolve → authorize → key state → usage, before the handler
-            result = fn(ctx, params)
-            for deferred in ctx._on_success:
-                deferred()
-            backend.calls.append(Call(operation, account, region, params, result))
+        result = _run(backend, account, region, row, fn, params)
         return 200, _protocol.encode_output(operation, result)
     except E.KMSError as err:
         _log_error(backend, operation, account, region, params, err)
@@ -103,6 +97,61 @@ def handle(backend: Backend, account: str, region: str, target: str | None,
         err = E.KMSInternalException(f"mockkms internal error: {type(exc).__name__}")
         _log_error(backend, operation, account, region, params, err)
         return _protocol.encode_error(err)
+
+
+_RUNS = 8  # runs of one request: each value computed outside the lock adds one
+
+
+def _run(backend: Backend, account: str, region: str, row, fn, params: dict):
+    """The handler's result, run under the backend lock (in a transaction of the backend's
+    state directory, if it has one: ``backend.keeper``). Slow cryptography raises ``Outside``
+    the first time (``Context.outside``): it is computed here with no lock held and the request
+    runs again; a reading request that turns out to write (``Escalate``) runs again as a
+    writing one. A run that raised either changed nothing."""
+    prepared: dict | None = None
+    writing = row.writes
+    for attempt in range(_RUNS):
+        defer = attempt < _RUNS - 1  # the last run generates under the lock rather than fail
+        try:
+            keeper = backend.keeper
+            if keeper is None:
+                backend.tick()
+                with backend.lock:
+                    return _attempt(backend, account, region, row, fn, params, prepared, defer)
+            with keeper.request(writing):
+                backend.tick()
+                return _attempt(backend, account, region, row, fn, params, prepared, defer)
+        except Outside as outside:
+            if prepared is None:
+                prepared = {}
+            prepared[outside.token] = outside.compute()  # no lock held
+            writing = writing or outside.writes
+        except Escalate:
+            writing = True
+    raise RuntimeError("unreachable: the last run does not defer")  # pragma: no cover
+
+
+def _attempt(backend, account, region, row, fn, params, prepared, defer: bool):
+    ctx = Context(backend, account, region, row, params, prepared)
+    ctx.inline = not defer
+    try:
+        if defer:
+            with asymmetric.deferring():
+                result = _handler(ctx, row, fn, params)
+        else:
+            result = _handler(ctx, row, fn, params)
+    except asymmetric.NotGenerated as missing:
+        raise ctx.not_generated(missing.pair) from None
+    for deferred in ctx._on_success:
+        deferred()
+    backend.calls.append(Call(row.name, account, region, params, result))
+    return result
+
+
+def _handler(ctx, row, fn, params):
+    if row.resolve_first:
+        ctx.key()  # resolve → authorize → key state → usage, before the handler
+    return fn(ctx, params)
 
 
 def _log_error(backend, operation, account, region, params, err) -> None:

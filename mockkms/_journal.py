@@ -37,6 +37,11 @@ did not hear of fails the test that makes it.
 """
 from __future__ import annotations
 
+class Escalate(Exception):
+    """Raised by a persistent journal's ``will_write`` in a reading request: run the request
+    again as a writing one (nothing has changed yet)."""
+
+
 KEYS = "keys"
 ALIASES = "aliases"
 GRANTS = "grants"

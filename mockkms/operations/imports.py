@@ -89,7 +89,8 @@ def get_parameters_for_import(ctx, p):
     if (algorithm == "SM2PKE") != (spec == "SM2"):
         raise E.ValidationException(
             f"WrappingAlgorithm {algorithm} is not compatible with WrappingKeySpec {spec}")
-    private_der, public_der = wrapping.wrapping_key_pair(spec)
+    private_der, public_der = ctx.outside(("wrapping key", spec),  # not under the lock
+                                          lambda: wrapping.wrapping_key_pair(spec))
     valid_to = ctx.now + TOKEN_LIFETIME
     return {"KeyId": key.arn, "ImportToken": _seal(ctx, key, algorithm, valid_to, private_der),
             "PublicKey": public_der, "ParametersValidTo": valid_to}
