@@ -59,6 +59,12 @@ class Backend:
         self._event_seq = 0
         self.calls: list = []
 
+    def transaction(self, writing: bool):
+        """What to hold while reading (or, ``writing``, changing) the state: the lock, or with
+        a state directory its transaction (``_database``), which takes the lock too."""
+        keeper = self.keeper
+        return self.lock if keeper is None else keeper.request(writing)
+
     def store(self, account: str, region: str) -> Store:
         st = self.stores.get((account, region))
         if st is None:

@@ -22,7 +22,6 @@ from . import _errors as E
 from . import _grant_tokens, _protocol, _validation
 from ._backend import Backend
 from ._context import Context, Outside
-from ._crypto import asymmetric
 from ._journal import Escalate
 
 log = logging.getLogger("mockkms")
@@ -35,15 +34,17 @@ _ROWS: dict = {}
 
 _loaded = False
 _load_lock = threading.Lock()
+asymmetric: Any = None  # mockkms._crypto.asymmetric, loaded with the handlers
 
 
 def _load_operations() -> None:
     """Fill ``HANDLERS`` from the catalogue (once; importing the handler modules)."""
-    global _loaded
+    global _loaded, asymmetric
     with _load_lock:
         if _loaded:
             return
         from . import _catalogue
+        from ._crypto import asymmetric
         for row in _catalogue.OPERATIONS:
             module = importlib.import_module(f"{__package__}.operations.{row.area}")
             HANDLERS.setdefault(row.name, getattr(module, row.handler_name))
@@ -104,7 +105,7 @@ _RUNS = 8  # runs of one request: each value computed outside the lock adds one
 
 def _run(backend: Backend, account: str, region: str, row, fn, params: dict):
     """The handler's result, run under the backend lock (in a transaction of the backend's
-    state directory, if it has one: ``backend.keeper``). Slow cryptography raises ``Outside``
+    state directory, if it has one: ``Backend.transaction``). Slow cryptography raises ``Outside``
     the first time (``Context.outside``): it is computed here with no lock held and the request
     runs again; a reading request that turns out to write (``Escalate``) runs again as a
     writing one. A run that raised either changed nothing."""
@@ -113,12 +114,7 @@ def _run(backend: Backend, account: str, region: str, row, fn, params: dict):
     for attempt in range(_RUNS):
         defer = attempt < _RUNS - 1  # the last run generates under the lock rather than fail
         try:
-            keeper = backend.keeper
-            if keeper is None:
-                backend.tick()
-                with backend.lock:
-                    return _attempt(backend, account, region, row, fn, params, prepared, defer)
-            with keeper.request(writing):
+            with backend.transaction(writing):
                 backend.tick()
                 return _attempt(backend, account, region, row, fn, params, prepared, defer)
         except Outside as outside:

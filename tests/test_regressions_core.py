@@ -92,7 +92,7 @@ def test_server_advance_as_first_request_applies_a_loaded_deletion(tmp_path):
         kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
         state = StateDir(str(tmp_path), m.backend)
         state.open()
-        state.changed()
+        state.save_all()
         state.close()
     result = _run(
         "import io, json, sys\n"
@@ -274,19 +274,23 @@ def test_intercept_requests_is_decided_by_the_outermost_activation(socket_guard)
 # --- 5. the state directory's background flush debounces ---------------------------------------
 
 def test_incidental_changes_are_written_at_most_once_per_debounce(tmp_path):
+    from mockkms import _dispatch
     backend = Backend()
     state = StateDir(str(tmp_path), backend, debounce=0.2)
     state.open()
+    _, body = _dispatch.handle(backend, "123456789012", REGION, "TrentService.CreateKey", b"{}")
+    key_id = json.loads(body)["KeyMetadata"]["KeyId"]
     writes = []
-    original = state._write
+    original = state.database._log_changes
 
-    def counting(data):
+    def counting(*args):
         writes.append(time.monotonic())
-        original(data)
-    state._write = counting
+        original(*args)
+    state.database._log_changes = counting
+    request = json.dumps({"KeyId": key_id, "Plaintext": "aGk="}).encode()
     start = time.monotonic()
     while time.monotonic() - start < 0.5:           # a stream of reads (last-use changes)
-        state.after_request("Encrypt", True)
+        _dispatch.handle(backend, "123456789012", REGION, "TrentService.Encrypt", request)
         time.sleep(0.002)
     state.close()                                    # flushes what is still pending
     # 0.5 s of changes: one flush per 0.2 s at most, plus the one at close

@@ -63,12 +63,14 @@ class deferring:
 
 
 class _Cell:
-    """Where a holder's private key lives once generated; shared by all copies of the holder."""
+    """Where a holder's private key lives once generated; shared by all copies of the holder.
+    A key read back from storage stays PKCS #8 DER (``der``) until it is first used."""
 
-    __slots__ = ("private",)
+    __slots__ = ("private", "der")
 
-    def __init__(self, private: Any = None):
+    def __init__(self, private: Any = None, der: bytes | None = None):
         self.private = private
+        self.der = der
 
 
 class KeyPair:
@@ -92,16 +94,20 @@ class KeyPair:
     # --- material ---------------------------------------------------------------------------
     @property
     def generated(self) -> bool:
-        return self._cell.private is not None
+        cell = self._cell
+        return cell.private is not None or cell.der is not None
 
     @property
     def private_key(self) -> Any:
         """The private key object (generated now if this is its first use)."""
         cell = self._cell
         if cell.private is None:
-            if getattr(_DEFERRING, "on", False):
-                raise NotGenerated(self)
-            self.publish(self.family.generate())
+            if cell.der is not None:
+                cell.private = self.family.load(cell.der)
+            else:
+                if getattr(_DEFERRING, "on", False):
+                    raise NotGenerated(self)
+                self.publish(self.family.generate())
         return cell.private
 
     def publish(self, private: Any) -> bool:
@@ -109,7 +115,7 @@ class KeyPair:
         already; whether it did."""
         cell = self._cell
         with _PUBLISH_LOCK:
-            if cell.private is not None:
+            if cell.private is not None or cell.der is not None:
                 return False
             cell.private = private
             return True
@@ -121,7 +127,23 @@ class KeyPair:
         return self._public
 
     def private_pkcs8_der(self) -> bytes:
-        return self.family.dump(self.private_key)
+        der = self._cell.der
+        return der if der is not None else self.family.dump(self.private_key)
+
+    @classmethod
+    def stored(cls, spec: str, der: bytes | None) -> "KeyPair":
+        """A holder for a key kept in storage as PKCS #8 DER (parsed on first use; None: not
+        generated yet)."""
+        pair = cls(spec)
+        pair._cell.der = der
+        return pair
+
+    def keep_stored(self, der: bytes) -> None:
+        """Hold ``der`` (a key read back from storage) unless this holder has a key already."""
+        with _PUBLISH_LOCK:
+            cell = self._cell
+            if cell.private is None and cell.der is None:
+                cell.der = der
 
     # --- persistence and copies ---------------------------------------------------------------
     def to_dict(self) -> dict:

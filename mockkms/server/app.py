@@ -139,8 +139,9 @@ class _EnvironHeaders:
 class KmsApp:
     """A WSGI application answering KMS requests from ``backend``.
 
-    ``state`` (a ``mockkms._persist.StateDir``) is told about every request so it can write the
-    state directory. ``backend``, ``account_id`` and ``region`` make the app a route for
+    ``state``: the ``mockkms._persist.StateDir`` whose database keeps ``backend``'s state (once
+    opened, it writes each request's changes itself: ``Backend.transaction``); the state
+    summary names its file. ``backend``, ``account_id`` and ``region`` make the app a route for
     ``_transport.answer``. A new backend's call log keeps the ``call_log_size`` most recent
     calls (:class:`RingCallLog`; 0 keeps none). ``allowed_hosts``: host names, besides the
     local ones, that the ``Host`` and ``Origin`` checks accept (see the module docstring).
@@ -166,7 +167,7 @@ class KmsApp:
         started = time.perf_counter()
         try:
             status, headers, body = self._respond(environ)
-        except HttpError as err:
+        except E.KMSError as err:  # HttpError; a state directory that could not be written
             status, headers, body = self._error(err)
         except Exception as exc:  # a bug in the mock: answer as AWS answers an internal failure
             log.exception("mockkms server internal error")
@@ -224,19 +225,7 @@ class KmsApp:
         except _regions.UnknownRegionError as err:  # signed for a Region that does not exist
             raise HttpError(400, "InvalidSignatureException", "Credential should be scoped to a "
                             f"valid region, not '{err.kwargs['region']}'.") from None
-        if self.state is not None:
-            target = headers.get("X-Amz-Target") or ""
-            operation = target[len(TARGET_PREFIX):] if target.startswith(TARGET_PREFIX) else None
-            try:
-                self.state.after_request(operation, status == 200)
-            except Exception as exc:
-                return self._error(self._save_failed(exc))
         return status, out_headers, payload
-
-    def _save_failed(self, exc: Exception) -> E.KMSError:
-        print(f"mockkms: could not save state to {self.state.file}: {exc}", file=sys.stderr,
-              flush=True)
-        return E.KMSInternalException(f"mockkms could not save its state: {exc}")
 
     # --- the request body ------------------------------------------------------------------
     def _read_body(self, environ) -> bytes:
@@ -324,8 +313,9 @@ class KmsApp:
         return {"status": "ok"}
 
     def _reset(self, body: bytes) -> dict:
-        self.backend.reset()
-        self._changed()
+        backend = self.backend
+        with backend.transaction(True):
+            backend.reset()
         return {"status": "ok"}
 
     def _advance(self, body: bytes) -> dict:
@@ -341,7 +331,7 @@ class KmsApp:
                             "Expected a JSON object with finite, non-negative numbers for any "
                             "of: " + ", ".join(_ADVANCE_UNITS))
         backend = self.backend
-        with backend.lock:  # check and move at once: two advances cannot both pass the check
+        with backend.transaction(True):  # check and move at once: two advances cannot both pass
             try:
                 seconds = _dt.timedelta(**spec).total_seconds()
             except OverflowError:
@@ -352,24 +342,17 @@ class KmsApp:
                                 "9989-12-31T23:59:59Z, so that every date it schedules (up to "
                                 "2,560 days later) stays before the year 10000.")
             backend.clock.advance(seconds)
+            backend.journal.meta()
             backend.tick()
-        self._changed()
-        return {"status": "ok", "clock_offset": backend.clock._offset,
-                "now": backend.clock.now()}
-
-    def _changed(self) -> None:
-        if self.state is not None:
-            try:
-                self.state.changed()
-            except Exception as exc:
-                raise self._save_failed(exc) from None
+            offset, now = backend.clock._offset, backend.clock.now()
+        return {"status": "ok", "clock_offset": offset, "now": now}
 
     def _summary(self, body: bytes) -> dict:
         backend = self.backend
         accounts: dict = {}
         totals: dict = {}
         keys = 0
-        with backend.lock:
+        with backend.transaction(False):
             for (account, region), store in backend.stores.items():
                 if not (store.keys or store.aliases or store.grants or store.custom_key_stores):
                     continue

@@ -68,6 +68,9 @@ def serve_forever(host: str = "127.0.0.1", port: int = 4599, state_dir: str | No
 
 
 def _start(app, state, loaded, seed, host, port, limits) -> int:
+    if state is not None and state.migrated:
+        _say(f"migrated the state file of mockkms 0.1 into {state.file} (the file is kept as "
+             f"{state.migrated})")
     if loaded:
         keys = sum(len(s.keys) for s in app.backend.stores.values())
         _say(f"loaded {keys} key(s) from {state.file}")
@@ -79,7 +82,7 @@ def _start(app, state, loaded, seed, host, port, limits) -> int:
             if error:
                 return _fail(error)
             if state is not None:
-                state.changed()
+                state.save_all()
     try:
         server = make_server(app, host, port, **limits)
     except OSError as exc:
