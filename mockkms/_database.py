@@ -764,9 +764,16 @@ class Database:
                     for i in lag:
                         mem[i] = db[i]
                 held[name] = (held[name][0], tuple(mem))
-            if stored.get(name) != held.get(name):
-                problems.append(f"{table.name} {name[2]}: database {stored.get(name)!r} != "
-                                f"memory {held.get(name)!r}")
+            db, mem = stored.get(name), held.get(name)
+            if db != mem:
+                if db is None or mem is None:
+                    what = "not in the database" if db is None else "not in memory"
+                else:
+                    what = ", ".join(
+                        f"{column}: database {a!r} != memory {b!r}" for column, a, b in
+                        zip(("ordinal", *table.columns), (db[0], *db[1]), (mem[0], *mem[1]))
+                        if a != b)
+                problems.append(f"{table.name} {name[2]}: {what}")
         return problems
 
     def _verify_or_fail(self) -> None:

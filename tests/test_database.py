@@ -435,7 +435,8 @@ def test_a_change_the_journal_did_not_hear_of_fails_the_check(tmp_path):
     key_id = kms.create_key()["KeyMetadata"]["KeyId"]
     app.backend.store(ACCOUNT, REGION).keys[key_id].description = "behind the journal's back"
     problems = app.state.database.verify()
-    assert len(problems) == 1 and problems[0].startswith(f"keys {key_id}: database ")
+    assert problems == [f"keys {key_id}: description: database '' != memory "
+                        "\"behind the journal's back\""]
     status, _, out = kms_call(app, "ListKeys", {})
     assert (status, out["__type"]) == (500, "KMSInternalException")
     assert out["message"].startswith("mockkms state check failed: keys ")

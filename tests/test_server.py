@@ -321,9 +321,11 @@ def test_make_server_in_process():
 
 # --- the server as a subprocess --------------------------------------------------------------
 
+# MOCKKMS_VERIFY_STATE: a server with a state directory compares its database with its memory
+# after every request and answers 500 on a difference (``mockkms._database``)
 ENV = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDMOCKKMSSERVER", AWS_SECRET_ACCESS_KEY="fake",
            AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-           AWS_EC2_METADATA_DISABLED="true", PYTHONPATH=ROOT)
+           AWS_EC2_METADATA_DISABLED="true", PYTHONPATH=ROOT, MOCKKMS_VERIFY_STATE="1")
 ENV.pop("AWS_PROFILE", None)
 ENV.pop("AWS_SESSION_TOKEN", None)
 _URL = re.compile(r"serving AWS KMS at (http://127\.0\.0\.1:\d+)")
