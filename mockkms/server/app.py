@@ -18,7 +18,8 @@ Admin endpoints (JSON bodies):
 
 * ``GET /_mockkms/health`` → ``{"status": "ok"}``
 * ``GET /_mockkms/state`` → counts of keys per account, region and key state, aliases, grants,
-  custom key stores, scheduled events, the clock offset.
+  custom key stores, scheduled events, the clock offset, the state file, and the id of the
+  process that answered (``--workers``: which worker).
 * ``POST /_mockkms/reset`` → empties all state (the clock goes back to real time).
 * ``POST /_mockkms/advance`` with ``{"days": .., "hours": .., "minutes": .., "seconds": ..}`` →
   moves the mock's clock forward and applies what falls due (deletions, rotations, expiry), like
@@ -62,6 +63,7 @@ import http
 import json
 import logging
 import math
+import os
 import re
 import sys
 import time
@@ -370,7 +372,8 @@ class KmsApp:
             now = backend.clock.now()
         return {"keys": keys, "key_states": totals, "accounts": accounts,
                 "scheduled_events": events, "clock_offset": offset, "now": now,
-                "state_file": self.state.file if self.state is not None else None}
+                "state_file": self.state.file if self.state is not None else None,
+                "pid": os.getpid()}
 
     # --- who may ask ------------------------------------------------------------------------
     def _local(self, host: str | None, environ) -> bool:

@@ -1,4 +1,5 @@
 """``mockkms serve``: load the state directory and the seed, serve until SIGINT/SIGTERM, flush.
+With ``--workers N`` (N > 1), ``workers`` runs N processes on one listening socket instead.
 
 Output: progress lines on stdout, the last one at start ``mockkms: serving AWS KMS at <URL>``
 (printed once the socket listens; with ``--port 0`` it carries the port the system chose).
@@ -34,16 +35,22 @@ def _fail(message: str) -> int:
 def serve_forever(host: str = "127.0.0.1", port: int = 4599, state_dir: str | None = None,
                   seed: str | None = None, *, request_timeout: float = DEFAULTS["request_timeout"],
                   idle_timeout: float = DEFAULTS["idle_timeout"],
-                  workers: int = DEFAULTS["workers"],
+                  threads: int = DEFAULTS["threads"],
                   max_connections: int = DEFAULTS["max_connections"],
-                  call_log_size: int = CALL_LOG, allowed_hosts=(), verbose: bool = False) -> int:
+                  call_log_size: int = CALL_LOG, allowed_hosts=(), verbose: bool = False,
+                  workers: int = 1) -> int:
     """Serve KMS over HTTP until SIGINT or SIGTERM; the process exit code. The options are
     those of ``mockkms serve`` (``mockkms serve --help``)."""
+    limits = {"request_timeout": request_timeout, "idle_timeout": idle_timeout,
+              "threads": threads, "max_connections": max_connections}
+    if workers > 1:
+        from .workers import serve_workers
+        return serve_workers(workers, host, port, state_dir, seed, limits,
+                             call_log_size=call_log_size, allowed_hosts=allowed_hosts,
+                             verbose=verbose)
     app = KmsApp(call_log_size=call_log_size, allowed_hosts=allowed_hosts)
     if verbose:
         log_requests()
-    limits = {"request_timeout": request_timeout, "idle_timeout": idle_timeout,
-              "workers": workers, "max_connections": max_connections}
     state = None
     loaded = False
     if state_dir is not None:
@@ -68,6 +75,19 @@ def serve_forever(host: str = "127.0.0.1", port: int = 4599, state_dir: str | No
 
 
 def _start(app, state, loaded, seed, host, port, limits) -> int:
+    error = prepare(app, state, loaded, seed)
+    if error:
+        return _fail(error)
+    try:
+        server = make_server(app, host, port, **limits)
+    except OSError as exc:
+        return _fail(f"cannot listen on {host}:{port}: {exc}")
+    return _run(server, state)
+
+
+def prepare(app, state, loaded: bool, seed: str | None) -> str | None:
+    """Say what the state directory held, apply the seed on a first start; an error message
+    if the seed cannot be applied."""
     if state is not None and state.migrated:
         _say(f"migrated the state file of mockkms 0.1 into {state.file} (the file is kept as "
              f"{state.migrated})")
@@ -80,14 +100,10 @@ def _start(app, state, loaded, seed, host, port, limits) -> int:
         else:
             error = _load_seed(seed, app)
             if error:
-                return _fail(error)
+                return error
             if state is not None:
                 state.save_all()
-    try:
-        server = make_server(app, host, port, **limits)
-    except OSError as exc:
-        return _fail(f"cannot listen on {host}:{port}: {exc}")
-    return _run(server, state)
+    return None
 
 
 def _load_seed(path: str, app: KmsApp) -> str | None:
@@ -104,7 +120,8 @@ def _load_seed(path: str, app: KmsApp) -> str | None:
     return None
 
 
-def _run(server, state) -> int:
+def _run(server, state, quiet: bool = False) -> int:
+    """Serve until SIGINT/SIGTERM (``quiet``: a worker process, which says nothing)."""
     stop = threading.Event()
     previous = {}
 
@@ -119,13 +136,15 @@ def _run(server, state) -> int:
                               name="mockkms-server", daemon=True)
     thread.start()
     try:
-        where = state.file if state is not None else "in memory only"
-        _say(f"state: {where}")
-        _say(f"serving AWS KMS at {server.url} (Ctrl+C to stop)")
+        if not quiet:
+            where = state.file if state is not None else "in memory only"
+            _say(f"state: {where}")
+            _say(f"serving AWS KMS at {server.url} (Ctrl+C to stop)")
         while not stop.wait(0.5):
             if not thread.is_alive():
                 return _fail("the server thread stopped unexpectedly")
-        _say("stopping")
+        if not quiet:
+            _say("stopping")
         return 0
     finally:
         server.shutdown()
