@@ -570,3 +570,12 @@ def test_dispatch_handle_with_a_database(tmp_path):
     key_id = json.loads(body)["KeyMetadata"]["KeyId"]
     assert rows(tmp_path, "SELECT key_id FROM keys") == [(key_id,)]
     app.state.close()
+
+
+def test_make_app_with_a_state_directory(tmp_path):
+    """What a WSGI server hosting ``make_app(state_dir=...)`` runs in each worker process."""
+    first, second = make_app(state_dir=str(tmp_path)), make_app(state_dir=str(tmp_path))
+    key_id = wsgi_client(first).create_key()["KeyMetadata"]["KeyId"]
+    assert wsgi_client(second).describe_key(KeyId=key_id)["KeyMetadata"]["KeyId"] == key_id
+    first.state.close()
+    second.state.close()

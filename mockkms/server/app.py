@@ -440,9 +440,20 @@ def _url(environ) -> str:
             f"{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '/')}")
 
 
-def make_app(backend: Backend | None = None, **options) -> KmsApp:
-    """A WSGI application with its own backend (or ``backend``); options as :class:`KmsApp`."""
-    return KmsApp(backend, **options)
+def make_app(backend: Backend | None = None, *, state_dir: str | None = None,
+             **options) -> KmsApp:
+    """A WSGI application with its own backend (or ``backend``); options as :class:`KmsApp`.
+    ``state_dir``: keep the state in that state directory's database (``mockkms._persist``),
+    shared with every other process using it (``gunicorn --workers N
+    'mockkms.server.app:make_app(state_dir="DIR")'``; raises ``StateError`` if it cannot be
+    used)."""
+    app = KmsApp(backend, **options)
+    if state_dir is not None:
+        from .._persist import StateDir
+        state = StateDir(state_dir, app.backend)
+        state.open()
+        app.state = state
+    return app
 
 
 application = make_app()
