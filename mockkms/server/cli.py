@@ -11,25 +11,12 @@ no state yet (the first start); later starts load the saved state and say the se
 """
 from __future__ import annotations
 
-import signal
-import sys
-import threading
-
 from .._persist import StateDir, StateError
 from .app import CALL_LOG, KmsApp, log_requests
 from .httpd import DEFAULTS, make_server
-
-
-def _say(message: str, stream=None) -> None:
-    try:
-        print(f"mockkms: {message}", file=stream or sys.stdout, flush=True)
-    except (OSError, ValueError):  # nobody reads our output any more: keep going quietly
-        pass
-
-
-def _fail(message: str) -> int:
-    _say(message, sys.stderr)
-    return 1
+from .running import fail as _fail
+from .running import prepare
+from .running import run as _run
 
 
 def serve_forever(host: str = "127.0.0.1", port: int = 4599, state_dir: str | None = None,
@@ -83,72 +70,3 @@ def _start(app, state, loaded, seed, host, port, limits) -> int:
     except OSError as exc:
         return _fail(f"cannot listen on {host}:{port}: {exc}")
     return _run(server, state)
-
-
-def prepare(app, state, loaded: bool, seed: str | None) -> str | None:
-    """Say what the state directory held, apply the seed on a first start; an error message
-    if the seed cannot be applied."""
-    if state is not None and state.migrated:
-        _say(f"migrated the state file of mockkms 0.1 into {state.file} (the file is kept as "
-             f"{state.migrated})")
-    if loaded:
-        keys = sum(len(s.keys) for s in app.backend.stores.values())
-        _say(f"loaded {keys} key(s) from {state.file}")
-    if seed is not None:
-        if loaded:
-            _say(f"--seed {seed} not applied: {state.file} already holds state")
-        else:
-            error = _load_seed(seed, app)
-            if error:
-                return error
-            if state is not None:
-                state.save_all()
-    return None
-
-
-def _load_seed(path: str, app: KmsApp) -> str | None:
-    try:
-        from .._seed import load_seed
-    except ImportError:
-        return "--seed is not available: this mockkms has no seed loader (mockkms._seed)"
-    try:
-        load_seed(path, backend=app.backend, account_id=app.account_id, region=app.region)
-    except Exception as exc:
-        return f"cannot load seed file {path}: {exc}"
-    keys = sum(len(s.keys) for s in app.backend.stores.values())
-    _say(f"seeded {keys} key(s) from {path}")
-    return None
-
-
-def _run(server, state, quiet: bool = False) -> int:
-    """Serve until SIGINT/SIGTERM (``quiet``: a worker process, which says nothing)."""
-    stop = threading.Event()
-    previous = {}
-
-    def on_signal(signum, frame):
-        stop.set()
-
-    in_main = threading.current_thread() is threading.main_thread()
-    if in_main:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            previous[sig] = signal.signal(sig, on_signal)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
-                              name="mockkms-server", daemon=True)
-    thread.start()
-    try:
-        if not quiet:
-            where = state.file if state is not None else "in memory only"
-            _say(f"state: {where}")
-            _say(f"serving AWS KMS at {server.url} (Ctrl+C to stop)")
-        while not stop.wait(0.5):
-            if not thread.is_alive():
-                return _fail("the server thread stopped unexpectedly")
-        if not quiet:
-            _say("stopping")
-        return 0
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)

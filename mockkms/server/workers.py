@@ -30,7 +30,10 @@ import traceback
 
 from .._persist import StateDir, StateError
 from .app import KmsApp, log_requests
-from .cli import _fail, _run, _say, prepare
+from .running import fail as _fail
+from .running import prepare
+from .running import run as _run
+from .running import say as _say
 from .httpd import listening_socket, make_server
 
 STARTUP = 3.0        # seconds in which a worker that exits counts as one that could not start
