@@ -1,5 +1,7 @@
 """The backend: every store (one per account and region), the clock, scheduled events and the
-call log — and the locking design, documented here and nowhere else.
+call log, the registered principals (``principals``: ARN -> ``_records.Principal``;
+``access_keys``: access key id -> principal ARN; ``_authz.principals`` fills them) — and the
+locking design, documented here and nowhere else.
 
 Locking design
 --------------
@@ -33,6 +35,8 @@ class Backend:
         self.events: list[Event] = []  # a heap: the next event first
         self._event_seq = 0
         self.calls: list = []
+        self.principals: dict = {}   # principal ARN -> _records.Principal
+        self.access_keys: dict = {}  # access key id -> principal ARN
 
     def store(self, account: str, region: str) -> Store:
         st = self.stores.get((account, region))
@@ -86,18 +90,25 @@ class Backend:
             self.stores.clear()
             self.events.clear()
             self.calls.clear()
+            self.principals.clear()
+            self.access_keys.clear()
             self.clock.reset()
 
     def snapshot(self):
         with self.lock:
             memo = {id(self.clock): self.clock}
-            return copy.deepcopy((self.stores, self.events, self._event_seq), memo)
+            return copy.deepcopy((self.stores, self.events, self._event_seq, self.principals,
+                                  self.access_keys), memo)
 
     def restore(self, snap) -> None:
         with self.lock:
             memo = {id(self.clock): self.clock}
-            stores, events, seq = copy.deepcopy(snap, memo)
+            stores, events, seq, principals, access_keys = copy.deepcopy(snap, memo)
             self.stores.clear()
             self.stores.update(stores)
             self.events[:] = events
             self._event_seq = seq
+            self.principals.clear()
+            self.principals.update(principals)
+            self.access_keys.clear()
+            self.access_keys.update(access_keys)

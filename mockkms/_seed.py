@@ -63,7 +63,7 @@ from ._keys import Material
 from ._names import is_account_id, is_region, is_uuid
 from ._records import Alias
 from .operations import aliases
-from .operations.policies import check_policy
+from ._authz.checks import check_key_policy
 from .operations.tags import check_new_tags
 
 __all__ = ["load_seed", "SeedError"]
@@ -298,7 +298,7 @@ def _policy(value, account: str, partition: str) -> str:
     if not isinstance(value, str):
         raise _Problem("Policy must be a policy object or its JSON text")
     try:
-        check_policy(value)
+        check_key_policy(value)
     except E.KMSError as exc:
         raise _Problem(f"Policy: {_aws(exc)}") from None
     return value

@@ -188,7 +188,8 @@ class KmsApp:
         if isinstance(target, bytes):
             target = target.decode("latin-1")
         if path == "/" and target.startswith(TARGET_PREFIX):
-            account, region = _transport.identify(_EnvironHeaders(environ), _url(environ), self)
+            account, region, _ = _transport.identify(_EnvironHeaders(environ), _url(environ),
+                                                     self)
             what = f"{_plain(target[len(TARGET_PREFIX):])} {_plain(account)}/{_plain(region)}"
         else:
             what = f"{_plain(environ.get('REQUEST_METHOD', '-'))} {_plain(path)}"
