@@ -168,8 +168,9 @@ class MockKms:
 
     # --- who calls ---------------------------------------------------------------------------
     def principal(self, arn: str, policies=None, tags: dict | None = None):
-        """Register the IAM user or role ``arn`` (any account: the account is the ARN's) with
-        identity ``policies`` (JSON texts or dicts) and principal ``tags``; returns an
+        """Register the IAM user or role ``arn`` (any account: the account is the ARN's;
+        ``"user/alice"`` or ``"role/app"`` mean one of the mock's account) with identity
+        ``policies`` (JSON texts or dicts) and principal ``tags``; returns an
         :class:`~mockkms._authz.handles.IamPrincipal` with ``.arn``, ``.credentials`` (for
         ``boto3.client("kms", **p.credentials)``), ``.client(region_name=None, **kwargs)`` and,
         for a role, ``.assume(session_name, tags=None)``. Registering an ARN again replaces its
@@ -177,7 +178,8 @@ class MockKms:
         from an account's root (see ``mock_kms``). Principals are state: an outermost
         activation, ``reset()`` and the pytest fixtures start without any."""
         from ._authz.handles import IamPrincipal
-        from ._authz.principals import register
+        from ._authz.principals import register, shorthand
+        arn = shorthand(arn, self.account_id, self.region)
         record = register(_BACKEND, arn, policies, tags, _BACKEND.clock.now())
         return IamPrincipal(_BACKEND, record.arn, self.region)
 
@@ -229,6 +231,8 @@ class MockKms:
                 try:
                     from . import _seed
                     _seed.load_seed(self.seed, _BACKEND, self.account_id, self.region)
+                    if _seed.settings(self.seed).get("Authorization") is False:
+                        self.authorization = False  # the seed turns evaluation off
                 except BaseException:
                     self.stop()
                     raise

@@ -20,8 +20,20 @@ Schema, version 1 (JSON shown; YAML is the same structure and needs PyYAML)::
           "KeyMaterial": "base64...",                         optional; see below
           "CreationDate": "2024-01-01T00:00:00Z"              optional; ISO 8601 or epoch seconds
         }
-      ]
-    }
+      ],
+      "Principals": [                                         optional: IAM users and roles
+        {
+          "Arn": "arn:aws:iam::111122223333:role/app",        user, role or root ARN (or
+                                                              "role/app": the mock's account)
+          "Policies": [{"Version": "2012-10-17", "Statement": [...]}],   optional identity
+                                                              policies (objects or JSON texts)
+          "Tags": {"tenant": "a"},                            optional principal tags
+          "AccessKeyId": "AKIAAPPROLEEXAMPLE1",               optional fixed credentials (a
+          "SecretAccessKey": "app-secret"                     role: its "mockkms" session's)
+        }
+      ],
+      "Authorization": false                                  optional; false: evaluate no
+    }                                                         permissions (mock_kms's switch)
 
 ``KeyMaterial`` is base64: 32 bytes for SYMMETRIC_DEFAULT; for HMAC_224/256/384/512 what
 ImportKeyMaterial accepts (from the digest size, 28/32/48/64 bytes, up to the hash block size,
@@ -37,6 +49,11 @@ then applied under the backend lock. A problem raises ``SeedError`` (a ``ValueEr
 file, the entry and the problem; nothing is loaded then. The checks and the changes are the ones
 requests use: the handlers' policy, tag and alias-name rules, the material sizes ImportKeyMaterial
 accepts (``_material``), and ``_lifecycle.create_key``/``disable`` and ``Store.add_alias``.
+
+Principals are registered as ``MockKms.principal`` registers them (``_authz.principals``); with
+fixed credentials, a script or another SDK can sign as one (``mockkms serve --seed``). A seed's
+``"Authorization": false`` turns evaluation off for the mock (or server) that loads it
+(``settings``); ``true`` or absent leaves the mock's own setting.
 
 Choices: seeded keys have Origin AWS_KMS and KeyManager CUSTOMER; multi-Region keys, rotation
 settings and deletion states are not seedable (create them through the API after loading).
@@ -58,6 +75,7 @@ from . import _errors as E
 from . import _keyspecs as specs
 from . import _keystate as ks
 from . import _lifecycle, _policies
+from ._authz import principals as _authz_principals
 from . import _material as _material_rules
 from ._keys import Material
 from ._names import is_account_id, is_region, is_uuid
@@ -66,7 +84,7 @@ from .operations import aliases
 from ._authz.checks import check_key_policy
 from .operations.tags import check_new_tags
 
-__all__ = ["load_seed", "SeedError"]
+__all__ = ["load_seed", "settings", "SeedError"]
 
 VERSION = 1
 _FIELDS = ("KeyId", "Account", "Region", "Description", "KeySpec", "KeyUsage", "KeyState",
@@ -94,11 +112,34 @@ def load_seed(path, backend, account_id: str, region: str) -> list[str]:
     source, document = _read(path)
     now = backend.clock.now()
     prepared = _prepare(source, document, account_id, region, now)
+    principals = _principals(source, document, account_id, region)
     with backend.lock:
         _check_conflicts(source, prepared, backend)
+        for where, registration in principals:
+            problem = registration.conflict(backend)
+            if problem is not None:
+                raise SeedError(f"{source}: {where}: {problem}")
         for entry in prepared:
             _apply(backend, entry)
+        for _, registration in principals:
+            _authz_principals.apply(backend, registration, now)
     return [entry.key_id for entry in prepared]
+
+
+def settings(path) -> dict:
+    """The seed's settings: ``{"Authorization": bool}`` when the seed has one."""
+    return _settings_of(*_read(path))
+
+
+def _settings_of(source: str, document) -> dict:
+    if not isinstance(document, Mapping):
+        raise SeedError(f"{source}: a seed must be an object with Version and Keys")
+    if "Authorization" not in document:
+        return {}
+    value = document["Authorization"]
+    if not isinstance(value, bool):
+        raise SeedError(f"{source}: Authorization must be true or false, got {value!r}")
+    return {"Authorization": value}
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -151,10 +192,12 @@ class _Entry:
 def _prepare(source: str, document, account_id: str, region: str, now: float) -> list[_Entry]:
     if not isinstance(document, Mapping):
         raise SeedError(f"{source}: a seed must be an object with Version and Keys")
-    unknown = sorted(set(map(str, document)) - {"Version", "Keys"})
+    unknown = sorted(set(map(str, document)) - {"Version", "Keys", "Principals",
+                                                "Authorization"})
     if unknown:
         raise SeedError(f"{source}: unknown top-level field(s) {', '.join(unknown)} "
-                        "(expected Version and Keys)")
+                        "(expected Version, Keys, Principals and Authorization)")
+    _settings_of(source, document)
     if document.get("Version") != VERSION:
         raise SeedError(f"{source}: Version must be {VERSION}, got {document.get('Version')!r}")
     keys = document.get("Keys", [])
@@ -369,6 +412,40 @@ def _material(spec: str, value):
     except ValueError as exc:
         raise _Problem(f"KeyMaterial for {spec} must be a PKCS#8 DER private key "
                        f"of that spec: {exc}") from None
+
+
+_PRINCIPAL_FIELDS = ("Arn", "Policies", "Tags", "AccessKeyId", "SecretAccessKey")
+
+
+def _principals(source: str, document, account_id: str, region: str) -> list:
+    """The checked ``Principals`` of the seed: (where, ``_authz.principals.Registration``)."""
+    raw = document.get("Principals", [])
+    if not isinstance(raw, list):
+        raise SeedError(f"{source}: Principals must be a list")
+    out, seen = [], {}
+    for i, entry in enumerate(raw):
+        where = f"Principals[{i}]"
+        if not isinstance(entry, Mapping):
+            raise SeedError(f"{source}: {where}: each principal must be an object")
+        unknown = sorted(set(map(str, entry)) - set(_PRINCIPAL_FIELDS))
+        if unknown or "Arn" not in entry:
+            raise SeedError(f"{source}: {where}: fields are {', '.join(_PRINCIPAL_FIELDS)} "
+                            f"(Arn required){'; unknown: ' + ', '.join(unknown) if unknown else ''}")
+        arn = _authz_principals.shorthand(entry["Arn"], account_id, region)
+        try:
+            registration = _authz_principals.prepare(
+                arn, entry.get("Policies"), entry.get("Tags"), entry.get("AccessKeyId"),
+                entry.get("SecretAccessKey"))
+        except ValueError as exc:
+            raise SeedError(f"{source}: {where}: {exc}") from None
+        for name, value in (("Arn", registration.arn),
+                            ("AccessKeyId", entry.get("AccessKeyId"))):
+            if value is not None and (name, value) in seen:
+                raise SeedError(f"{source}: {where}: {name} {value} is also used by "
+                                f"{seen[name, value]}")
+            seen[name, value] = where
+        out.append((where, registration))
+    return out
 
 
 # --- applying ----------------------------------------------------------------------------------

@@ -159,7 +159,8 @@ def test_marker_is_registered_and_strict(pytester):
     result = pytester.runpytest("-p", "no:cacheprovider", "--strict-markers")
     result.stdout.fnmatch_lines(["*the mock_kms marker takes keyword arguments only*"])
     markers = pytester.runpytest("-p", "no:cacheprovider", "--markers")
-    markers.stdout.fnmatch_lines(["@pytest.mark.mock_kms(account_id=None, region=None, seed=None):*"])
+    markers.stdout.fnmatch_lines(["@pytest.mark.mock_kms(account_id=None, region=None, "
+                                  "seed=None, authorization=None):*"])
 
 
 def test_options_set_the_defaults(pytester):

@@ -135,13 +135,50 @@ def _lower(tags: dict) -> dict:
 
 # --- registration ----------------------------------------------------------------------------
 
-def register(backend, arn: str, policies=None, tags=None, now: float = 0.0) -> Principal:
-    """Register (or update) the IAM user, role or root ``arn`` with identity ``policies``
-    (JSON texts or dicts) and ``tags``; returns its record. Registering an ARN again replaces
-    its policies and tags and keeps its credentials. ``ValueError`` for an ARN that is not an
-    IAM user, role or root ARN, a malformed identity policy, or bad tags."""
+def shorthand(arn, account: str, region: str):
+    """``user/<name>`` or ``role/<path/name>`` as the ARN of that principal in ``account``
+    (anything else as given)."""
+    if isinstance(arn, str) and arn.startswith(("user/", "role/")):
+        return f"arn:{_partition_of(region)}:iam::{account}:{arn}"
+    return arn
+
+
+class Registration:
+    """A checked request to register a principal (``prepare``), applied by ``register``."""
+
+    __slots__ = ("arn", "account", "kind", "name", "policies", "tags", "fixed")
+
+    def __init__(self, arn, account, kind, name, policies, tags, fixed):
+        self.arn, self.account, self.kind, self.name = arn, account, kind, name
+        self.policies, self.tags, self.fixed = policies, tags, fixed
+
+    @property
+    def signer_arn(self) -> str:
+        """The ARN its credentials sign as (a role: its ``mockkms`` session)."""
+        if self.kind == ROLE:
+            return session_arn(self.arn, self.account, DEFAULT_SESSION)
+        return self.arn
+
+    def conflict(self, backend) -> str | None:
+        """Why it cannot be applied to ``backend`` (a fixed access key id in use), or None."""
+        if self.fixed is None:
+            return None
+        owner = backend.access_keys.get(self.fixed[0])
+        if owner is not None and owner != self.signer_arn:
+            return f"access key id {self.fixed[0]} belongs to {owner}"
+        return None
+
+
+def prepare(arn, policies=None, tags=None, access_key_id: str | None = None,
+            secret_access_key: str | None = None) -> Registration:
+    """The checked registration of the IAM user, role or root ``arn`` with identity
+    ``policies`` (JSON texts or dicts), ``tags`` and, optionally, fixed credentials.
+    ``ValueError`` for an ARN that is not an IAM user, role or root ARN, a malformed identity
+    policy, bad tags or credentials."""
     if not isinstance(arn, str):
         raise ValueError(f"principal: the ARN must be a string, not {type(arn).__name__}")
+    if policies is not None and not isinstance(policies, (list, tuple)):
+        raise ValueError("principal: policies must be a list of policies")
     texts = [_policy_text(p) for p in (policies or ())]
     tag_map = _tags(tags)
     match = _IAM_ARN.match(arn)
@@ -154,25 +191,47 @@ def register(backend, arn: str, policies=None, tags=None, now: float = 0.0) -> P
     if root_match is not None and (texts or tag_map):
         raise ValueError("principal: an account's root has every IAM permission and no tags; "
                          "give it no policies or tags")
+    fixed = _fixed_credentials(access_key_id, secret_access_key)
+    if root_match is not None:
+        return Registration(arn, root_match.group(2), ROOT, "root", texts, tag_map, fixed)
+    return Registration(arn, match.group(2), match.group(3), match.group(5), texts, tag_map,
+                        fixed)
+
+
+def register(backend, arn, policies=None, tags=None, now: float = 0.0, *,
+             access_key_id: str | None = None,
+             secret_access_key: str | None = None) -> Principal:
+    """Register (or update) a principal (``prepare`` says what may be given); returns its
+    record. Registering an ARN again replaces its policies and tags and keeps its credentials
+    (unless fixed ones are given). Fixed credentials (``access_key_id``/``secret_access_key``;
+    a role: its ``mockkms`` session's) replace random ones, for seed files and scripts."""
+    return apply(backend, prepare(arn, policies, tags, access_key_id, secret_access_key), now)
+
+
+def apply(backend, reg: Registration, now: float = 0.0) -> Principal:
+    """Register ``reg`` in ``backend`` (``ValueError`` on a conflict, changing nothing)."""
     with backend.lock:
-        existing = backend.principals.get(arn)
-        if existing is not None:
-            existing.policies, existing.tags = texts, tag_map
-            return existing
-        if root_match is not None:
-            account, kind, name, user_id = root_match.group(2), ROOT, "root", root_match.group(2)
+        problem = reg.conflict(backend)
+        if problem is not None:
+            raise ValueError(f"principal: {problem}")
+        record = backend.principals.get(reg.arn)
+        if record is not None:
+            record.policies, record.tags = reg.policies, reg.tags
         else:
-            account, kind, name = match.group(2), match.group(3), match.group(5)
-            user_id = ("AIDA" if kind == USER else "AROA") + _random_id(17)
-        record = Principal(arn=arn, account=account, kind=kind, name=name, user_id=user_id,
-                           policies=texts, tags=tag_map, access_key_id="",
-                           secret_access_key="", created=now)
-        if kind != ROLE:
-            _give_credentials(record, "AKIA")
-            backend.access_keys[record.access_key_id] = arn
-        backend.principals[arn] = record
-        if kind == ROLE:
-            assume(backend, arn, DEFAULT_SESSION, now=now)
+            user_id = reg.account if reg.kind == ROOT else \
+                ("AIDA" if reg.kind == USER else "AROA") + _random_id(17)
+            record = Principal(arn=reg.arn, account=reg.account, kind=reg.kind, name=reg.name,
+                               user_id=user_id, policies=reg.policies, tags=reg.tags,
+                               access_key_id="", secret_access_key="", created=now)
+            backend.principals[reg.arn] = record
+            if reg.kind != ROLE:
+                _give_credentials(record, "AKIA")
+                backend.access_keys[record.access_key_id] = reg.arn
+        if reg.fixed is not None:
+            signer = default_session(backend, reg.arn) if reg.kind == ROLE else record
+            _set_credentials(backend, signer, *reg.fixed)
+        elif reg.kind == ROLE:
+            default_session(backend, reg.arn)
         return record
 
 
@@ -225,6 +284,28 @@ def check_service(service) -> str:
     if not isinstance(service, str) or not _SERVICE.match(service):
         raise ValueError(f"via_service: {service!r} is not an AWS service name like 's3'")
     return service
+
+
+_ACCESS_KEY = re.compile(r"^[A-Za-z0-9]{16,128}$")
+
+
+def _fixed_credentials(access_key_id, secret_access_key):
+    """The checked fixed credentials, or None when none are given."""
+    if access_key_id is None and secret_access_key is None:
+        return None
+    if not isinstance(access_key_id, str) or not _ACCESS_KEY.match(access_key_id) or \
+            is_account_id(access_key_id):
+        raise ValueError(f"principal: AccessKeyId must be 16 to 128 letters and digits, not "
+                         f"{access_key_id!r}")
+    if not isinstance(secret_access_key, str) or not secret_access_key:
+        raise ValueError("principal: a fixed AccessKeyId needs its SecretAccessKey")
+    return access_key_id, secret_access_key
+
+
+def _set_credentials(backend, record: Principal, access_key_id: str, secret: str) -> None:
+    backend.access_keys.pop(record.access_key_id, None)
+    record.access_key_id, record.secret_access_key = access_key_id, secret
+    backend.access_keys[access_key_id] = record.arn
 
 
 def _give_credentials(record: Principal, prefix: str) -> None:

@@ -7,8 +7,11 @@ Mount it under any WSGI server (``gunicorn 'mockkms.server.app:application'``,
 ``application`` is one built at import.
 
 KMS requests go through ``mockkms._transport.answer``, as intercepted boto3 requests do: the
-account is the access key id when that is 12 digits (else ``account_id``), the region comes from
-the SigV4 credential scope (else ``region``). Signatures are not checked, and an unsigned request
+caller is the registered principal whose access key id signed the request (``POST
+/_mockkms/principals``), else the root of the account the access key id names when that is 12
+digits, else of ``account_id``; the region comes from the SigV4 credential scope (else
+``region``). Requests are authorized as AWS authorizes them (``authorization=False``, ``mockkms
+serve --no-authorization``: not at all). Signatures are not checked, and an unsigned request
 is answered in the default account and region. A request signed for a Region that does not exist
 (not in botocore's partition data, see ``mockkms._regions``) is refused with 400
 ``InvalidSignatureException`` ``Credential should be scoped to a valid region, not '<region>'.``
@@ -20,6 +23,15 @@ Admin endpoints (JSON bodies):
 * ``GET /_mockkms/state`` → counts of keys per account, region and key state, aliases, grants,
   custom key stores, scheduled events, the clock offset.
 * ``POST /_mockkms/reset`` → empties all state (the clock goes back to real time).
+* ``POST /_mockkms/principals`` with ``{"Arn": "arn:aws:iam::111122223333:role/app",
+  "Policies": [...], "Tags": {...}}`` (``Policies``, ``Tags`` optional; ``AccessKeyId`` and
+  ``SecretAccessKey`` to fix the credentials) → registers (or updates) that IAM user, role or
+  root, as ``MockKms.principal`` does, and answers ``{"Arn": ..., "CallerArn": ...,
+  "Credentials": {"AccessKeyId": ..., "SecretAccessKey": ..., "SessionToken": ...}}``
+  (``CallerArn``: who requests signed with them come from; a role's are its ``mockkms``
+  session's; ``SessionToken`` only for sessions).
+* ``POST /_mockkms/assume-role`` with ``{"RoleArn": ..., "RoleSessionName": ..., "Tags":
+  {...}}`` → a new session of a registered role, answered the same way.
 * ``POST /_mockkms/advance`` with ``{"days": .., "hours": .., "minutes": .., "seconds": ..}`` →
   moves the mock's clock forward and applies what falls due (deletions, rotations, expiry), like
   ``MockKms.advance``. The clock may not pass ``MAX_CLOCK`` (the end of year 9989), so that
@@ -144,11 +156,12 @@ class KmsApp:
     ``_transport.answer``. A new backend's call log keeps the ``call_log_size`` most recent
     calls (:class:`RingCallLog`; 0 keeps none). ``allowed_hosts``: host names, besides the
     local ones, that the ``Host`` and ``Origin`` checks accept (see the module docstring).
+    ``authorization``: evaluate key policies, grants and identity policies (docs/authorization.md).
     """
 
     def __init__(self, backend: Backend | None = None, *, account_id: str = DEFAULT_ACCOUNT,
                  region: str = DEFAULT_REGION, max_body: int = MAX_BODY, state=None,
-                 call_log_size: int = CALL_LOG, allowed_hosts=()):
+                 call_log_size: int = CALL_LOG, allowed_hosts=(), authorization: bool = True):
         if backend is None:
             if call_log_size < 0:
                 raise ValueError(f"call_log_size must not be negative, not {call_log_size}")
@@ -160,6 +173,7 @@ class KmsApp:
         self.max_body = max_body
         self.state = state
         self.allowed_hosts = LOCAL_HOSTS | {_bare(h) for h in allowed_hosts}
+        self.authorization = authorization
 
     # --- WSGI ------------------------------------------------------------------------------
     def __call__(self, environ, start_response):
@@ -292,7 +306,9 @@ class KmsApp:
     # --- admin endpoints -------------------------------------------------------------------
     def _admin(self, method: str, name: str, environ) -> tuple[int, dict, bytes]:
         routes = {"health": ("GET", self._health), "state": ("GET", self._summary),
-                  "reset": ("POST", self._reset), "advance": ("POST", self._advance)}
+                  "reset": ("POST", self._reset), "advance": ("POST", self._advance),
+                  "principals": ("POST", self._principal),
+                  "assume-role": ("POST", self._assume_role)}
         route = routes.get(name)
         if route is None:
             raise HttpError(404, "UnknownOperationException",
@@ -329,12 +345,37 @@ class KmsApp:
         self._changed()
         return {"status": "ok"}
 
-    def _advance(self, body: bytes) -> dict:
+    def _principal(self, body: bytes) -> dict:
+        from .._authz import principals
+        spec = _json_object(body, {"Arn", "Policies", "Tags", "AccessKeyId", "SecretAccessKey"})
+        if "Arn" not in spec:
+            raise HttpError(400, "ValidationException", "Arn is required.")
         try:
-            spec = json.loads(body or b"{}")
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            raise HttpError(400, "SerializationException",
-                            "Malformed JSON in request body.") from None
+            record = principals.register(
+                self.backend, spec["Arn"], spec.get("Policies"), spec.get("Tags"),
+                self.backend.clock.now(), access_key_id=spec.get("AccessKeyId"),
+                secret_access_key=spec.get("SecretAccessKey"))
+            signer = principals.default_session(self.backend, record.arn) \
+                if record.kind == principals.ROLE else record
+        except ValueError as exc:
+            raise HttpError(400, "ValidationException", str(exc)) from None
+        self._changed()
+        return _credentials_answer(record.arn, signer)
+
+    def _assume_role(self, body: bytes) -> dict:
+        from .._authz import principals
+        spec = _json_object(body, {"RoleArn", "RoleSessionName", "Tags"})
+        try:
+            session = principals.assume(self.backend, spec.get("RoleArn"),
+                                        spec.get("RoleSessionName"), spec.get("Tags"),
+                                        self.backend.clock.now())
+        except ValueError as exc:
+            raise HttpError(400, "ValidationException", str(exc)) from None
+        self._changed()
+        return _credentials_answer(session.arn, session)
+
+    def _advance(self, body: bytes) -> dict:
+        spec = _json(body)
         if (not isinstance(spec, dict) or not spec or set(spec) - set(_ADVANCE_UNITS)
                 or not all(type(v) in (int, float) and math.isfinite(v) and v >= 0
                            for v in spec.values())):
@@ -414,6 +455,37 @@ class KmsApp:
 
 
 _STATUSES = {s.value for s in http.HTTPStatus}
+
+
+def _json(body: bytes):
+    """The JSON value of an admin request's body (``{}`` when empty)."""
+    try:
+        return json.loads(body or b"{}")
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise HttpError(400, "SerializationException",
+                        "Malformed JSON in request body.") from None
+
+
+def _json_object(body: bytes, fields: set) -> dict:
+    """The JSON object of an admin request's body, with no members but ``fields``."""
+    spec = _json(body)
+    if not isinstance(spec, dict):
+        raise HttpError(400, "ValidationException", "Expected a JSON object.")
+    if set(spec) - fields:
+        raise HttpError(400, "ValidationException",
+                        f"Unknown member(s) {', '.join(sorted(set(spec) - fields))}; expected "
+                        f"{', '.join(sorted(fields))}.")
+    return spec
+
+
+def _credentials_answer(arn: str, signer) -> dict:
+    from .._authz.principals import credentials
+    creds = credentials(signer)
+    out = {"AccessKeyId": creds["aws_access_key_id"],
+           "SecretAccessKey": creds["aws_secret_access_key"]}
+    if "aws_session_token" in creds:
+        out["SessionToken"] = creds["aws_session_token"]
+    return {"Arn": arn, "CallerArn": signer.arn, "Credentials": out}
 
 
 def _request_id() -> str:
