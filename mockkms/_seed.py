@@ -429,8 +429,9 @@ def _principals(source: str, document, account_id: str, region: str) -> list:
             raise SeedError(f"{source}: {where}: each principal must be an object")
         unknown = sorted(set(map(str, entry)) - set(_PRINCIPAL_FIELDS))
         if unknown or "Arn" not in entry:
+            extra = f"; unknown: {', '.join(unknown)}" if unknown else ""
             raise SeedError(f"{source}: {where}: fields are {', '.join(_PRINCIPAL_FIELDS)} "
-                            f"(Arn required){'; unknown: ' + ', '.join(unknown) if unknown else ''}")
+                            f"(Arn required){extra}")
         arn = _authz_principals.shorthand(entry["Arn"], account_id, region)
         try:
             registration = _authz_principals.prepare(

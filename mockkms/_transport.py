@@ -40,9 +40,9 @@ Each request becomes (account, region, caller, target, body): :func:`resolve` is
 that decides who calls and where, from the access key id and region of the SigV4 credential
 scope (else the endpoint host, else the mock's default): the access key id of a registered
 principal (``MockKms.principal``) is that principal, in its account; an access key id of exactly
-12 digits is the root of that account; any other is the root of the mock's default account. A Region that does not exist is refused before
-any state is touched (``UnknownRegionError``, an ``EndpointConnectionError``; the server turns
-it into an HTTP 400).
+12 digits is the root of that account; any other is the root of the mock's default account. A
+Region that does not exist is refused before any state is touched (``UnknownRegionError``, an
+``EndpointConnectionError``; the server turns it into an HTTP 400).
 """
 from __future__ import annotations
 

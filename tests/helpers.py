@@ -47,3 +47,16 @@ def denied(caller: str, action: str, resource: str, why: str) -> tuple[str, str]
             "deny-identity": "with an explicit deny in an identity-based policy"}[why]
     return ("AccessDeniedException",
             f"User: {caller} is not authorized to perform: {action}{where} {text}")
+
+
+def allowed(call, **kwargs) -> bool:
+    """Whether ``call(**kwargs)`` is authorized: True if it succeeds, False on
+    AccessDeniedException (any other error is raised)."""
+    from botocore.exceptions import ClientError
+    try:
+        call(**kwargs)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "AccessDeniedException":
+            raise
+        return False
+    return True

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from botocore.exceptions import ClientError
 
-from helpers import document, error_of, statement
+from helpers import allowed, document, error_of, statement
 
 A = "123456789012"
 ROOT = f"arn:aws:iam::{A}:root"
@@ -25,16 +25,6 @@ def setup(kms_mock, kms):
         key = kms.create_key(Policy=policy, **key_args)["KeyMetadata"]
         return principal.client(), key["KeyId"]
     return make
-
-
-def allowed(call, **kwargs) -> bool:
-    try:
-        call(**kwargs)
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] != "AccessDeniedException":
-            raise
-        return False
-    return True
 
 
 def test_encryption_context_equals_with_case_insensitive_keys(setup):

@@ -6,7 +6,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from helpers import denied, document, error_of, statement
+from helpers import allowed, denied, document, error_of, statement
 
 A, B = "123456789012", "444455556666"
 ROOT = f"arn:aws:iam::{A}:root"
@@ -16,16 +16,6 @@ ROOT = f"arn:aws:iam::{A}:root"
 def key(kms):
     """A key only the account's root may use through its key policy."""
     return kms.create_key(Policy=document(statement(principal=ROOT)))["KeyMetadata"]
-
-
-def allowed(call, **kwargs) -> bool:
-    try:
-        call(**kwargs)
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] != "AccessDeniedException":
-            raise
-        return False
-    return True
 
 
 def test_a_grant_allows_its_grantee_its_operations(kms_mock, kms, key):

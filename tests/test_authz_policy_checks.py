@@ -38,9 +38,9 @@ def test_lockout_check_for_the_root(submit, kms):
         assert error_of(exc) == LOCKOUT, name
     made = {k["KeyId"] for k in kms.list_keys()["Keys"]}
     assert len(made) == 2  # the two keys the fixture made; the refused CreateKey made nothing
-    for name, call in submit.items():
+    for call in submit.values():
         call(only_a_role, BypassPolicyLockoutSafetyCheck=True)
-    for name, call in submit.items():
+    for call in submit.values():
         call(document(statement(principal=ROOT)))  # the account: the root may
 
 
@@ -103,7 +103,7 @@ def test_invalid_principals(submit, principal, error):
 def test_valid_principals_need_not_exist(submit):
     policy = document(statement(principal=ROOT), statement(principal={"AWS": [
         "*", A, f"arn:aws:iam::{A}:user/path/never-registered",
-        f"arn:aws:iam::999999999999:role/elsewhere",
+        "arn:aws:iam::999999999999:role/elsewhere",
         f"arn:aws:sts::{A}:assumed-role/r/session",
         f"arn:aws:sts::{A}:federated-user/fed"], "Service": "logs.amazonaws.com"},
         action="kms:Decrypt"), statement(principal="*", action="kms:DescribeKey"))

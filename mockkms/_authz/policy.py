@@ -142,7 +142,7 @@ class Statement:
         actions = self.actions
         if actions is None or not actions.match(action):
             return None
-        how = DIRECT
+        how: str | None = DIRECT
         if self.principals is not None:
             how = self.principals.match(caller)
             if how is None:

@@ -194,6 +194,7 @@ def prepare(arn, policies=None, tags=None, access_key_id: str | None = None,
     fixed = _fixed_credentials(access_key_id, secret_access_key)
     if root_match is not None:
         return Registration(arn, root_match.group(2), ROOT, "root", texts, tag_map, fixed)
+    assert match is not None
     return Registration(arn, match.group(2), match.group(3), match.group(5), texts, tag_map,
                         fixed)
 
