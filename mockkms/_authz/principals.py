@@ -99,20 +99,29 @@ def root(account: str, partition: str = "aws", via: str | None = None,
                   authorize=authorize)
 
 
+_ROOTS: dict = {}  # (access key id, default account, region, via, authorize) -> root Caller
+
+
 def identify(backend, access_key_id: str | None, default_account: str, region: str,
              authorize: bool = True) -> Caller:
     """The caller of a request signed with ``access_key_id`` (None: unsigned) for ``region``."""
     via = VIA_SERVICE.get()
-    arn = backend.access_keys.get(access_key_id) if access_key_id else None
-    record = backend.principals.get(arn) if arn is not None else None
-    if record is None or record.kind == ROOT:
-        if record is not None:
-            account = record.account
-        elif is_account_id(access_key_id):
-            account = access_key_id
-        else:
-            account = default_account
-        return root(account, _partition_of(region), via, authorize)
+    record = None
+    if access_key_id:
+        arn = backend.access_keys.get(access_key_id)
+        if arn is not None:
+            record = backend.principals.get(arn)
+    if record is None:  # the common case: an account's root, remembered per signature
+        cache_key = (access_key_id, default_account, region, via, authorize)
+        caller = _ROOTS.get(cache_key)
+        if caller is None:
+            account = access_key_id if is_account_id(access_key_id) else default_account
+            caller = root(account, _partition_of(region), via, authorize)
+            if len(_ROOTS) < 4096:
+                _ROOTS[cache_key] = caller
+        return caller
+    if record.kind == ROOT:
+        return root(record.account, _partition_of(region), via, authorize)
     partition = record.arn.split(":", 2)[1]
     if record.kind == SESSION:
         role = backend.principals.get(record.role_arn)

@@ -28,7 +28,7 @@ def create_key(ctx, p):
     store = ctx.store
     multi_region = bool(p.get("MultiRegion"))
     key_id = new_key_id(multi_region)
-    policy = requested_policy(ctx, p, NewKey(
+    policy = requested_policy(ctx, p, ctx.account, ctx.region, lambda: NewKey(
         account=ctx.account, region=ctx.region, arn=store.key_arn(key_id), key_id=key_id,
         spec=spec, usage=usage, origin=origin, multi_region=multi_region, tags=key_tags,
         created=ctx.now))

@@ -80,7 +80,7 @@ def replicate_key(ctx, p):
     target = ctx.backend.store(ctx.account, region)
     if region == primary.region or primary.key_id in target.keys:
         raise E.AlreadyExistsException(f"Key '{target.key_arn(primary.key_id)}' already exists")
-    policy = requested_policy(ctx, p, NewKey(
+    policy = requested_policy(ctx, p, ctx.account, region, lambda: NewKey(
         account=ctx.account, region=region, arn=target.key_arn(primary.key_id),
         key_id=primary.key_id, spec=primary.spec, usage=primary.usage, origin=primary.origin,
         multi_region=True, tags=None, created=ctx.now))

@@ -24,13 +24,14 @@ from .._authz.checks import check_key_policy
 from .._keyspecs import partition
 
 
-def requested_policy(ctx, p: dict, key) -> str:
-    """The ``Policy`` of a CreateKey/ReplicateKey request for ``key`` (the new key, or what it
-    will be), checked, or the default policy."""
+def requested_policy(ctx, p: dict, account: str, region: str, new_key) -> str:
+    """The ``Policy`` of a CreateKey/ReplicateKey request for a key of ``account`` in
+    ``region``, checked (``new_key()``: what the key will be, for the lockout check), or the
+    default policy."""
     if "Policy" not in p:
-        return _policies.default_policy(key.account, partition(key.region))
+        return _policies.default_policy(account, partition(region))
     check_key_policy(p["Policy"])
-    ctx.check_lockout(p["Policy"], key)
+    ctx.check_lockout(p["Policy"], new_key())
     return p["Policy"]
 
 
