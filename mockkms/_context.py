@@ -23,10 +23,11 @@ from . import _errors as E
 from . import _keystate as ks
 from . import _lookup, _policies
 from ._authz import principals
-from ._authz.authorize import NO_RESOURCE, ON_ARN, ON_CIPHERTEXT, decide, decide_retire
-from ._authz.checks import check_lockout
-from ._authz.request_context import RequestContext
 from ._keyspecs import is_symmetric
+
+# The evaluation (``_authz.authorize``, ``checks``, ``request_context``) loads on the first
+# request that needs it, not with ``import mockkms``: the account's root with a default key
+# policy never does.
 
 
 class Context:
@@ -106,6 +107,7 @@ class Context:
             default = _policies.default_policy(key.account, self.store.partition)
             if key.policy is default or key.policy == default:
                 return  # the fast path: the account's root and the default key policy
+        from ._authz.authorize import ON_ARN, ON_CIPHERTEXT, decide
         row = self.row
         ref = row.ref(role)
         form = ON_CIPHERTEXT if ref.ciphertext is not None and caller.account != key.account \
@@ -126,6 +128,7 @@ class Context:
         caller = self.caller
         if not caller.authorize or caller.root:
             return
+        from ._authz.authorize import NO_RESOURCE, ON_ARN, decide
         for permission in self.row.request_permissions:
             if permission.when is not None and not self.params.get(permission.when):
                 continue
@@ -140,6 +143,7 @@ class Context:
         caller = self.caller
         if not caller.authorize or (caller.root and caller.account == self.account):
             return
+        from ._authz.authorize import decide
         arn = self.store.alias_arn(name)
         for permission in self.row.alias_permissions:
             action = permission.action
@@ -152,6 +156,7 @@ class Context:
         caller = self.caller
         if not caller.authorize:
             return
+        from ._authz.authorize import decide_retire
         denied = decide_retire(caller, grant, key_arn, self._context("kms:RetireGrant", None))
         if denied is not None:
             raise denied
@@ -160,9 +165,11 @@ class Context:
         """The policy-lockout safety check of ``policy`` for ``key`` (unless the request
         bypasses it): MalformedPolicyDocumentException."""
         if not self.params.get("BypassPolicyLockoutSafetyCheck"):
+            from ._authz.checks import check_lockout
             check_lockout(self.caller, policy, key, key.region, self.now, self._aliases_of)
 
-    def _context(self, action: str, key) -> RequestContext:
+    def _context(self, action: str, key):
+        from ._authz.request_context import RequestContext
         return RequestContext(self.caller, action, self.operation, self.params, key,
                               self.region, self.now, aliases_of=self._aliases_of,
                               other_key=self._other_key)

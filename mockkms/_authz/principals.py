@@ -31,8 +31,6 @@ import functools
 import json
 import os
 import re
-import secrets
-import string
 
 from .._keyspecs import partition as _partition_of
 from .._names import is_account_id
@@ -52,7 +50,7 @@ _IAM_ARN = re.compile(r"^arn:(aws[a-z-]*):iam::(\d{12}):(user|role)(/(?:[\x21-\x
 _ROOT_ARN = re.compile(r"^arn:(aws[a-z-]*):iam::(\d{12}):root$")
 _SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$")
 _SERVICE = re.compile(r"^[a-z0-9][a-z0-9.-]{0,62}$")
-_ID_CHARS = string.ascii_uppercase + "234567"
+_ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"  # 32 characters: 5 random bits each
 
 
 class Caller:
@@ -324,7 +322,7 @@ def _give_credentials(record: Principal, prefix: str) -> None:
 
 
 def _random_id(n: int) -> str:
-    return "".join(secrets.choice(_ID_CHARS) for _ in range(n))
+    return "".join(_ID_CHARS[b & 31] for b in os.urandom(n))
 
 
 def _policy_text(policy) -> str:
