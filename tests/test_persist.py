@@ -105,7 +105,8 @@ def test_roundtrip_keeps_every_field_and_decryptability(kms_mock):
                           Mac=made["mac"])["MacValid"]
     assert kms.get_public_key(KeyId=made["ecc"])["PublicKey"] == made["public"]
     assert kms.verify(KeyId=made["ecc"], Message=b"m", MessageType="RAW",
-                      SigningAlgorithm="ECDSA_SHA_256", Signature=made["signature"])["SignatureValid"]
+                      SigningAlgorithm="ECDSA_SHA_256",
+                      Signature=made["signature"])["SignatureValid"]
     assert kms.verify(KeyId=made["mldsa"], Message=b"m", MessageType="RAW",
                       SigningAlgorithm="ML_DSA_SHAKE_256",
                       Signature=made["mldsa_signature"])["SignatureValid"]
@@ -425,7 +426,8 @@ def test_save_failure_reports_the_problem(tmp_path, kms_mock):
 # imported-material records now live in mockkms._records / mockkms._keys, event handlers in
 # mockkms._lifecycle); its class names and event kinds must keep loading.
 OLD_STATE = os.path.join(os.path.dirname(__file__), "data", "state-0.1.0", "mockkms-state.json")
-OLD = {"sym": "2ad183ed-9f03-4154-8413-a69d036ad0a6", "doomed": "c7390b32-519a-4150-b0d4-a39bf43933fe",
+OLD = {"sym": "2ad183ed-9f03-4154-8413-a69d036ad0a6",
+       "doomed": "c7390b32-519a-4150-b0d4-a39bf43933fe",
        "ext": "5067096c-2e33-4244-89cb-046acb6a8488", "store": "cks-d326f271e336e8f75",
        "hsm": "c8588b48-c2cd-4fab-89b6-fe2d9ddd48a7", "mrk": "mrk-cd680449ae8d4a47868d106537196d6b",
        "grant": "75c212ac0bfe920f4447856a779a501eac75d9edb7a5e25301724ebb6c707a67",

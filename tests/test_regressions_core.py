@@ -9,7 +9,6 @@ import math
 import os
 import subprocess
 import sys
-import threading
 import time
 
 import boto3
@@ -22,7 +21,6 @@ from mockkms import SeedError, _names, load_seed, mock_kms
 from mockkms._backend import Backend
 from mockkms._persist import StateDir, StateError
 from mockkms._transport import _FAKE_CREDENTIALS
-from test_isolation import socket_guard  # noqa: F401  (fixture)
 
 REGION = "us-east-1"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(mockkms.__file__)))

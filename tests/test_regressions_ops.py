@@ -154,7 +154,7 @@ def test_replica_next_rotation_follows_a_skipped_rotation(kms_mock):
     assert primary.timestamp() > kms_mock.backend.clock.now()
 
 
-# --- 6. AWS managed keys rotate yearly --------------------------------------------------------------
+# --- 6. AWS managed keys rotate yearly ------------------------------------------------------------
 def test_aws_managed_key_rotates_yearly(kms_mock, kms):
     md = kms.describe_key(KeyId="alias/aws/s3")["KeyMetadata"]
     old = kms.encrypt(KeyId=md["KeyId"], Plaintext=b"old")["CiphertextBlob"]
@@ -166,7 +166,7 @@ def test_aws_managed_key_rotates_yearly(kms_mock, kms):
     assert _current(kms, md["KeyId"]) != md["CurrentKeyMaterialId"]
 
 
-# --- 7. Decrypt with an RSA KeyId and no algorithm --------------------------------------------------
+# --- 7. Decrypt with an RSA KeyId and no algorithm ------------------------------------------------
 def test_decrypt_rsa_key_without_algorithm_is_deterministic(kms):
     rsa = kms.create_key(KeySpec="RSA_2048", KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]["KeyId"]
     blob = kms.encrypt(KeyId=rsa, Plaintext=b"x",

@@ -61,7 +61,7 @@ def test_rotation_period_over_maximum(kms, key_id):
     assert kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"] is False
 
 
-# --- rotation and ciphertexts -----------------------------------------------------------------------
+# --- rotation and ciphertexts ---------------------------------------------------------------------
 def test_old_ciphertexts_decrypt_after_each_rotation(kms, key_id):
     blobs, materials = [], []
     for i in range(4):
@@ -159,7 +159,7 @@ def test_pending_deletion_reads_false_and_cancel_restores(kms, kms_mock, key_id)
     assert current_material(kms, key_id) != first
 
 
-# --- refusals ---------------------------------------------------------------------------------------
+# --- refusals -------------------------------------------------------------------------------------
 ROTATION_SETTERS = ("enable_key_rotation", "disable_key_rotation")
 
 
@@ -186,8 +186,8 @@ def test_missing_key_and_alias_arn(kms, op):
     missing = "1234abcd-12ab-34cd-56ef-1234567890ab"
     with pytest.raises(kms.exceptions.NotFoundException) as exc:
         getattr(kms, op)(KeyId=missing)
-    assert error_of(exc) == ("NotFoundException",
-                             f"Key 'arn:aws:kms:us-east-1:123456789012:key/{missing}' does not exist")
+    assert error_of(exc) == ("NotFoundException", f"Key 'arn:aws:kms:us-east-1:123456789012:"
+                                                  f"key/{missing}' does not exist")
     with pytest.raises(kms.exceptions.InvalidArnException) as exc:
         getattr(kms, op)(KeyId="arn:aws:kms:us-east-1:123456789012:alias/some-alias")
     assert error_of(exc) == ("InvalidArnException",
@@ -278,7 +278,7 @@ def test_replica_rotation_is_set_on_the_primary(kms):
     assert west.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"] is False
 
 
-# --- ListKeyRotations paging ------------------------------------------------------------------------
+# --- ListKeyRotations paging ----------------------------------------------------------------------
 def test_list_key_rotations_pages(kms, key_id):
     for _ in range(3):
         kms.rotate_key_on_demand(KeyId=key_id)

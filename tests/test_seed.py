@@ -212,7 +212,8 @@ def _bad_entries():
          "Keys[0]: alias alias/aws/s3: the alias/aws/ prefix is reserved for AWS"),
         ({"Aliases": ["alias/bad!"]}, "Keys[0]: alias 'alias/bad!' must be 1 to 256 characters"),
         ({"Aliases": "alias/x"}, "Keys[0]: Aliases must be a list of alias names"),
-        ({"Tags": {"aws:x": "1"}}, "Keys[0]: Tags: TagException: Tags beginning with aws: are reserved"),
+        ({"Tags": {"aws:x": "1"}},
+         "Keys[0]: Tags: TagException: Tags beginning with aws: are reserved"),
         ({"Tags": ["a"]}, "Keys[0]: Tags must be an object {key: value} or a list of"),
         ({"Tags": {"k": 1}}, "Keys[0]: the value of tag k must be a string"),
         ({"Policy": {"Statement": []}}, "Keys[0]: Policy: MalformedPolicyDocumentException"),
@@ -274,7 +275,8 @@ def test_nothing_is_half_loaded(tmp_path, kms_mock, kms):
     assert str(exc.value) == (f"{path}: Keys[3] (KeyId {HMAC_ID}): KeyId {HMAC_ID} is also used "
                               f"by Keys[1] (KeyId {HMAC_ID})")
     doc["Keys"][3] = {"Aliases": ["alias/orders"]}
-    with pytest.raises(SeedError, match=r"Keys\[3\]: alias alias/orders is also given to Keys\[0\]"):
+    taken_twice = r"Keys\[3\]: alias alias/orders is also given to Keys\[0\]"
+    with pytest.raises(SeedError, match=taken_twice):
         load_seed(write(tmp_path, doc))
     assert kms.list_keys()["Keys"] == [] and kms.list_aliases()["Aliases"] == [
         a for a in kms.list_aliases()["Aliases"] if a["AliasName"].startswith("alias/aws/")]
