@@ -35,10 +35,18 @@ import inspect
 import os
 import sys
 import threading
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Callable, TypeVar, overload
 
 from . import _regions, _transport
-from ._names import is_account_id
 from ._backend import Backend
+from ._names import is_account_id
+
+if TYPE_CHECKING:
+    from ._seed import SeedSource
+
+# what the decorator form takes and gives back: a function, coroutine function or class
+_Target = TypeVar("_Target", bound=Callable[..., Any])
 
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -59,8 +67,8 @@ class CallLog(list):
 
 
 _BACKEND = Backend()
-_BACKEND.calls = CallLog()
-_stack: list["MockKms"] = []
+_CALLS = _BACKEND.calls = CallLog()
+_stack: list[MockKms] = []
 _saved: list[dict] = []  # per stack entry: the environment before that activation applied its own
 _stack_lock = threading.RLock()
 
@@ -134,7 +142,7 @@ class MockKms:
     """An activation of the in-memory KMS. Create it with :func:`mock_kms`."""
 
     def __init__(self, account_id: str | None = None, region: str | None = None,
-                 seed=None, intercept_requests: bool = True):
+                 seed: SeedSource | None = None, intercept_requests: bool = True) -> None:
         self.account_id = _check_account(account_id or _defaults["account_id"])
         self._region = _check_region(region) if region else None
         # what it would be now; settled (from the environment) each time it starts
@@ -154,13 +162,13 @@ class MockKms:
     def calls(self) -> CallLog:
         """Every KMS request answered since the outermost activation started, in order
         (``.clear()`` empties it, ``.of("Encrypt")`` filters it)."""
-        return _BACKEND.calls
+        return _CALLS
 
     def reset(self) -> None:
         """Empty all state (keys, aliases, grants, call log; the clock goes back to now)."""
         _BACKEND.reset()
 
-    def advance(self, delta: _dt.timedelta | None = None, /, **kwargs) -> None:
+    def advance(self, delta: _dt.timedelta | None = None, /, **kwargs: float) -> None:
         """Move the mock's clock forward (a ``timedelta`` or its keywords: ``days=7``) and apply
         what AWS would have done meanwhile: deletions, rotations, material expiry."""
         if delta is None:
@@ -175,10 +183,10 @@ class MockKms:
     def active(self) -> bool:
         return self in _stack
 
-    def start(self) -> "MockKms":
+    def start(self) -> MockKms:
         with _stack_lock:
             outermost = not _stack
-            load = self.seed is not None and self not in _stack
+            seed = self.seed if self not in _stack else None  # not again when re-entered
             if self not in _stack:
                 self.region = self._region or _default_region()
             if outermost:
@@ -186,10 +194,10 @@ class MockKms:
             _saved.append(_apply_env(self.region))
             _stack.append(self)
             _transport.activate(self, self.intercept_requests)
-            if load:
+            if seed is not None:
                 try:
                     from . import _seed
-                    _seed.load_seed(self.seed, _BACKEND, self.account_id, self.region)
+                    _seed.load_seed(seed, _BACKEND, self.account_id, self.region)
                 except BaseException:
                     self.stop()
                     raise
@@ -210,14 +218,17 @@ class MockKms:
                 _restore_env(saved)
             _transport.deactivate(_stack[-1] if _stack else None)
 
-    def __enter__(self) -> "MockKms":
+    def __enter__(self) -> MockKms:
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     # --- decoration ------------------------------------------------------------------------
-    def __call__(self, target):
+    def __call__(self, target: _Target) -> _Target:
+        return self._decorate(target)
+
+    def _decorate(self, target: Any) -> Any:  # a wrapper that stands in for ``target``
         if inspect.isclass(target):
             return self._decorate_class(target)
         if inspect.iscoroutinefunction(target):
@@ -264,21 +275,23 @@ class MockKms:
         raise TypeError(f"mock_kms cannot decorate {target!r}")
 
     def _decorate_class(self, cls: type) -> type:
+        # the user's class itself gets new hooks (__init_subclass__, a TestCase's run)
+        patched: Any = cls
         mock = self
         is_testcase = _is_testcase(cls)
         self._wrap_members(cls, is_testcase)
         original_init_subclass = cls.__dict__.get("__init_subclass__")
 
-        def __init_subclass__(subclass, **kwargs):
+        def __init_subclass__(subclass: type[Any], **kwargs: Any) -> None:
             if original_init_subclass is not None:
                 original_init_subclass.__func__(subclass, **kwargs)
             else:
-                super(cls, subclass).__init_subclass__(**kwargs)
+                super(patched, subclass).__init_subclass__(**kwargs)
             mock._wrap_members(subclass, is_testcase)
-        cls.__init_subclass__ = classmethod(__init_subclass__)
+        patched.__init_subclass__ = classmethod(__init_subclass__)
 
         if is_testcase:
-            original_run = cls.run
+            original_run = patched.run
 
             def run(test, result=None):
                 klass = type(test)
@@ -287,7 +300,7 @@ class MockKms:
                     return original_run(test, result)
                 with mock:  # run outside setUpClass (e.g. a single test): fresh state
                     return original_run(test, result)
-            cls.run = functools.wraps(original_run)(run)
+            patched.run = functools.wraps(original_run)(run)
         return cls
 
     def _wrap_members(self, cls: type, is_testcase: bool) -> None:
@@ -429,7 +442,7 @@ def _reinstate(captured: tuple) -> None:
 
 
 @contextlib.contextmanager
-def fresh(mock: MockKms):
+def fresh(mock: MockKms) -> Iterator[MockKms]:
     """Run ``mock`` with empty state even inside an outer activation: what the backend holds
     (stores, scheduled events, call log, clock offset) is set aside before ``mock`` starts and
     put back, exactly, after it stops. Without an outer activation this is ``with mock``."""
@@ -474,8 +487,15 @@ def _restore_env(saved: dict) -> None:
             os.environ[name] = value
 
 
-def mock_kms(func=None, *, account_id: str | None = None, region: str | None = None,
-             seed=None, intercept_requests: bool = True):
+@overload
+def mock_kms(func: None = None, *, account_id: str | None = None, region: str | None = None,
+             seed: SeedSource | None = None, intercept_requests: bool = True) -> MockKms: ...
+@overload
+def mock_kms(func: _Target, *, account_id: str | None = None, region: str | None = None,
+             seed: SeedSource | None = None, intercept_requests: bool = True) -> _Target: ...
+def mock_kms(func: _Target | None = None, *, account_id: str | None = None,
+             region: str | None = None, seed: SeedSource | None = None,
+             intercept_requests: bool = True) -> MockKms | _Target:
     """Mock AWS KMS in process.
 
     ``@mock_kms`` or ``@mock_kms(...)`` on a function, coroutine function or class;
@@ -499,15 +519,17 @@ def mock_kms(func=None, *, account_id: str | None = None, region: str | None = N
     return mock
 
 
-def load_seed(path, backend: Backend | None = None, account_id: str | None = None,
+def load_seed(path: SeedSource, backend: Backend | None = None, account_id: str | None = None,
               region: str | None = None) -> list[str]:
     """Load seed ``path`` (a JSON/YAML file or a mapping, format: ``mockkms._seed``), all or
     nothing; returns the key ids in file order. ``backend``, ``account_id``, ``region``: where
     to (default: the active ``mock_kms``'s, else RuntimeError; 123456789012/us-east-1)."""
     from . import _seed
     active = _stack[-1] if _stack else None
-    if backend is None and active is None:
-        raise RuntimeError("load_seed() needs an active mock_kms (or a backend=)")
-    return _seed.load_seed(path, backend or active.backend,
+    if backend is None:
+        if active is None:
+            raise RuntimeError("load_seed() needs an active mock_kms (or a backend=)")
+        backend = active.backend
+    return _seed.load_seed(path, backend,
                            account_id or (active.account_id if active else DEFAULT_ACCOUNT),
                            region or (active.region if active else DEFAULT_REGION))

@@ -96,14 +96,17 @@ class RingCallLog(collections.deque):
     operations = CallLog.operations
 
 
+class _RequestLogHandler(logging.StreamHandler):
+    """The handler ``log_requests`` adds (once)."""
+
+
 def log_requests(stream=None) -> None:
     """Write the request log (one line per request) to ``stream`` (default stderr): what
     ``mockkms serve --verbose`` turns on. Lines hold the operation, account/Region, status,
     outcome and duration; never a request or response body."""
-    if not any(getattr(h, "mockkms", False) for h in request_log.handlers):
-        handler = logging.StreamHandler(stream or sys.stderr)
+    if not any(isinstance(h, _RequestLogHandler) for h in request_log.handlers):
+        handler = _RequestLogHandler(stream or sys.stderr)
         handler.setFormatter(logging.Formatter("mockkms: %(message)s"))
-        handler.mockkms = True
         request_log.addHandler(handler)
     request_log.setLevel(logging.INFO)
     request_log.propagate = False

@@ -60,12 +60,21 @@ import sys
 import threading
 import time
 import traceback
+from typing import TypedDict
 from urllib.parse import unquote
 
 from .._protocol import CONTENT_TYPE
 
-DEFAULTS = {"request_timeout": 10.0, "idle_timeout": 60.0, "workers": 32,
-            "max_connections": 512}
+
+class Limits(TypedDict):
+    request_timeout: float
+    idle_timeout: float
+    workers: int
+    max_connections: int
+
+
+DEFAULTS: Limits = {"request_timeout": 10.0, "idle_timeout": 60.0, "workers": 32,
+                    "max_connections": 512}
 DRAIN_LIMIT = 64 << 20   # bytes of an unread body read and discarded before answering
 BACKOFF_MIN, BACKOFF_MAX = 0.01, 1.0   # seconds of the accept back-off
 LINGER = 1.0             # seconds, at most, of reading a closing connection's last input
@@ -98,6 +107,7 @@ class _Connection:
 
     __slots__ = ("sock", "address", "buffer", "deadline", "received", "responded", "out",
                  "write_timeout", "handler")
+    handler: _Handler  # set by the server as soon as it accepts the connection
 
     def __init__(self, sock: socket.socket, address, write_timeout: float):
         self.sock = sock
@@ -108,7 +118,6 @@ class _Connection:
         self.responded = False
         self.out: list[bytes] = []
         self.write_timeout = write_timeout
-        self.handler = None
 
     def start_request(self, timeout: float) -> None:
         self.deadline = time.monotonic() + timeout
@@ -269,8 +278,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "mockkms"
     sys_version = ""
+    # This server and the connection stand in for socketserver's server and socket files (they
+    # offer what http.server uses of those); typeshed declares the originals.
+    server: Server  # type: ignore[assignment]
+    rfile: _Connection  # type: ignore[assignment]
+    wfile: _Connection  # type: ignore[assignment]
+    command: str | None  # type: ignore[assignment]  # None until a request line parses
+    _headers_buffer: list[bytes]  # http.server's own, undeclared by typeshed
 
-    def __init__(self, server: "Server", conn: _Connection):  # not BaseRequestHandler's: no I/O here
+    def __init__(self, server: Server, conn: _Connection):  # not BaseRequestHandler's: no I/O here
         self.server = server
         self.request = self.connection = conn.sock
         self.client_address = conn.address
