@@ -57,13 +57,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Union
 
-if TYPE_CHECKING:
-    from os import PathLike
-
-    from ._backend import Backend
-
-SeedSource = Union[str, "PathLike[str]", Mapping[str, Any]]
-
 from . import _errors as E
 from . import _keyspecs as specs
 from . import _keystate as ks
@@ -75,6 +68,14 @@ from ._records import Alias
 from .operations import aliases
 from .operations.policies import check_policy
 from .operations.tags import check_new_tags
+
+if TYPE_CHECKING:
+    from os import PathLike
+
+    from ._backend import Backend
+
+# a seed file's path, or the seed document already parsed
+SeedSource = Union[str, "PathLike[str]", Mapping[str, Any]]
 
 __all__ = ["load_seed", "SeedError"]
 

@@ -58,7 +58,7 @@ def enclave():
 
 
 def attestation(enclave, *, public_key=None, sign=True, tamper=False, tag=False,
-                extra=None) -> bytes:
+                extra=None, alg=-35) -> bytes:
     rsa_key, signer, cert = enclave
     if public_key is None:
         public_key = rsa_key.public_key().public_bytes(
@@ -69,7 +69,7 @@ def attestation(enclave, *, public_key=None, sign=True, tamper=False, tag=False,
     if sign:
         fields["certificate"] = cert
     fields.update(extra or {})
-    protected = cbor({1: -35})  # alg: ES384
+    protected = cbor({1: alg})  # alg: ES384
     payload = cbor(fields)
     to_sign = cbor(["Signature1", protected, b"", payload])
     r, s = utils.decode_dss_signature(signer.sign(to_sign, ec.ECDSA(hashes.SHA384())))
@@ -239,6 +239,9 @@ def test_bad_documents(kms, enclave):
     _refused(kms, recipient(enclave, public_key=ec_public), "its public_key is not an RSA key")
     _refused(kms, recipient(enclave, extra={"certificate": b"junk"}),
              "its certificate is not a DER X.509 certificate")
+    for alg in (-8, [1], {"a": 1}):  # EdDSA; values of other CBOR types (a list does not hash)
+        _refused(kms, recipient(enclave, alg=alg),
+                 "its COSE algorithm is not ES256, ES384 or ES512")
 
 
 def test_missing_document(kms):
