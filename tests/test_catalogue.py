@@ -283,3 +283,20 @@ def test_who_resolves_the_key_decides_the_error(kms, call, code):
         call(kms)
     error = exc.value.response["Error"]
     assert f"{error['Code']}: {error.get('Message', '')}".startswith(code)
+
+
+# --- cross-account use ----------------------------------------------------------------------------
+
+def test_cross_account_set_is_the_models():
+    # the catalogue's column; tests/test_catalogue.py compares it with the model's sentences
+    from mockkms._catalogue import ROWS
+
+    def cross_account(name):
+        return ROWS[name].cross_account
+    assert cross_account("Encrypt") and cross_account("CreateGrant")
+    assert cross_account("RetireGrant") and cross_account("GetKeyRotationStatus")
+    assert not cross_account("DisableKey") and not cross_account("ListAliases")
+    assert not cross_account("UpdatePrimaryRegion")
+    # no Yes/No sentence (or not in this model): cross-account iff a cryptographic operation
+    assert not cross_account("GenerateRandom")
+    assert cross_account("Encapsulate") and cross_account("Decapsulate")

@@ -269,3 +269,16 @@ def test_refused_document_changes_nothing(kms, key_id, enclave):
     after = kms.get_key_last_usage(KeyId=key_id)["KeyLastUsage"]
     assert after["Operation"] == "Encrypt"  # the refused Decrypt did not count as a use
     assert before["Operation"] == "GenerateDataKey"
+
+
+# --- Recipient is checked before DryRun -----------------------------------------------------------
+
+def test_generate_data_key_pair_checks_recipient_before_dry_run(kms, key_id):
+    bad = {"AttestationDocument": b"garbage", "KeyEncryptionAlgorithm": "RSAES_OAEP_SHA_256"}
+    with pytest.raises(ClientError) as gdk:
+        kms.generate_data_key(KeyId=key_id, KeySpec="AES_256", Recipient=bad, DryRun=True)
+    with pytest.raises(ClientError) as gdkp:
+        kms.generate_data_key_pair(KeyId=key_id, KeyPairSpec="ECC_NIST_P256", Recipient=bad,
+                                   DryRun=True)
+    assert error_of(gdk)[0] != "DryRunOperationException"
+    assert error_of(gdkp) == error_of(gdk)

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import math
 import os
 
 import boto3
@@ -303,3 +304,30 @@ def test_bad_seed_leaves_no_mock_running(tmp_path):
         m.start()
     assert not m.active and dict(os.environ) == before
     assert not mockkms._mock._stack
+
+
+# --- CreationDate: finite and within what botocore can read ---------------------------------------
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, -1, 1e20,
+                                   pytest.param(10 ** 400, id="10**400"),
+                                   "0001-01-01T00:00:00Z", "9999-12-31T23:00:00-05:00"])
+def test_seed_creation_date_out_of_range_is_refused(value):
+    doc = {"Version": 1, "Keys": [{"CreationDate": value}]}
+    with mock_kms():
+        with pytest.raises(SeedError) as exc:
+            load_seed(doc)
+        assert boto3.client("kms", region_name="us-east-1").list_keys()["Keys"] == []
+    assert str(exc.value) == (f"<seed mapping>: Keys[0]: CreationDate {value!r} must be a date "
+                              "from 1970-01-01 to 9999-12-31 (ISO 8601 text or finite epoch "
+                              "seconds)")
+
+
+def test_seed_creation_date_at_the_limits_is_readable():
+    latest = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.timezone.utc)
+    doc = {"Version": 1, "Keys": [{"CreationDate": latest.timestamp()}, {"CreationDate": 0}]}
+    with mock_kms():
+        late, early = load_seed(doc)
+        kms = boto3.client("kms", region_name="us-east-1")
+        assert kms.describe_key(KeyId=late)["KeyMetadata"]["CreationDate"] == latest
+        assert kms.describe_key(KeyId=early)["KeyMetadata"]["CreationDate"] == \
+            dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
