@@ -19,6 +19,8 @@ from __future__ import annotations
 import copy
 import heapq
 import threading
+from collections.abc import MutableSequence
+from typing import Any
 
 from ._clock import Clock
 from ._records import Event
@@ -32,7 +34,7 @@ class Backend:
         self.stores: dict[tuple[str, str], Store] = {}
         self.events: list[Event] = []  # a heap: the next event first
         self._event_seq = 0
-        self.calls: list = []
+        self.calls: MutableSequence[Any] = []  # _mock.CallLog, server.app.RingCallLog
 
     def store(self, account: str, region: str) -> Store:
         st = self.stores.get((account, region))

@@ -15,7 +15,8 @@ Schema, version 1 (JSON shown; YAML is the same structure and needs PyYAML)::
           "KeyUsage": "ENCRYPT_DECRYPT",                      optional if the spec allows one usage
           "KeyState": "Enabled",                              optional: Enabled (default)|Disabled
           "Aliases": ["alias/orders"],                        optional
-          "Tags": {"team": "payments"},                       optional; or [{"TagKey":..,"TagValue":..}]
+          "Tags": {"team": "payments"},                       optional; or [{"TagKey":..,
+                                                              "TagValue":..}]
           "Policy": {"Version": "2012-10-17", "Statement": [...]},  optional; object or JSON text
           "KeyMaterial": "base64...",                         optional; see below
           "CreationDate": "2024-01-01T00:00:00Z"              optional; ISO 8601 or epoch seconds
@@ -53,6 +54,8 @@ import os
 import re
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Union
 
 from . import _errors as E
 from . import _keyspecs as specs
@@ -65,6 +68,14 @@ from ._records import Alias
 from .operations import aliases
 from .operations.policies import check_policy
 from .operations.tags import check_new_tags
+
+if TYPE_CHECKING:
+    from os import PathLike
+
+    from ._backend import Backend
+
+# a seed file's path, or the seed document already parsed
+SeedSource = Union[str, "PathLike[str]", Mapping[str, Any]]
 
 __all__ = ["load_seed", "SeedError"]
 
@@ -83,7 +94,7 @@ class _Problem(Exception):
     pass
 
 
-def load_seed(path, backend, account_id: str, region: str) -> list[str]:
+def load_seed(path: SeedSource, backend: Backend, account_id: str, region: str) -> list[str]:
     """Load the keys of seed ``path`` (a JSON/YAML file path, or an already parsed mapping) into
     ``backend``; keys that name no account or Region go to ``account_id``/``region``. Returns
     the loaded key ids in file order. (``mockkms.load_seed`` finds the active mock's backend.)
@@ -103,7 +114,7 @@ def load_seed(path, backend, account_id: str, region: str) -> list[str]:
 
 # --- reading ---------------------------------------------------------------------------------
 
-def _read(path) -> tuple[str, object]:
+def _read(path: SeedSource) -> tuple[str, object]:
     if isinstance(path, Mapping):
         return "<seed mapping>", path
     source = os.fspath(path)
@@ -123,7 +134,7 @@ def _read(path) -> tuple[str, object]:
     return source, _yaml(source, raw)
 
 
-def _yaml(source: str, raw: bytes):
+def _yaml(source: str, raw: bytes) -> Any:
     try:
         import yaml
     except ImportError:
@@ -137,18 +148,27 @@ def _yaml(source: str, raw: bytes):
 
 # --- checking ----------------------------------------------------------------------------------
 
+@dataclass
 class _Entry:
     """One checked key of the seed: what CreateKey, DisableKey and CreateAlias will make of it."""
 
-    __slots__ = ("where", "account", "region", "key_id", "created", "spec", "usage", "state",
-                 "description", "policy", "tags", "material", "aliases")
+    account: str
+    region: str
+    key_id: str
+    created: float
+    spec: str
+    usage: str
+    state: str
+    description: str
+    policy: str
+    tags: dict[str, str] | None
+    material: Any  # a secret (bytes), a key pair holder, or None: CreateKey makes it
+    aliases: list[str]
+    where: str = ""  # how the error messages name the entry
 
-    def __init__(self, **fields):
-        for name in self.__slots__:
-            setattr(self, name, fields.get(name))
 
-
-def _prepare(source: str, document, account_id: str, region: str, now: float) -> list[_Entry]:
+def _prepare(source: str, document: object, account_id: str, region: str,
+             now: float) -> list[_Entry]:
     if not isinstance(document, Mapping):
         raise SeedError(f"{source}: a seed must be an object with Version and Keys")
     unknown = sorted(set(map(str, document)) - {"Version", "Keys"})
@@ -184,7 +204,7 @@ def _prepare(source: str, document, account_id: str, region: str, now: float) ->
     return prepared
 
 
-def _entry(raw, account_id: str, region: str, now: float) -> _Entry:
+def _entry(raw: object, account_id: str, region: str, now: float) -> _Entry:
     if not isinstance(raw, Mapping):
         raise _Problem("each key must be an object")
     unknown = sorted(set(map(str, raw)) - set(_FIELDS))
@@ -200,7 +220,8 @@ def _entry(raw, account_id: str, region: str, now: float) -> _Entry:
         key_id = str(uuid.uuid4())
     elif not is_uuid(key_id):
         raise _Problem(f"KeyId {key_id!r} must be a lowercase UUID such as "
-                       "'1234abcd-12ab-34cd-56ef-1234567890ab' (multi-Region keys cannot be seeded)")
+                       "'1234abcd-12ab-34cd-56ef-1234567890ab' "
+                       "(multi-Region keys cannot be seeded)")
     description = _text(raw, "Description", "")
     if len(description) > _MAX_DESCRIPTION:
         raise _Problem(f"Description is longer than {_MAX_DESCRIPTION} characters")
@@ -233,19 +254,19 @@ def _entry(raw, account_id: str, region: str, now: float) -> _Entry:
                   material=material, aliases=_aliases(raw.get("Aliases")))
 
 
-def _text(raw, field: str, default):
+def _text(raw: Mapping, field: str, default: Any) -> Any:
     value = raw.get(field, default)
     if value is not default and not isinstance(value, str):
         raise _Problem(f"{field} must be a string, got {type(value).__name__}")
     return value
 
 
-def _aws(exc) -> str:
+def _aws(exc: E.KMSError) -> str:
     """What KMS would answer, as text: ``Code: message`` (AWS sends some codes without one)."""
     return f"{exc.code}: {exc.message}" if exc.message else exc.code
 
 
-def _account(value) -> str:
+def _account(value: object) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)  # YAML reads an unquoted account id as a number
     if not is_account_id(value):
@@ -257,7 +278,7 @@ def _account(value) -> str:
 _LATEST = _dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=_dt.timezone.utc).timestamp()
 
 
-def _creation_date(value, now: float) -> float:
+def _creation_date(value: object, now: float) -> float:
     when = _parse_creation_date(value, now)
     if not (math.isfinite(when) and 0 <= when <= _LATEST):
         raise _Problem(f"CreationDate {value!r} must be a date from 1970-01-01 to 9999-12-31 "
@@ -265,7 +286,7 @@ def _creation_date(value, now: float) -> float:
     return when
 
 
-def _parse_creation_date(value, now: float) -> float:
+def _parse_creation_date(value: object, now: float) -> float:
     if value is None:
         return now
     if isinstance(value, bool):
@@ -290,7 +311,7 @@ def _parse_creation_date(value, now: float) -> float:
     return when.timestamp()
 
 
-def _policy(value, account: str, partition: str) -> str:
+def _policy(value: object, account: str, partition: str) -> str:
     if value is None:
         return _policies.default_policy(account, partition)
     if isinstance(value, Mapping):
@@ -304,7 +325,7 @@ def _policy(value, account: str, partition: str) -> str:
     return value
 
 
-def _tags(value) -> dict | None:
+def _tags(value: object) -> dict[str, str] | None:
     if value is None:
         return None
     if isinstance(value, Mapping):
@@ -327,7 +348,7 @@ def _tags(value) -> dict | None:
     return {t["TagKey"]: t["TagValue"] for t in pairs} or None
 
 
-def _aliases(value) -> list[str]:
+def _aliases(value: object) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(a, str) for a in value):
@@ -346,7 +367,7 @@ def _aliases(value) -> list[str]:
     return list(value)
 
 
-def _material(spec: str, value):
+def _material(spec: str, value: object) -> Any:
     """The checked ``KeyMaterial``: a secret (symmetric, HMAC: the sizes ImportKeyMaterial
     accepts), a key pair holder (asymmetric), or None (CreateKey makes fresh material)."""
     if value is None:
@@ -373,7 +394,7 @@ def _material(spec: str, value):
 
 # --- applying ----------------------------------------------------------------------------------
 
-def _check_conflicts(source: str, prepared: list[_Entry], backend) -> None:
+def _check_conflicts(source: str, prepared: list[_Entry], backend: Backend) -> None:
     for entry in prepared:
         store = backend.stores.get((entry.account, entry.region))
         if store is None:
@@ -387,7 +408,7 @@ def _check_conflicts(source: str, prepared: list[_Entry], backend) -> None:
                                 "already exists")
 
 
-def _apply(backend, entry: _Entry) -> None:
+def _apply(backend: Backend, entry: _Entry) -> None:
     store = backend.store(entry.account, entry.region)
     key = _lifecycle.create_key(
         store, key_id=entry.key_id, created=entry.created, spec=entry.spec, usage=entry.usage,

@@ -133,8 +133,11 @@ def test_server_refuses_a_made_up_region_without_state():
                                          f"{region}/kms/aws4_request, Signature=x",
                    "wsgi.input": io.BytesIO(b"{}"), "SERVER_NAME": "127.0.0.1",
                    "SERVER_PORT": "4599", "wsgi.url_scheme": "http"}
-        seen = {}
-        body = b"".join(app(environ, lambda status, headers, exc=None: seen.update(s=status)))
+        seen: dict = {}
+
+        def start_response(status, headers, exc_info=None, seen=seen):
+            seen.update(s=status)
+        body = b"".join(app(environ, start_response))
         assert seen["s"].startswith("400 ")
         assert json.loads(body) == {
             "__type": "InvalidSignatureException",

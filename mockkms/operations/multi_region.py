@@ -43,7 +43,6 @@ from .._keys import set_regions
 from . import tags as _tags
 from .policies import requested_policy
 
-
 # --- checks ----------------------------------------------------------------------------------
 
 def _require_primary(key) -> None:
