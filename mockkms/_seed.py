@@ -9,7 +9,8 @@ Schema, version 1 (JSON shown; YAML is the same structure and needs PyYAML)::
         {
           "KeyId": "0d6c3d4e-7a4f-4b0a-9a43-0e7f5d0c1a2b",   optional UUID; random if absent
           "Account": "111122223333",                          optional; default: the mock's
-          "Region": "eu-west-1",                              optional; default: the mock's
+          "Region": "eu-west-1",                              optional; default: the mock's;
+                                                              one botocore lists (_regions)
           "Description": "orders table key",                  optional; default ""
           "KeySpec": "SYMMETRIC_DEFAULT",                     optional; default SYMMETRIC_DEFAULT
           "KeyUsage": "ENCRYPT_DECRYPT",                      optional if the spec allows one usage
@@ -60,7 +61,7 @@ from typing import TYPE_CHECKING, Any, Union
 from . import _errors as E
 from . import _keyspecs as specs
 from . import _keystate as ks
-from . import _lifecycle, _policies
+from . import _lifecycle, _policies, _regions
 from . import _material as _material_rules
 from ._keys import Material
 from ._names import is_account_id, is_region, is_uuid
@@ -215,6 +216,9 @@ def _entry(raw: object, account_id: str, region: str, now: float) -> _Entry:
     region = _text(raw, "Region", region)
     if not is_region(region):
         raise _Problem(f"Region {region!r} is not a region name like 'us-east-1'")
+    if not _regions.exists(region):
+        raise _Problem(f"Region {region!r} is not an AWS Region (botocore's partition data does "
+                       "not list it)")
     key_id = _text(raw, "KeyId", None)
     if key_id is None:
         key_id = str(uuid.uuid4())

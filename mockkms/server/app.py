@@ -117,7 +117,9 @@ class KmsApp:
 
     ``state`` (a ``mockkms._persist.StateDir``) is told about every request so it can write the
     state directory. ``backend``, ``account_id`` and ``region`` make the app a route for
-    ``_transport.answer``. A new backend's call log keeps the ``call_log_size`` most recent
+    ``_transport.answer``; ``region`` (the region of requests that name none: unsigned, sent to
+    a URL that is no KMS endpoint) must be one botocore lists, else ``ValueError``. A new
+    backend's call log keeps the ``call_log_size`` most recent
     calls (:class:`RingCallLog`; 0 keeps none). ``allowed_hosts``: host names, besides the
     local ones, that the ``Host`` and ``Origin`` checks accept (see the module docstring).
     """
@@ -125,6 +127,9 @@ class KmsApp:
     def __init__(self, backend: Backend | None = None, *, account_id: str = DEFAULT_ACCOUNT,
                  region: str = DEFAULT_REGION, max_body: int = MAX_BODY, state=None,
                  call_log_size: int = CALL_LOG, allowed_hosts=()):
+        if not _regions.exists(region):
+            raise ValueError(f"region must be an AWS Region that botocore knows, like "
+                             f"'us-east-1'; got {region!r}")
         if backend is None:
             if call_log_size < 0:
                 raise ValueError(f"call_log_size must not be negative, not {call_log_size}")
