@@ -34,9 +34,9 @@ import sys
 from botocore.exceptions import ClientError
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import bench  # noqa: E402  (rate, Floor, run_interleaved, the mock's setup)
+import bench
 
-from mockkms import mock_kms  # noqa: E402
+from mockkms import mock_kms
 
 ACCOUNT = bench.ACCOUNT
 ROOT = f"arn:aws:iam::{ACCOUNT}:root"

@@ -34,10 +34,19 @@ cryptography and handlers load on the first mocked request, not here.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Callable
+
 import pytest
 
 import mockkms  # noqa: F401  (installs the botocore hook before test modules create clients)
 from mockkms import _mock
+
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
+
+    from mockkms import MockKms
+    from mockkms._authz.handles import IamPrincipal
 
 _PREVIOUS_DEFAULTS = pytest.StashKey[dict]()
 _OUTER_DEPTH = pytest.StashKey[int]()  # how many activations were active when the test started
@@ -46,7 +55,7 @@ _MARKER_HELP = ("mock_kms(account_id=None, region=None, seed=None, authorization
                 "(mockkms).")
 
 
-def pytest_addoption(parser):
+def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("mockkms", "mockkms (in-memory AWS KMS)")
     group.addoption("--mockkms-region", default=None, metavar="REGION",
                     help="default region of mockkms mocks (default: $AWS_DEFAULT_REGION, "
@@ -58,7 +67,7 @@ def pytest_addoption(parser):
                          "unless made with authorization=True (default: they do, as AWS).")
 
 
-def pytest_configure(config):
+def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", _MARKER_HELP)
     try:
         previous = _mock._set_defaults(
@@ -70,14 +79,14 @@ def pytest_configure(config):
     config.stash[_PREVIOUS_DEFAULTS] = previous
 
 
-def pytest_unconfigure(config):
+def pytest_unconfigure(config: pytest.Config) -> None:
     previous = config.stash.get(_PREVIOUS_DEFAULTS, None)
     if previous is not None:
         _mock._restore_defaults(previous)
 
 
 @pytest.fixture(autouse=True)
-def _mock_kms_marker(request):
+def _mock_kms_marker(request: pytest.FixtureRequest) -> Iterator[MockKms | None]:
     """Runs a test marked ``mock_kms`` inside its own mock, with empty state even inside an
     outer mock (whose state comes back after the test); does nothing for other tests."""
     request.node.stash[_OUTER_DEPTH] = len(_mock._stack)
@@ -93,7 +102,8 @@ def _mock_kms_marker(request):
 
 
 @pytest.fixture
-def kms_mock(request, _mock_kms_marker):
+def kms_mock(request: pytest.FixtureRequest,
+             _mock_kms_marker: MockKms | None) -> Iterator[MockKms]:
     """An active in-memory KMS whose state is empty when the test starts, even inside an outer
     mock (its state is set aside and given back after the test); yields the MockKms.
 
@@ -113,7 +123,7 @@ def kms_mock(request, _mock_kms_marker):
 
 
 @pytest.fixture
-def kms_client(kms_mock):
+def kms_client(kms_mock: MockKms) -> BaseClient:
     """A boto3 KMS client in ``kms_mock``'s region, talking to its (fresh) state."""
     import boto3
 
@@ -121,14 +131,14 @@ def kms_client(kms_mock):
 
 
 @pytest.fixture
-def kms_key(kms_client):
+def kms_key(kms_client: BaseClient) -> Callable[..., dict[str, Any]]:
     """Factory kms_key(KeySpec=..., KeyUsage=..., **create_key_args) -> the new key's
     KeyMetadata; the key is made through ``kms_client``, in ``kms_mock``'s (fresh) state."""
     from mockkms import _keyspecs
 
-    def create(**create_key_args):
+    def create(**create_key_args: Any) -> dict[str, Any]:
         spec = create_key_args.get("KeySpec")
-        usages = _keyspecs.SPECS.get(spec, ())
+        usages = _keyspecs.SPECS.get(spec, ()) if isinstance(spec, str) else ()
         if "KeyUsage" not in create_key_args and len(usages) == 1:
             create_key_args["KeyUsage"] = next(iter(usages))  # the only usage the spec allows
         return kms_client.create_key(**create_key_args)["KeyMetadata"]
@@ -136,7 +146,7 @@ def kms_key(kms_client):
 
 
 @pytest.fixture
-def kms_principal(kms_mock):
+def kms_principal(kms_mock: MockKms) -> Callable[..., IamPrincipal]:
     """Factory kms_principal(arn, policies=None, tags=None) -> the registered IAM user or role
     (``MockKms.principal``): ``.arn``, ``.credentials``, ``.client()``, and for roles
     ``.assume(session_name)``. ``arn`` may be ``"user/<name>"`` or ``"role/<name>"`` for one of

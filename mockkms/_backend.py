@@ -21,9 +21,11 @@ from __future__ import annotations
 import copy
 import heapq
 import threading
+from collections.abc import MutableSequence
+from typing import Any
 
 from ._clock import Clock
-from ._records import Event
+from ._records import Event, Principal
 from ._store import Store
 
 
@@ -34,9 +36,9 @@ class Backend:
         self.stores: dict[tuple[str, str], Store] = {}
         self.events: list[Event] = []  # a heap: the next event first
         self._event_seq = 0
-        self.calls: list = []
-        self.principals: dict = {}   # principal ARN -> _records.Principal
-        self.access_keys: dict = {}  # access key id -> principal ARN
+        self.calls: MutableSequence[Any] = []  # _mock.CallLog, server.app.RingCallLog
+        self.principals: dict[str, Principal] = {}  # principal ARN -> its record
+        self.access_keys: dict[str, str] = {}       # access key id -> principal ARN
 
     def store(self, account: str, region: str) -> Store:
         st = self.stores.get((account, region))

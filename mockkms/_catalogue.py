@@ -44,15 +44,22 @@ import re
 from typing import NamedTuple
 
 from . import _keystate as ks
-from ._keyspecs import (ENCAPSULATE_DECAPSULATE, ENCRYPT_DECRYPT, GENERATE_VERIFY_MAC,
-                        KEY_AGREEMENT, SIGN_VERIFY, is_symmetric)
+from ._keyspecs import (
+    ENCAPSULATE_DECAPSULATE,
+    ENCRYPT_DECRYPT,
+    GENERATE_VERIFY_MAC,
+    KEY_AGREEMENT,
+    SIGN_VERIFY,
+    is_symmetric,
+)
 from ._keystate import CREAT, DIS, EXT, NOTPDEL, OK, PDEL, PIMP, UNAV, UNSUP, UPD
 
 # --- vocabulary ---------------------------------------------------------------------------------
 KEY_ID, KEY_ARN, ALIAS_NAME, ALIAS_ARN = "key id", "key ARN", "alias name", "alias ARN"
 BY_KEY = frozenset({KEY_ID, KEY_ARN})
 BY_ANY = BY_KEY | {ALIAS_NAME, ALIAS_ARN}
-NOT_BY_ID = frozenset()  # a key named otherwise: an alias's target, the replica in a Region
+# a key named otherwise: an alias's target, the replica in a Region
+NOT_BY_ID: frozenset[str] = frozenset()
 
 DISPATCHER, HANDLER = "dispatcher", "handler"
 KEY_POLICY, IAM = "key policy", "IAM policy"
@@ -299,7 +306,7 @@ OPERATIONS: tuple[Operation, ...] = (
 ROWS: dict[str, Operation] = {op.name: op for op in OPERATIONS}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def grant_operations(kind: str) -> frozenset[str]:
     """The grant operations CreateGrant accepts for a key of ``kind`` (``key_kind``)."""
     return frozenset(g for op in OPERATIONS if kind in op.grant_keys for g in op.grant)

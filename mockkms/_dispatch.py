@@ -106,9 +106,9 @@ def handle(backend: Backend, account: str, region: str, target: str | None,
         return _protocol.encode_error(err)
     except Exception as exc:  # a bug in the mock: answer as AWS answers an internal failure
         log.exception("mockkms internal error in %s", operation)
-        err = E.KMSInternalException(f"mockkms internal error: {type(exc).__name__}")
-        _log_error(backend, operation, account, region, params, err)
-        return _protocol.encode_error(err)
+        internal = E.KMSInternalException(f"mockkms internal error: {type(exc).__name__}")
+        _log_error(backend, operation, account, region, params, internal)
+        return _protocol.encode_error(internal)
 
 
 def _log_error(backend, operation, account, region, params, err) -> None:

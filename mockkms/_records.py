@@ -24,7 +24,7 @@ class Alias:
         self.updated = created
 
     def entry(self) -> dict:
-        out = {"AliasName": self.name, "AliasArn": self.arn}
+        out: dict[str, str | float] = {"AliasName": self.name, "AliasArn": self.arn}
         if self.target_key_id:
             out.update(TargetKeyId=self.target_key_id, CreationDate=self.created,
                        LastUpdatedDate=self.updated)
@@ -103,10 +103,16 @@ class CustomKeyStore:
         self.store_type = store_type
         self.created = created
         self.state = DISCONNECTED
-        self.cluster_id = self.trust_anchor = self.password = None
-        self.uri_endpoint = self.uri_path = self.connectivity = None
-        self.vpc_service_name = self.vpc_service_owner = None
-        self.access_key_id = self.secret = None
+        self.cluster_id: str | None = None
+        self.trust_anchor: str | None = None
+        self.password: str | None = None
+        self.uri_endpoint: str | None = None
+        self.uri_path: str | None = None
+        self.connectivity: str | None = None
+        self.vpc_service_name: str | None = None
+        self.vpc_service_owner: str | None = None
+        self.access_key_id: str | None = None
+        self.secret: str | None = None
         # key id -> the key's state when the store was disconnected (restored on connect)
         self.saved_states: dict[str, str] = {}
 

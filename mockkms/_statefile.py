@@ -313,7 +313,7 @@ class _Decoder:
             raise _Corrupt(f"unhashable key at {path}") from None
         return value
 
-    def cls(self, name: Any, path: str) -> type:
+    def cls(self, name: Any, path: str) -> Any:
         if not isinstance(name, str) or ":" not in name:
             raise _Corrupt(f"bad class name {name!r} at {path}")
         module, qualname = MOVED.get(name, name).split(":", 1)

@@ -52,6 +52,7 @@ import re
 import sys
 import threading
 import weakref
+from typing import Any
 
 from . import _dispatch, _regions
 from ._authz import principals as _principals
@@ -127,7 +128,7 @@ class _Content(bytes):
         yield  # pragma: no cover - makes __await__ a generator
 
 
-_AWSResponse = None  # botocore.awsrequest.AWSResponse, looked up on the first request
+_AWSResponse: Any = None  # botocore.awsrequest.AWSResponse, looked up on the first request
 
 
 def _before_send(request, **kwargs):
@@ -137,8 +138,8 @@ def _before_send(request, **kwargs):
         return None
     AWSResponse = _AWSResponse
     if AWSResponse is None:
-        from botocore.awsrequest import AWSResponse
-        _AWSResponse = AWSResponse
+        from botocore.awsrequest import AWSResponse as loaded
+        AWSResponse = _AWSResponse = loaded
 
     body = request.body
     if hasattr(body, "read"):
@@ -218,7 +219,7 @@ def _wrap_async_send(send):
 # Signers that had no credentials (a client created before activation on a machine with no AWS
 # configuration): they borrow the mock's fake credentials while it is active and get ``None``
 # back when the last one stops.
-_borrowed = weakref.WeakSet()
+_borrowed: weakref.WeakSet = weakref.WeakSet()
 
 
 def _before_signing(signer, request, region_name, aio: bool) -> None:
@@ -314,8 +315,10 @@ def _start_requests() -> None:
 
     # Passthrough goes to the send that is active now (a user's own ``responses`` mock, say),
     # not to the one ``responses`` captured when it was imported (keyword: responses >= 0.24).
-    mock = responses.RequestsMock(assert_all_requests_are_fired=False,
-                                  real_adapter_send=requests.adapters.HTTPAdapter.send)
+    mock = responses.RequestsMock(
+        assert_all_requests_are_fired=False,
+        # requests' and responses' annotations of HTTPAdapter.send disagree (timeout, cert)
+        real_adapter_send=requests.adapters.HTTPAdapter.send)  # type: ignore[arg-type]
     mock.add_callback(responses.POST, _KMS_URL, callback=_requests_callback)
     mock.add_passthru(_NOT_KMS)
     mock.start()

@@ -3,6 +3,7 @@ denied through boto3."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from botocore.exceptions import ClientError
@@ -77,14 +78,12 @@ def test_policy_variables(setup, kms):
     assert not allowed(star.encrypt, KeyId=key4, Plaintext=b"x",
                        EncryptionContext={"p": "abzz"})
     # variables are literal text in a policy without Version 2012-10-17
-    principal = "arn:aws:iam::123456789012:user/erin"
-    _ = setup({}, user="user/erin")  # registers erin
-    old = kms.create_key(Policy=(
-        '{"Statement":[{"Effect":"Allow","Principal":{"AWS":"%s"},"Action":"kms:*",'
-        '"Resource":"*"},{"Effect":"Allow","Principal":{"AWS":"%s"},"Action":"kms:Encrypt",'
-        '"Resource":"*","Condition":{"StringEquals":{"kms:EncryptionContext:u":'
-        '"${aws:username}"}}}]}') % (ROOT, principal))["KeyMetadata"]["KeyId"]
-    erin = _[0]
+    erin = setup({}, user="user/erin")[0]
+    old = kms.create_key(Policy=json.dumps({"Statement": [
+        statement(principal=ROOT),
+        statement(principal="arn:aws:iam::123456789012:user/erin", action="kms:Encrypt",
+                  condition={"StringEquals": {"kms:EncryptionContext:u": "${aws:username}"}})
+    ]}))["KeyMetadata"]["KeyId"]
     assert allowed(erin.encrypt, KeyId=old, Plaintext=b"x",
                    EncryptionContext={"u": "${aws:username}"})
     assert not allowed(erin.encrypt, KeyId=old, Plaintext=b"x", EncryptionContext={"u": "erin"})

@@ -127,7 +127,7 @@ def arn_like(pattern: str, value: str) -> bool:
     if pattern == "*":
         return True
     p, v = pattern.split(":", 5), value.split(":", 5)
-    return len(p) == len(v) == 6 and all(like(a, b) for a, b in zip(p, v))  # noqa: B905 (equal lengths)
+    return len(p) == len(v) == 6 and all(like(a, b) for a, b in zip(p, v))
 
 
 def epoch(value) -> float | None:

@@ -19,7 +19,7 @@ separate path (DOC determining-access-grants), cross-account included.
 """
 from __future__ import annotations
 
-from .policy import ACCOUNT, DIRECT, _ACCOUNT_ARN, _ACCOUNT_ID
+from .policy import _ACCOUNT_ARN, _ACCOUNT_ID, ACCOUNT, DIRECT
 
 IGNORE_CONSTRAINTS = frozenset({"DescribeKey", "RetireGrant"})
 

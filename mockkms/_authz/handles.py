@@ -46,7 +46,7 @@ class IamPrincipal:
         return boto3.client("kms", region_name=region_name or self._region,
                             **self.credentials, **kwargs)
 
-    def assume(self, session_name: str, tags: dict | None = None) -> "IamPrincipal":
+    def assume(self, session_name: str, tags: dict | None = None) -> IamPrincipal:
         """A session of this role (``sts:AssumeRole``): ``aws:PrincipalArn`` is the role's ARN,
         policies are the role's, ``tags`` are session tags (they override the role's)."""
         if self.kind != principals.ROLE:

@@ -97,7 +97,8 @@ def root(account: str, partition: str = "aws", via: str | None = None,
                   authorize=authorize)
 
 
-_ROOTS: dict = {}  # (access key id, default account, region, via, authorize) -> root Caller
+# (access key id, default account, partition, via, authorize) -> the root Caller (bounded)
+_ROOTS: dict = {}
 
 
 def identify(backend, access_key_id: str | None, default_account: str, region: str,
@@ -110,12 +111,13 @@ def identify(backend, access_key_id: str | None, default_account: str, region: s
         if arn is not None:
             record = backend.principals.get(arn)
     if record is None:  # the common case: an account's root, remembered per signature
-        cache_key = (access_key_id, default_account, region, via, authorize)
+        partition = _partition_of(region)
+        cache_key = (access_key_id, default_account, partition, via, authorize)
         caller = _ROOTS.get(cache_key)
         if caller is None:
             account = access_key_id if is_account_id(access_key_id) else default_account
-            caller = root(account, _partition_of(region), via, authorize)
-            if len(_ROOTS) < 4096:
+            caller = root(account, partition, via, authorize)
+            if len(_ROOTS) < 1024:
                 _ROOTS[cache_key] = caller
         return caller
     if record.kind == ROOT:

@@ -63,7 +63,8 @@ from . import _common
 from . import _recipient as recipient
 
 SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT"
-_INCORRECT_KEY = "The key ID in the request does not identify a CMK that can perform this operation."
+_INCORRECT_KEY = ("The key ID in the request does not identify a CMK that can perform this "
+                  "operation.")
 _ASYM_CONTEXT = "EncryptionContext is not supported for asymmetric KMS keys."
 _UNREACHABLE_KEY = ("The ciphertext refers to a customer master key that does not exist, does "
                     "not exist in this region, or you are not allowed to access.")

@@ -33,9 +33,8 @@ from __future__ import annotations
 import os
 import re
 
-from .. import _catalogue
+from .. import _catalogue, _grant_tokens
 from .. import _errors as E
-from .. import _grant_tokens
 from .. import _keyspecs as specs
 from .._pagination import check_limit, page, response, scope
 from .._records import Grant, KeyGrants
@@ -216,7 +215,7 @@ def retire_grant(ctx, p):
         account, region, grant_id = _grant_tokens.read(p["GrantToken"])
         store = ctx.backend.store(account, region) if region == ctx.region else None
         grant = store.grants.get(grant_id) if store is not None else None
-        if grant is None:
+        if store is None or grant is None:
             raise E.NotFoundException(f"Grant ID {grant_id} not found")
     elif "KeyId" in p and "GrantId" in p:
         key = ctx.key()

@@ -22,7 +22,10 @@ Choices where AWS is silent or unrecorded (see docs/multi-region-and-custom-key-
   ``<ARN> is not a multi-region key.``; a Region that already holds a key of the set (a replica or
   the primary itself) gives AlreadyExistsException ``Key '<ARN in that Region>' already
   exists``; a Region unknown to botocore's endpoint data, or in another partition, gives
-  ValidationException ``<region> is not a valid Region for a replica of <ARN>.``.
+  ValidationException ``<region> is not a valid Region for a replica of <ARN>.``;
+  UpdatePrimaryRegion to a Region without a replica (one that does not exist included) gives
+  NotFoundException ``Key '<ARN in that Region>' does not exist``. Both check before touching
+  that Region: a made-up one never gets a store.
 * A replica's default policy is the default key policy; it is not copied from the primary.
 * No cross-account use (AWS: "Cross-account use: No"): a key ARN of another account gives
   NotFoundException ``Key '<ARN>' does not exist`` (``_lookup.resolve``, for every operation the
@@ -43,7 +46,6 @@ from .._authz.request_context import NewKey
 from .._keys import set_regions
 from . import tags as _tags
 from .policies import requested_policy
-
 
 # --- checks ----------------------------------------------------------------------------------
 

@@ -3,7 +3,8 @@
 Output: progress lines on stdout, the last one at start ``mockkms: serving AWS KMS at <URL>``
 (printed once the socket listens; with ``--port 0`` it carries the port the system chose).
 Errors go to stderr. Exit codes: 0 after SIGINT/SIGTERM, 1 when the state directory, the seed
-file or the listening socket cannot be used.
+file or the listening socket cannot be used, 2 for a ``region`` that does not exist (the command
+line refuses it before: exit code 2 too).
 
 With both ``--state-dir`` and ``--seed``, the seed is applied only when the state directory holds
 no state yet (the first start); later starts load the saved state (registered principals
@@ -16,6 +17,7 @@ import signal
 import sys
 import threading
 
+from .._mock import DEFAULT_REGION
 from .._persist import StateDir, StateError
 from .app import CALL_LOG, KmsApp, log_requests
 from .httpd import DEFAULTS, make_server
@@ -34,7 +36,8 @@ def _fail(message: str) -> int:
 
 
 def serve_forever(host: str = "127.0.0.1", port: int = 4599, state_dir: str | None = None,
-                  seed: str | None = None, *, request_timeout: float = DEFAULTS["request_timeout"],
+                  seed: str | None = None, *, region: str = DEFAULT_REGION,
+                  request_timeout: float = DEFAULTS["request_timeout"],
                   idle_timeout: float = DEFAULTS["idle_timeout"],
                   workers: int = DEFAULTS["workers"],
                   max_connections: int = DEFAULTS["max_connections"],
@@ -42,8 +45,12 @@ def serve_forever(host: str = "127.0.0.1", port: int = 4599, state_dir: str | No
                   authorization: bool = True) -> int:
     """Serve KMS over HTTP until SIGINT or SIGTERM; the process exit code. The options are
     those of ``mockkms serve`` (``mockkms serve --help``)."""
-    app = KmsApp(call_log_size=call_log_size, allowed_hosts=allowed_hosts,
-                 authorization=authorization)
+    try:
+        app = KmsApp(region=region, call_log_size=call_log_size, allowed_hosts=allowed_hosts,
+                     authorization=authorization)
+    except ValueError as exc:  # a region that does not exist: a usage error, as argparse's
+        _say(f"--region: {exc}", sys.stderr)
+        return 2
     if verbose:
         log_requests()
     limits = {"request_timeout": request_timeout, "idle_timeout": idle_timeout,
