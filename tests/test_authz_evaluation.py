@@ -313,3 +313,22 @@ def test_aws_managed_keys_only_through_their_service(kms_mock, kms):
     # aws/ebs belongs to EC2
     with kms_mock.via_service("ec2"):
         kms.encrypt(KeyId="alias/aws/ebs", Plaintext=b"x")
+
+
+def test_replicate_key_and_update_primary_region(kms_mock, kms):
+    user = kms_mock.principal("user/mrk")
+    key = make_key(kms, statement(principal=user.arn, action=[
+        "kms:ReplicateKey", "kms:UpdatePrimaryRegion", "kms:DescribeKey"]), MultiRegion=True)
+    mrk = user.client()
+    # ReplicateKey also needs kms:CreateKey from the caller's identity policies (IAM only)
+    expect(mrk.replicate_key, denied(user.arn, "kms:CreateKey", "*", "identity"),
+           KeyId=key["KeyId"], ReplicaRegion="eu-west-1")
+    kms_mock.principal(user.arn, policies=[document(statement(action="kms:CreateKey"))])
+    replica = mrk.replicate_key(KeyId=key["KeyId"], ReplicaRegion="eu-west-1", Policy=document(
+        statement(principal=ROOT_A), statement(principal=user.arn, action="kms:DescribeKey")),
+        BypassPolicyLockoutSafetyCheck=True)["ReplicaKeyMetadata"]
+    # UpdatePrimaryRegion needs the action on the primary and on the replica
+    expect(mrk.update_primary_region, denied(user.arn, "kms:UpdatePrimaryRegion",
+                                             replica["Arn"], "identity"),
+           KeyId=key["KeyId"], PrimaryRegion="eu-west-1")
+    kms.update_primary_region(KeyId=key["KeyId"], PrimaryRegion="eu-west-1")  # the root may
