@@ -91,6 +91,9 @@ def parser() -> argparse.ArgumentParser:
         help="a host name the admin endpoints accept in Host, and requests in Origin, besides "
              "localhost, 127.0.0.1, [::1] and --host; repeatable, e.g. a container's service "
              "name when clients reach the server by it (default: none)")
+    add("--no-authorization", action="store_false", dest="authorization",
+        help="evaluate no key policies, grants or identity policies: every caller may do "
+             "everything (default: requests are authorized as in AWS; docs/authorization.md)")
     add("--verbose", action="store_true",
         help="log one line per request to stderr: operation, account/Region, status, error "
              "code or OK, duration (never a body) (default: off)")
@@ -112,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
                          seed=args.seed, request_timeout=args.request_timeout,
                          idle_timeout=args.idle_timeout, workers=args.workers,
                          max_connections=args.max_connections, call_log_size=args.call_log_size,
-                         allowed_hosts=args.allowed_hosts, verbose=args.verbose)
+                         allowed_hosts=args.allowed_hosts, verbose=args.verbose,
+                         authorization=args.authorization)
 
 
 if __name__ == "__main__":

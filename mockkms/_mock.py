@@ -40,6 +40,7 @@ from ._backend import Backend
 from ._names import is_account_id
 
 if TYPE_CHECKING:
+    from ._authz.handles import IamPrincipal
     from ._seed import SeedSource
 
 # what the decorator form takes and gives back: a function, coroutine function or class
@@ -71,11 +72,13 @@ _stack_lock = threading.RLock()
 
 # Defaults of ``mock_kms()`` when no account/region is given (the pytest options change them;
 # region None: from the environment, see ``_default_region``).
-_defaults = {"account_id": DEFAULT_ACCOUNT, "region": None}
+_defaults: dict[str, Any] = {"account_id": DEFAULT_ACCOUNT, "region": None,
+                             "authorization": True}
 _REGION_VARIABLES = ("AWS_DEFAULT_REGION", "AWS_REGION")
 
 
-def _set_defaults(account_id: str | None = None, region: str | None = None) -> dict:
+def _set_defaults(account_id: str | None = None, region: str | None = None,
+                  authorization: bool | None = None) -> dict:
     """Change the defaults of ``mock_kms()``; returns the previous ones (to give back to
     :func:`_restore_defaults`)."""
     previous = dict(_defaults)
@@ -83,6 +86,8 @@ def _set_defaults(account_id: str | None = None, region: str | None = None) -> d
         _defaults["account_id"] = _check_account(account_id)
     if region is not None:
         _defaults["region"] = _check_region(region)
+    if authorization is not None:
+        _defaults["authorization"] = bool(authorization)
     return previous
 
 
@@ -139,8 +144,12 @@ class MockKms:
     """An activation of the in-memory KMS. Create it with :func:`mock_kms`."""
 
     def __init__(self, account_id: str | None = None, region: str | None = None,
-                 seed: SeedSource | None = None, intercept_requests: bool = True) -> None:
+                 seed: SeedSource | None = None, intercept_requests: bool = True,
+                 authorization: bool | None = None) -> None:
         self.account_id = _check_account(account_id or _defaults["account_id"])
+        # None: the pytest option's default (--mockkms-no-authorization), else on
+        self.authorization = _defaults["authorization"] if authorization is None \
+            else bool(authorization)
         self._region = _check_region(region) if region else None
         # what it would be now; settled (from the environment) each time it starts
         self.region = self._region or _default_region(strict=False)
@@ -164,6 +173,42 @@ class MockKms:
     def reset(self) -> None:
         """Empty all state (keys, aliases, grants, call log; the clock goes back to now)."""
         _BACKEND.reset()
+
+    # --- who calls ---------------------------------------------------------------------------
+    def principal(self, arn: str, policies: list | None = None,
+                  tags: dict | None = None) -> IamPrincipal:
+        """Register the IAM user or role ``arn`` (any account: the account is the ARN's;
+        ``"user/alice"`` or ``"role/app"`` mean one of the mock's account) with identity
+        ``policies`` (JSON texts or dicts) and principal ``tags``; returns an
+        :class:`~mockkms._authz.handles.IamPrincipal` with ``.arn``, ``.credentials`` (for
+        ``boto3.client("kms", **p.credentials)``), ``.client(region_name=None, **kwargs)`` and,
+        for a role, ``.assume(session_name, tags=None)``. Registering an ARN again replaces its
+        policies and tags and keeps its credentials. Requests signed with other credentials come
+        from an account's root (see ``mock_kms``). Principals are state: an outermost
+        activation, ``reset()`` and the pytest fixtures start without any."""
+        from ._authz.handles import IamPrincipal
+        from ._authz.principals import register, shorthand
+        arn = shorthand(arn, self.account_id, self.region)
+        record = register(_BACKEND, arn, policies, tags, _BACKEND.clock.now())
+        return IamPrincipal(_BACKEND, record.arn, self.region)
+
+    @contextlib.contextmanager
+    def via_service(self, service: str) -> Iterator[MockKms]:
+        """Requests made inside arrive through the AWS service ``service`` (``"s3"``): they
+        carry ``kms:ViaService`` ``<service>.<region>.amazonaws.com``, ``aws:CalledVia``,
+        ``kms:GrantIsForAWSResource`` (grant operations), as when that service calls KMS on the
+        caller's behalf; AWS managed keys (``alias/aws/<service>``) are usable only so.
+
+        A context variable: the asyncio tasks and ``contextvars.copy_context().run`` calls made
+        inside inherit it; a thread started inside does not (Python starts threads with an empty
+        context, except free-threaded builds from 3.14), so its requests are direct calls unless
+        it enters ``via_service`` itself. Nested blocks: the innermost service wins."""
+        from ._authz.principals import VIA_SERVICE, check_service
+        token = VIA_SERVICE.set(check_service(service))
+        try:
+            yield self
+        finally:
+            VIA_SERVICE.reset(token)
 
     def advance(self, delta: _dt.timedelta | None = None, /, **kwargs: float) -> None:
         """Move the mock's clock forward (a ``timedelta`` or its keywords: ``days=7``) and apply
@@ -195,6 +240,8 @@ class MockKms:
                 try:
                     from . import _seed
                     _seed.load_seed(seed, _BACKEND, self.account_id, self.region)
+                    if _seed.settings(seed).get("Authorization") is False:
+                        self.authorization = False  # the seed turns evaluation off
                 except BaseException:
                     self.stop()
                     raise
@@ -227,6 +274,8 @@ class MockKms:
 
     def __repr__(self) -> str:
         state = "active" if self.active else "inactive"
+        if not self.authorization:
+            state += " authorization=False"
         return f"<MockKms account={self.account_id} region={self.region} {state}>"
 
 
@@ -278,13 +327,16 @@ def _restore_env(saved: dict) -> None:
 
 @overload
 def mock_kms(func: None = None, *, account_id: str | None = None, region: str | None = None,
-             seed: SeedSource | None = None, intercept_requests: bool = True) -> MockKms: ...
+             seed: SeedSource | None = None, intercept_requests: bool = True,
+             authorization: bool | None = None) -> MockKms: ...
 @overload
 def mock_kms(func: _Target, *, account_id: str | None = None, region: str | None = None,
-             seed: SeedSource | None = None, intercept_requests: bool = True) -> _Target: ...
+             seed: SeedSource | None = None, intercept_requests: bool = True,
+             authorization: bool | None = None) -> _Target: ...
 def mock_kms(func: _Target | None = None, *, account_id: str | None = None,
              region: str | None = None, seed: SeedSource | None = None,
-             intercept_requests: bool = True) -> MockKms | _Target:
+             intercept_requests: bool = True,
+             authorization: bool | None = None) -> MockKms | _Target:
     """Mock AWS KMS in process.
 
     ``@mock_kms`` or ``@mock_kms(...)`` on a function, coroutine function or class;
@@ -300,9 +352,12 @@ def mock_kms(func: _Target | None = None, *, account_id: str | None = None,
     ``requests`` would otherwise use (a ``responses`` mock of your own included). The outermost
     activation decides: an activation started while another is active keeps the interception
     (or its absence) that the outer one chose, whatever its own ``intercept_requests`` says.
+    ``authorization``: evaluate key policies, grants and identity policies as AWS does (the
+    default; see docs/authorization.md); ``False`` lets every caller do everything (for suites
+    that only want storage). The innermost active mock's setting applies.
     """
     mock = MockKms(account_id=account_id, region=region, seed=seed,
-                   intercept_requests=intercept_requests)
+                   intercept_requests=intercept_requests, authorization=authorization)
     if func is not None:
         return mock(func)
     return mock

@@ -22,7 +22,9 @@ Schema, version 1 (JSON shown; YAML is the same structure and needs PyYAML)::
           "KeyMaterial": "base64...",                         optional; see below
           "CreationDate": "2024-01-01T00:00:00Z"              optional; ISO 8601 or epoch seconds
         }
-      ]
+      ],
+      "Principals": [{"Arn": "role/app", ...}],               optional; see _seed_principals
+      "Authorization": false                                  optional; see _seed_principals
     }
 
 ``KeyMaterial`` is base64: 32 bytes for SYMMETRIC_DEFAULT; for HMAC_224/256/384/512 what
@@ -39,6 +41,8 @@ then applied under the backend lock. A problem raises ``SeedError`` (a ``ValueEr
 file, the entry and the problem; nothing is loaded then. The checks and the changes are the ones
 requests use: the handlers' policy, tag and alias-name rules, the material sizes ImportKeyMaterial
 accepts (``_material``), and ``_lifecycle.create_key``/``disable`` and ``Store.add_alias``.
+
+``Principals`` (IAM users and roles) and ``Authorization`` (the switch): ``_seed_principals``.
 
 Choices: seeded keys have Origin AWS_KMS and KeyManager CUSTOMER; multi-Region keys, rotation
 settings and deletion states are not seedable (create them through the API after loading).
@@ -61,13 +65,13 @@ from typing import TYPE_CHECKING, Any, Union
 from . import _errors as E
 from . import _keyspecs as specs
 from . import _keystate as ks
-from . import _lifecycle, _policies, _regions
+from . import _lifecycle, _policies, _regions, _seed_principals
 from . import _material as _material_rules
+from ._authz.checks import check_key_policy
 from ._keys import Material
 from ._names import is_account_id, is_region, is_uuid
 from ._records import Alias
 from .operations import aliases
-from .operations.policies import check_policy
 from .operations.tags import check_new_tags
 
 if TYPE_CHECKING:
@@ -78,7 +82,7 @@ if TYPE_CHECKING:
 # a seed file's path, or the seed document already parsed
 SeedSource = Union[str, "PathLike[str]", Mapping[str, Any]]
 
-__all__ = ["load_seed", "SeedError"]
+__all__ = ["load_seed", "settings", "SeedError"]
 
 VERSION = 1
 _FIELDS = ("KeyId", "Account", "Region", "Description", "KeySpec", "KeyUsage", "KeyState",
@@ -106,11 +110,25 @@ def load_seed(path: SeedSource, backend: Backend, account_id: str, region: str) 
     source, document = _read(path)
     now = backend.clock.now()
     prepared = _prepare(source, document, account_id, region, now)
-    with backend.lock:
-        _check_conflicts(source, prepared, backend)
-        for entry in prepared:
-            _apply(backend, entry)
+    try:
+        principals = _seed_principals.checked(source, document, account_id, region)
+        with backend.lock:
+            _check_conflicts(source, prepared, backend)
+            _seed_principals.check_conflicts(source, principals, backend)
+            for entry in prepared:
+                _apply(backend, entry)
+            _seed_principals.apply(principals, backend, now)
+    except _seed_principals.Problem as exc:
+        raise SeedError(str(exc)) from None
     return [entry.key_id for entry in prepared]
+
+
+def settings(path: SeedSource) -> dict:
+    """The seed's settings: ``{"Authorization": bool}`` when the seed has one."""
+    try:
+        return _seed_principals.settings(*_read(path))
+    except _seed_principals.Problem as exc:
+        raise SeedError(str(exc)) from None
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -172,10 +190,11 @@ def _prepare(source: str, document: object, account_id: str, region: str,
              now: float) -> list[_Entry]:
     if not isinstance(document, Mapping):
         raise SeedError(f"{source}: a seed must be an object with Version and Keys")
-    unknown = sorted(set(map(str, document)) - {"Version", "Keys"})
+    unknown = sorted(set(map(str, document)) - {"Version", "Keys", "Principals",
+                                                "Authorization"})
     if unknown:
         raise SeedError(f"{source}: unknown top-level field(s) {', '.join(unknown)} "
-                        "(expected Version and Keys)")
+                        "(expected Version, Keys, Principals and Authorization)")
     if document.get("Version") != VERSION:
         raise SeedError(f"{source}: Version must be {VERSION}, got {document.get('Version')!r}")
     keys = document.get("Keys", [])
@@ -323,7 +342,7 @@ def _policy(value: object, account: str, partition: str) -> str:
     if not isinstance(value, str):
         raise _Problem("Policy must be a policy object or its JSON text")
     try:
-        check_policy(value)
+        check_key_policy(value)
     except E.KMSError as exc:
         raise _Problem(f"Policy: {_aws(exc)}") from None
     return value

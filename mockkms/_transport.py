@@ -36,12 +36,13 @@
 * ``requests``: while a mock is active, ``responses`` answers POSTs to
   ``https://kms.<region>.amazonaws.com/`` from the same backend and passes every other URL through.
 
-Each request becomes (account, region, target, body): :func:`resolve` is the one place that
-decides the account and region, from the access key id and region of the SigV4 credential scope
-(else the endpoint host, else the mock's default): an access key id of exactly 12 digits selects
-that account (else the mock's default account). A Region that does not exist is refused before
-any state is touched (``UnknownRegionError``, an ``EndpointConnectionError``; the server turns
-it into an HTTP 400).
+Each request becomes (account, region, caller, target, body): :func:`resolve` is the one place
+that decides who calls and where, from the access key id and region of the SigV4 credential
+scope (else the endpoint host, else the mock's default): the access key id of a registered
+principal (``MockKms.principal``) is that principal, in its account; an access key id of exactly
+12 digits is the root of that account; any other is the root of the mock's default account. A
+Region that does not exist is refused before any state is touched (``UnknownRegionError``, an
+``EndpointConnectionError``; the server turns it into an HTTP 400).
 """
 from __future__ import annotations
 
@@ -54,7 +55,7 @@ import weakref
 from typing import Any
 
 from . import _dispatch, _regions
-from ._names import is_account_id
+from ._authz import principals as _principals
 from ._protocol import CONTENT_TYPE
 
 _route = None          # the innermost active mock (anything with backend/account_id/region)
@@ -73,31 +74,34 @@ def _text(value) -> str | None:
     return value.decode("latin-1")
 
 
-def identify(headers, url: str, route) -> tuple[str, str]:
-    """(account, region) of a request, from its SigV4 Authorization header and URL."""
+def identify(headers, url: str, route) -> tuple[str, str, object]:
+    """(account, region, caller) of a request, from its SigV4 Authorization header and URL."""
     match = _CREDENTIAL.search(_text(headers.get("Authorization")) or "")
     access_key_id, region = match.groups() if match else (None, None)
     return resolve(route, access_key_id, region, url)
 
 
 def resolve(route, access_key_id: str | None, region: str | None, url: str | None
-            ) -> tuple[str, str]:
-    """(account, region) of a request signed with ``access_key_id`` for ``region`` (either may
-    be None: unsigned) sent to ``url``: the one place that decides them."""
-    account = access_key_id if is_account_id(access_key_id) else route.account_id
+            ) -> tuple[str, str, object]:
+    """(account, region, caller) of a request signed with ``access_key_id`` for ``region``
+    (either may be None: unsigned) sent to ``url``: the one place that decides them. The caller
+    (``_authz.principals.Caller``) carries the route's ``authorization`` switch and the service
+    the request arrives through (``MockKms.via_service``)."""
     if region is None:
         host = _KMS_ENDPOINT.match(url or "")
         region = host.group(1) if host else route.region
-    return account, region
+    caller = _principals.identify(route.backend, access_key_id, route.account_id, region,
+                                  getattr(route, "authorization", True))
+    return caller.account, region, caller
 
 
 def answer(route, headers, url: str, body) -> tuple[int, dict, bytes]:
     """Run one request against ``route``'s backend; (status, headers, body). A request to a
     Region that does not exist raises ``_regions.UnknownRegionError`` and changes nothing."""
-    account, region = identify(headers, url, route)
+    account, region, caller = identify(headers, url, route)
     _regions.require(region, url)
     status, payload = _dispatch.handle(route.backend, account, region,
-                                       _text(headers.get("X-Amz-Target")), body)
+                                       _text(headers.get("X-Amz-Target")), body, caller)
     return status, {"x-amzn-RequestId": _dispatch.request_id(), "Content-Type": CONTENT_TYPE,
                     "Content-Length": str(len(payload))}, payload
 

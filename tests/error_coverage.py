@@ -40,7 +40,6 @@ EXCLUDED = {
        for op in ("GetKeyRotationStatus", "ListKeyRotations", "DeleteImportedKeyMaterial")},
     ("ConnectCustomKeyStore", "CustomKeyStoreInvalidStateException"):
         "connection changes complete at once: no CONNECTING/FAILED store to refuse",
-    ("CreateKey", "InvalidArnException"): "no KMS input of CreateKey is an ARN",
     ("DescribeKey", "InvalidArnException"):
         "malformed ARNs answer NotFoundException 'Invalid keyId'",
     ("GetPublicKey", "InvalidArnException"):

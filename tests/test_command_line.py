@@ -38,7 +38,8 @@ def test_serve_help_explains_every_option_with_its_default(capsys):
     assert {a.option_strings[0] for a in options} == {
         "--host", "--port", "--region", "--state-dir", "--seed", "--request-timeout",
         "--idle-timeout",
-        "--workers", "--max-connections", "--call-log-size", "--allow-host", "--verbose"}
+        "--workers", "--max-connections", "--call-log-size", "--allow-host", "--verbose",
+        "--no-authorization"}
     for action in options:
         assert action.help and "(default: " in action.help, action.option_strings
     with pytest.raises(SystemExit):

@@ -48,7 +48,7 @@ def test_cross_account_refused_for_management_operations(kms_mock):
 
 def test_cross_account_allowed_where_aws_allows_it(kms_mock):
     owner, caller = client(OWNER), client(CALLER)
-    arn = owner.create_key()["KeyMetadata"]["Arn"]
+    arn = owner.create_key(Policy=POLICY)["KeyMetadata"]["Arn"]  # shared with every account
     assert caller.describe_key(KeyId=arn)["KeyMetadata"]["Arn"] == arn
     blob = caller.encrypt(KeyId=arn, Plaintext=b"x")["CiphertextBlob"]
     assert owner.decrypt(CiphertextBlob=blob)["Plaintext"] == b"x"
@@ -72,15 +72,14 @@ def test_no_aws_managed_key_created_in_another_account(kms_mock):
 
 def test_cross_account_decrypt_with_key_id(kms_mock):
     owner, caller = client(OWNER), client(CALLER)
-    arn = owner.create_key()["KeyMetadata"]["Arn"]
+    arn = owner.create_key(Policy=POLICY)["KeyMetadata"]["Arn"]  # shared with every account
     blob = caller.encrypt(KeyId=arn, Plaintext=b"secret")["CiphertextBlob"]
     out = caller.decrypt(CiphertextBlob=blob, KeyId=arn)
     assert out["Plaintext"] == b"secret" and out["KeyId"] == arn
-    other = owner.create_key()["KeyMetadata"]["Arn"]
+    other = owner.create_key(Policy=POLICY)["KeyMetadata"]["Arn"]
     with pytest.raises(ClientError) as exc:
         caller.decrypt(CiphertextBlob=blob, KeyId=other)
     assert error_of(exc) == ("IncorrectKeyException", "The key ID in the request does not "
                              "identify a CMK that can perform this operation.")
-    with pytest.raises(ClientError) as exc:  # without KeyId: looked up in the caller's account
-        caller.decrypt(CiphertextBlob=blob)
-    assert error_of(exc)[0] == "AccessDeniedException"
+    # without KeyId: the ciphertext names its key, found in its account as in AWS
+    assert caller.decrypt(CiphertextBlob=blob)["Plaintext"] == b"secret"

@@ -141,9 +141,10 @@ def test_describe_by_arn_and_alias_forms(kms, key_id):
     assert again["KeyMetadata"]["KeyId"] == managed["KeyId"]
 
 
-def test_aws_managed_key_is_usable_but_not_manageable(kms):
-    blob = kms.encrypt(KeyId="alias/aws/ebs", Plaintext=b"x")["CiphertextBlob"]
-    assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"x"
+def test_aws_managed_key_is_usable_but_not_manageable(kms, kms_mock):
+    with kms_mock.via_service("ec2"):  # usable through its service only (its key policy)
+        blob = kms.encrypt(KeyId="alias/aws/ebs", Plaintext=b"x")["CiphertextBlob"]
+        assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"x"
     managed = kms.describe_key(KeyId="alias/aws/ebs")["KeyMetadata"]
     for op, kwargs in ((kms.disable_key, {}), (kms.enable_key, {}),
                        (kms.schedule_key_deletion, {"PendingWindowInDays": 7})):

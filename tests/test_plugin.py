@@ -160,7 +160,7 @@ def test_marker_is_registered_and_strict(pytester):
     result.stdout.fnmatch_lines(["*the mock_kms marker takes keyword arguments only*"])
     markers = pytester.runpytest("-p", "no:cacheprovider", "--markers")
     markers.stdout.fnmatch_lines(
-        ["@pytest.mark.mock_kms(account_id=None, region=None, seed=None):*"])
+        ["@pytest.mark.mock_kms(account_id=None, region=None, seed=None, authorization=None):*"])
 
 
 def test_options_set_the_defaults(pytester):
@@ -433,3 +433,20 @@ def test_seeded_marker_inside_an_outer_mock(pytester):
             assert outer.calls.operations[:3] == ["CreateKey", "CreateKey", "ScheduleKeyDeletion"]
         """), passed=2, errors=1)
     assert not _mock._stack
+
+
+def test_option_switches_authorization_off(pytester):
+    pytester.makepyfile("""
+        import boto3
+        from mockkms import mock_kms
+
+        def test_off(kms_mock, kms_client):
+            assert kms_mock.authorization is False
+            kms_client.encrypt(KeyId="alias/aws/s3", Plaintext=b"x")
+
+        def test_explicit_on():
+            with mock_kms(authorization=True) as m:
+                assert m.authorization is True
+    """)
+    result = pytester.runpytest("-p", "no:cacheprovider", "--mockkms-no-authorization")
+    result.assert_outcomes(passed=2)

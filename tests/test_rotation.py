@@ -339,10 +339,12 @@ def test_replica_next_rotation_follows_a_skipped_rotation(kms_mock):
 
 def test_aws_managed_key_rotates_yearly(kms_mock, kms):
     md = kms.describe_key(KeyId="alias/aws/s3")["KeyMetadata"]
-    old = kms.encrypt(KeyId=md["KeyId"], Plaintext=b"old")["CiphertextBlob"]
+    with kms_mock.via_service("s3"):  # AWS managed keys are usable only through their service
+        old = kms.encrypt(KeyId=md["KeyId"], Plaintext=b"old")["CiphertextBlob"]
     assert kms.list_key_rotations(KeyId=md["KeyId"])["Rotations"] == []
     kms_mock.advance(days=366)
     rotations = kms.list_key_rotations(KeyId=md["KeyId"])["Rotations"]
     assert [r["RotationType"] for r in rotations] == ["AUTOMATIC"]
-    assert kms.decrypt(CiphertextBlob=old)["Plaintext"] == b"old"
+    with kms_mock.via_service("s3"):
+        assert kms.decrypt(CiphertextBlob=old)["Plaintext"] == b"old"
     assert _current(kms, md["KeyId"]) != md["CurrentKeyMaterialId"]

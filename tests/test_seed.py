@@ -248,7 +248,8 @@ def test_malformed_entries(tmp_path, kms_mock, entry, message):
     ('{"Keys": []}', "Version must be 1, got None"),
     ('{"Version": 2, "Keys": []}', "Version must be 1, got 2"),
     ('{"Version": 1, "Keys": {}}', "Keys must be a list"),
-    ('{"Version": 1, "Key": []}', "unknown top-level field(s) Key (expected Version and Keys)"),
+    ('{"Version": 1, "Key": []}',
+     "unknown top-level field(s) Key (expected Version, Keys, Principals and Authorization)"),
     ("[1, 2]", "a seed must be an object with Version and Keys"),
 ])
 def test_malformed_files(tmp_path, kms_mock, content, message):

@@ -42,6 +42,7 @@ from .. import _errors as E
 from .. import _keyspecs as specs
 from .. import _keystate as ks
 from .. import _lifecycle
+from .._authz.request_context import NewKey
 from .._keys import set_regions
 from . import tags as _tags
 from .policies import requested_policy
@@ -81,7 +82,10 @@ def replicate_key(ctx, p):
     target = ctx.backend.store(ctx.account, region)
     if region == primary.region or primary.key_id in target.keys:
         raise E.AlreadyExistsException(f"Key '{target.key_arn(primary.key_id)}' already exists")
-    policy = requested_policy(p, ctx.account, target.partition)
+    policy = requested_policy(ctx, p, ctx.account, region, lambda: NewKey(
+        account=ctx.account, region=region, arn=target.key_arn(primary.key_id),
+        key_id=primary.key_id, spec=primary.spec, usage=primary.usage, origin=primary.origin,
+        multi_region=True, tags=None, created=ctx.now))
     replica_tags = _tags.requested_tags(p)
 
     family = ctx.backend.related_keys(primary)

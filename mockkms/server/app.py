@@ -7,14 +7,18 @@ Mount it under any WSGI server (``gunicorn 'mockkms.server.app:application'``,
 ``application`` is one built at import.
 
 KMS requests go through ``mockkms._transport.answer``, as intercepted boto3 requests do: the
-account is the access key id when that is 12 digits (else ``account_id``), the region comes from
-the SigV4 credential scope (else ``region``). Signatures are not checked, and an unsigned request
+caller is the registered principal whose access key id signed the request (``POST
+/_mockkms/principals``), else the root of the account the access key id names when that is 12
+digits, else of ``account_id``; the region comes from the SigV4 credential scope (else
+``region``). Requests are authorized as AWS authorizes them (``authorization=False``, ``mockkms
+serve --no-authorization``: not at all). Signatures are not checked, and an unsigned request
 is answered in the default account and region. A request signed for a Region that does not exist
 (not in botocore's partition data, see ``mockkms._regions``) is refused with 400
 ``InvalidSignatureException`` ``Credential should be scoped to a valid region, not '<region>'.``
 (AWS's wording for a credential scope it does not serve; UNCONFIRMED for KMS) and creates no state.
 
-Admin endpoints under ``/_mockkms/``: ``server.admin`` (health, state, reset, advance).
+Admin endpoints under ``/_mockkms/``: ``server.admin`` (health, state, reset, advance,
+principals, assume-role).
 
 Protections against web pages (a page in the user's browser can send requests to a local
 server: a cross-origin "simple" POST, or, after DNS rebinding, a same-origin one):
@@ -122,11 +126,12 @@ class KmsApp:
     backend's call log keeps the ``call_log_size`` most recent
     calls (:class:`RingCallLog`; 0 keeps none). ``allowed_hosts``: host names, besides the
     local ones, that the ``Host`` and ``Origin`` checks accept (see the module docstring).
+    ``authorization``: evaluate key policies, grants and identity policies (docs/authorization.md).
     """
 
     def __init__(self, backend: Backend | None = None, *, account_id: str = DEFAULT_ACCOUNT,
                  region: str = DEFAULT_REGION, max_body: int = MAX_BODY, state=None,
-                 call_log_size: int = CALL_LOG, allowed_hosts=()):
+                 call_log_size: int = CALL_LOG, allowed_hosts=(), authorization: bool = True):
         if not _regions.exists(region):
             raise ValueError(f"region must be an AWS Region that botocore knows, like "
                              f"'us-east-1'; got {region!r}")
@@ -141,6 +146,7 @@ class KmsApp:
         self.max_body = max_body
         self.state = state
         self.allowed_hosts = LOCAL_HOSTS | {_bare(h) for h in allowed_hosts}
+        self.authorization = authorization
 
     # --- WSGI ------------------------------------------------------------------------------
     def __call__(self, environ, start_response):
@@ -169,7 +175,8 @@ class KmsApp:
         if isinstance(target, bytes):
             target = target.decode("latin-1")
         if path == "/" and target.startswith(TARGET_PREFIX):
-            account, region = _transport.identify(_EnvironHeaders(environ), _url(environ), self)
+            account, region, _ = _transport.identify(_EnvironHeaders(environ), _url(environ),
+                                                     self)
             what = f"{_plain(target[len(TARGET_PREFIX):])} {_plain(account)}/{_plain(region)}"
         else:
             what = f"{_plain(environ.get('REQUEST_METHOD', '-'))} {_plain(path)}"
