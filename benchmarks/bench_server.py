@@ -29,7 +29,6 @@ keeping its connection alive. Measured:
 from __future__ import annotations
 
 import argparse
-import base64
 import http.client
 import json
 import multiprocessing
@@ -81,7 +80,7 @@ class Server:
                 break
             except Exception:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{name} did not start")
+                    raise RuntimeError(f"{name} did not start") from None
                 time.sleep(0.2)
 
     @property
@@ -265,7 +264,7 @@ def bystander(server: Server, seconds: float) -> dict:
             "max": max(during) * 1000, "generated": generated}
 
 
-# --- the run ---------------------------------------------------------------------------------------
+# --- the run --------------------------------------------------------------------------------------
 def fmt(x: float) -> str:
     return f"{x:,.0f}" if x >= 100 else f"{x:,.1f}" if x >= 10 else f"{x:,.2f}"
 

@@ -2,15 +2,19 @@
 
 * fixtures: ``kms_mock`` (an active mock whose state is empty when the test starts; yields the
   ``MockKms``), ``kms_client`` (a boto3 KMS client in the mock's region), ``kms_key`` (a factory
-  that creates keys and returns their KeyMetadata);
-* marker: ``@pytest.mark.mock_kms(account_id=..., region=..., seed=...)`` runs a test, its
+  that creates keys and returns their KeyMetadata), ``kms_principal`` (a factory that registers
+  an IAM user or role with identity policies: ``MockKms.principal``);
+* marker: ``@pytest.mark.mock_kms(account_id=..., region=..., seed=...,
+  authorization=...)`` runs a test, its
   function-scoped fixtures and (unittest) ``setUp``/``tearDown`` inside a mock with empty state;
   it works on functions, classes (unittest ones included) and modules (``pytestmark``). It is an
   autouse fixture (the first function-scoped one to set up, the last to tear down) that does
   nothing for unmarked tests; a fixture rather than a runtest hook so that a failing start (a
   bad seed) is an ordinary setup error;
 * options: ``--mockkms-account`` and ``--mockkms-region`` set the default account and region of
-  every mock in the run (fixtures, marker, and ``mock_kms()`` itself); without
+  every mock in the run (fixtures, marker, and ``mock_kms()`` itself), and
+  ``--mockkms-no-authorization`` makes them evaluate no permissions (as ``authorization=False``;
+  an explicit ``authorization=True`` still evaluates); without
   ``--mockkms-region`` a mock's region is ``AWS_DEFAULT_REGION``, else ``AWS_REGION``, else
   ``us-east-1`` (an explicit ``region=`` always wins).
 
@@ -30,44 +34,59 @@ cryptography and handlers load on the first mocked request, not here.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Callable
+
 import pytest
 
 import mockkms  # noqa: F401  (installs the botocore hook before test modules create clients)
 from mockkms import _mock
 
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
+
+    from mockkms import MockKms
+    from mockkms._authz.handles import IamPrincipal
+
 _PREVIOUS_DEFAULTS = pytest.StashKey[dict]()
 _OUTER_DEPTH = pytest.StashKey[int]()  # how many activations were active when the test started
-_MARKER_HELP = ("mock_kms(account_id=None, region=None, seed=None): run the test (with its "
-                "fixtures and setUp/tearDown) inside a fresh in-memory KMS mock (mockkms).")
+_MARKER_HELP = ("mock_kms(account_id=None, region=None, seed=None, authorization=None): run the "
+                "test (with its fixtures and setUp/tearDown) inside a fresh in-memory KMS mock "
+                "(mockkms).")
 
 
-def pytest_addoption(parser):
+def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("mockkms", "mockkms (in-memory AWS KMS)")
     group.addoption("--mockkms-region", default=None, metavar="REGION",
                     help="default region of mockkms mocks (default: $AWS_DEFAULT_REGION, "
                          "else $AWS_REGION, else us-east-1).")
     group.addoption("--mockkms-account", default=None, metavar="ACCOUNT_ID",
                     help="default 12-digit account id of mockkms mocks (default: 123456789012).")
+    group.addoption("--mockkms-no-authorization", action="store_true", default=False,
+                    help="mockkms mocks evaluate no key policies, grants or identity policies "
+                         "unless made with authorization=True (default: they do, as AWS).")
 
 
-def pytest_configure(config):
+def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", _MARKER_HELP)
     try:
-        previous = _mock._set_defaults(account_id=config.getoption("--mockkms-account"),
-                                       region=config.getoption("--mockkms-region"))
+        previous = _mock._set_defaults(
+            account_id=config.getoption("--mockkms-account"),
+            region=config.getoption("--mockkms-region"),
+            authorization=False if config.getoption("--mockkms-no-authorization") else None)
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[_PREVIOUS_DEFAULTS] = previous
 
 
-def pytest_unconfigure(config):
+def pytest_unconfigure(config: pytest.Config) -> None:
     previous = config.stash.get(_PREVIOUS_DEFAULTS, None)
     if previous is not None:
         _mock._restore_defaults(previous)
 
 
 @pytest.fixture(autouse=True)
-def _mock_kms_marker(request):
+def _mock_kms_marker(request: pytest.FixtureRequest) -> Iterator[MockKms | None]:
     """Runs a test marked ``mock_kms`` inside its own mock, with empty state even inside an
     outer mock (whose state comes back after the test); does nothing for other tests."""
     request.node.stash[_OUTER_DEPTH] = len(_mock._stack)
@@ -77,13 +96,14 @@ def _mock_kms_marker(request):
         return
     if marker.args:
         pytest.fail(f"{request.node.nodeid}: the mock_kms marker takes keyword arguments only "
-                    "(account_id=..., region=..., seed=...)", pytrace=False)
+                    "(account_id=..., region=..., seed=..., authorization=...)", pytrace=False)
     with _mock.fresh(_mock.mock_kms(**marker.kwargs)) as mock:
         yield mock
 
 
 @pytest.fixture
-def kms_mock(request, _mock_kms_marker):
+def kms_mock(request: pytest.FixtureRequest,
+             _mock_kms_marker: MockKms | None) -> Iterator[MockKms]:
     """An active in-memory KMS whose state is empty when the test starts, even inside an outer
     mock (its state is set aside and given back after the test); yields the MockKms.
 
@@ -103,7 +123,7 @@ def kms_mock(request, _mock_kms_marker):
 
 
 @pytest.fixture
-def kms_client(kms_mock):
+def kms_client(kms_mock: MockKms) -> BaseClient:
     """A boto3 KMS client in ``kms_mock``'s region, talking to its (fresh) state."""
     import boto3
 
@@ -111,15 +131,25 @@ def kms_client(kms_mock):
 
 
 @pytest.fixture
-def kms_key(kms_client):
+def kms_key(kms_client: BaseClient) -> Callable[..., dict[str, Any]]:
     """Factory kms_key(KeySpec=..., KeyUsage=..., **create_key_args) -> the new key's
     KeyMetadata; the key is made through ``kms_client``, in ``kms_mock``'s (fresh) state."""
     from mockkms import _keyspecs
 
-    def create(**create_key_args):
+    def create(**create_key_args: Any) -> dict[str, Any]:
         spec = create_key_args.get("KeySpec")
-        usages = _keyspecs.SPECS.get(spec, ())
+        usages = _keyspecs.SPECS.get(spec, ()) if isinstance(spec, str) else ()
         if "KeyUsage" not in create_key_args and len(usages) == 1:
             create_key_args["KeyUsage"] = next(iter(usages))  # the only usage the spec allows
         return kms_client.create_key(**create_key_args)["KeyMetadata"]
     return create
+
+
+@pytest.fixture
+def kms_principal(kms_mock: MockKms) -> Callable[..., IamPrincipal]:
+    """Factory kms_principal(arn, policies=None, tags=None) -> the registered IAM user or role
+    (``MockKms.principal``): ``.arn``, ``.credentials``, ``.client()``, and for roles
+    ``.assume(session_name)``. ``arn`` may be ``"user/<name>"`` or ``"role/<name>"`` for one of
+    the mock's account. Its requests are authorized as AWS authorizes them (key policies,
+    grants, its identity ``policies``)."""
+    return kms_mock.principal

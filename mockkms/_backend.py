@@ -1,5 +1,7 @@
 """The backend: every store (one per account and region), the clock, scheduled events and the
-call log — and the locking design, documented here and nowhere else.
+call log, the registered principals (``principals``: ARN -> ``_records.Principal``;
+``access_keys``: access key id -> principal ARN; ``_authz.principals`` fills them) — and the
+locking design, documented here and nowhere else.
 
 Locking design
 --------------
@@ -27,10 +29,12 @@ import copy
 import heapq
 import os
 import threading
+from collections.abc import MutableSequence
+from typing import Any
 
 from ._clock import Clock
 from ._journal import NOTHING, Journal
-from ._records import Event
+from ._records import Event, Principal
 from ._store import Store
 
 
@@ -57,7 +61,9 @@ class Backend:
         self.stores: dict[tuple[str, str], Store] = {}
         self.events: list[Event] = []  # a heap: the next event first
         self._event_seq = 0
-        self.calls: list = []
+        self.calls: MutableSequence[Any] = []  # _mock.CallLog, server.app.RingCallLog
+        self.principals: dict[str, Principal] = {}  # principal ARN -> its record
+        self.access_keys: dict[str, str] = {}       # access key id -> principal ARN
 
     def transaction(self, writing: bool):
         """What to hold while reading (or, ``writing``, changing) the state: the lock, or with
@@ -129,19 +135,26 @@ class Backend:
             self.stores.clear()
             self.events.clear()
             self.calls.clear()
+            self.principals.clear()
+            self.access_keys.clear()
             self.clock.reset()
             self.journal.reset()
 
     def snapshot(self):
         with self.lock:
             memo = {id(self.clock): self.clock, id(self.journal): self.journal}
-            return copy.deepcopy((self.stores, self.events, self._event_seq), memo)
+            return copy.deepcopy((self.stores, self.events, self._event_seq, self.principals,
+                                  self.access_keys), memo)
 
     def restore(self, snap) -> None:
         with self.lock:
             memo = {id(self.clock): self.clock, id(self.journal): self.journal}
-            stores, events, seq = copy.deepcopy(snap, memo)
+            stores, events, seq, principals, access_keys = copy.deepcopy(snap, memo)
             self.stores.clear()
             self.stores.update(stores)
             self.events[:] = events
             self._event_seq = seq
+            self.principals.clear()
+            self.principals.update(principals)
+            self.access_keys.clear()
+            self.access_keys.update(access_keys)

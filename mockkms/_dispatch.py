@@ -1,14 +1,18 @@
 """From one decoded request to one encoded answer: the spine every transport shares.
 
     target + body ──▶ protocol (operation, JSON) ──▶ validation ──▶ catalogue row ──▶ [under the
-    backend lock] the row's key: resolve ─▶ authorize ─▶ key state ─▶ usage ──▶ handler
-    ──▶ protocol (response or AWS error) ──▶ (status, body)
+    backend lock] the row's key: resolve ─▶ authorize ─▶ key state ─▶ usage ──▶ the row's
+    identity-policy permissions on "*" ──▶ handler ──▶ protocol (response or AWS error)
+    ──▶ (status, body)
 
 The catalogue (``_catalogue``) names each operation's handler: the function
 ``row.handler_name`` of ``mockkms.operations.<row.area>``. Handlers are loaded on the first
 request, not by ``import mockkms``; they import nothing from here. When the row's key is the
 dispatcher's to resolve (``row.resolve_first``), the handler finds it resolved and checked in
 ``ctx.key()`` (``_context``); otherwise it calls ``ctx.key()`` itself where AWS looks the key up.
+
+``caller`` is who sends the request (``_authz.principals.Caller``, from ``_transport.resolve``);
+None: the root of ``account``.
 """
 from __future__ import annotations
 
@@ -71,7 +75,7 @@ class Call:
 
 
 def handle(backend: Backend, account: str, region: str, target: str | None,
-           body: bytes | str | None) -> tuple[int, bytes]:
+           body: bytes | str | None, caller=None) -> tuple[int, bytes]:
     """Answer one KMS request; never raises."""
     operation = None
     params: Any = None
@@ -88,22 +92,22 @@ def handle(backend: Backend, account: str, region: str, target: str | None,
         tokens = params.get("GrantTokens")
         if tokens:
             _grant_tokens.check(operation, tokens)
-        result = _run(backend, account, region, row, fn, params)
+        result = _run(backend, account, region, row, fn, params, caller)
         return 200, _protocol.encode_output(operation, result)
     except E.KMSError as err:
         _log_error(backend, operation, account, region, params, err)
         return _protocol.encode_error(err)
     except Exception as exc:  # a bug in the mock: answer as AWS answers an internal failure
         log.exception("mockkms internal error in %s", operation)
-        err = E.KMSInternalException(f"mockkms internal error: {type(exc).__name__}")
-        _log_error(backend, operation, account, region, params, err)
-        return _protocol.encode_error(err)
+        internal = E.KMSInternalException(f"mockkms internal error: {type(exc).__name__}")
+        _log_error(backend, operation, account, region, params, internal)
+        return _protocol.encode_error(internal)
 
 
 _RUNS = 8  # runs of one request: each value computed outside the lock adds one
 
 
-def _run(backend: Backend, account: str, region: str, row, fn, params: dict):
+def _run(backend: Backend, account: str, region: str, row, fn, params: dict, caller):
     """The handler's result, run under the backend lock (in a transaction of the backend's
     state directory, if it has one: ``Backend.transaction``). Slow cryptography raises ``Outside``
     the first time (``Context.outside``): it is computed here with no lock held and the request
@@ -116,7 +120,8 @@ def _run(backend: Backend, account: str, region: str, row, fn, params: dict):
         try:
             with backend.transaction(writing):
                 backend.tick()
-                return _attempt(backend, account, region, row, fn, params, prepared, defer)
+                return _attempt(backend, account, region, row, fn, params, caller, prepared,
+                                defer)
         except Outside as outside:
             if prepared is None:
                 prepared = {}
@@ -127,8 +132,8 @@ def _run(backend: Backend, account: str, region: str, row, fn, params: dict):
     raise RuntimeError("unreachable: the last run does not defer")  # pragma: no cover
 
 
-def _attempt(backend, account, region, row, fn, params, prepared, defer: bool):
-    ctx = Context(backend, account, region, row, params, prepared)
+def _attempt(backend, account, region, row, fn, params, caller, prepared, defer: bool):
+    ctx = Context(backend, account, region, row, params, caller, prepared)
     ctx.inline = not defer
     try:
         if defer:
@@ -147,6 +152,8 @@ def _attempt(backend, account, region, row, fn, params, prepared, defer: bool):
 def _handler(ctx, row, fn, params):
     if row.resolve_first:
         ctx.key()  # resolve → authorize → key state → usage, before the handler
+    if row.request_permissions:
+        ctx.authorize_request()  # identity policies: CreateKey, ListKeys, ...
     return fn(ctx, params)
 
 

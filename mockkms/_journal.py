@@ -1,16 +1,17 @@
-"""The journal: what the state layer tells about every record a request may have changed, so that a
-persistent backend writes exactly those records (and nothing else) when the request ends.
+"""The journal: what the state layer tells about every record a request may have changed, so
+that a persistent backend writes exactly those records (and nothing else) when the request ends.
 
 A backend has one journal (``Backend.journal``, shared by its stores). The in-memory backend of
 the in-process mock has this one, which forgets everything: each call is a no-op. A server with
-a state directory installs ``_database.Recorder``, which collects the calls of one request and
+a state directory installs ``_recorder.Recorder``, which collects the calls of one request and
 writes the records they name in one transaction (``_database``'s docstring says when).
 
 Records are named by (table, account, Region, id): ``KEYS`` (id: the key id), ``ALIASES``
-(the alias name), ``GRANTS`` (the grant id), ``CUSTOM_KEY_STORES`` (the store id) and
-``DELETED_KEYS`` (the id of a key deleted for good); the names are the database's tables
-(``_schema``). A call names a record, never a value: what is written is what the record holds
-when the request ends (a record that no longer exists is deleted).
+(the alias name), ``GRANTS`` (the grant id), ``CUSTOM_KEY_STORES`` (the store id),
+``DELETED_KEYS`` (the id of a key deleted for good) and ``PRINCIPALS`` (a registered IAM
+principal, backend-wide: the principal's account, an empty Region, its ARN); the names are the
+database's tables (``_schema``). A call names a record, never a value: what is written is what
+the record holds when the request ends (a record that no longer exists is deleted).
 
 The rule: whoever changes a record makes sure the journal hears of it, at the place it is found
 or changed —
@@ -37,6 +38,7 @@ did not hear of fails the test that makes it.
 """
 from __future__ import annotations
 
+
 class Escalate(Exception):
     """Raised by a persistent journal's ``will_write`` in a reading request: run the request
     again as a writing one (nothing has changed yet)."""
@@ -47,6 +49,7 @@ ALIASES = "aliases"
 GRANTS = "grants"
 CUSTOM_KEY_STORES = "custom_key_stores"
 DELETED_KEYS = "deleted_keys"
+PRINCIPALS = "principals"   # backend-wide: account = the principal's, region = ""
 
 
 class Journal:

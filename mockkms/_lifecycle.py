@@ -63,7 +63,7 @@ def create_key(store, *, key_id: str, created: float, spec: str = "SYMMETRIC_DEF
     return store.add_key(key)
 
 
-# --- enabling and disabling ------------------------------------------------------------------------
+# --- enabling and disabling -----------------------------------------------------------------------
 def enable(backend, store, key: Key, now: float) -> None:
     if key.state == ks.DISABLED:
         key.state = ks.ENABLED
@@ -119,7 +119,7 @@ def _leave_multi_region_set(backend, key: Key) -> None:
     if not key.multi_region or not key.mr_primary_region or key.is_primary:
         return
     others = [k for k in backend.related_keys(key) if k is not key]
-    replicas = [r for r in key.mr_replica_regions if r != key.region]
+    replicas = [r for r in key.mr_replica_regions or () if r != key.region]
     set_regions(others, key.mr_primary_region, replicas)
     _changed(backend.journal, *others)
     if replicas:
@@ -159,7 +159,9 @@ def rotate(backend, key: Key, rotation_type: str, when: float) -> Material:
 
 def schedule_rotation(backend, store, key: Key, start: float) -> None:
     """Set ``key``'s next automatic rotation one period after ``start``, in ``store`` (the
-    key's own)."""
+    key's own); nothing while rotation is off (no period)."""
+    if key.rotation_period is None:
+        return
     _changed(backend.journal, key)
     key.next_rotation = start + key.rotation_period * DAY
     backend.schedule(key.next_rotation, ROTATE, store, key.key_id)
@@ -230,7 +232,7 @@ def move_primary(backend, key: Key, new_primary: Key) -> None:
     """UpdatePrimaryRegion: ``new_primary`` (a replica of ``key``) becomes the primary, ``key``
     the last replica; automatic rotation continues in the new primary's Region."""
     region = new_primary.region
-    replicas = [r for r in key.mr_replica_regions if r != region] + [key.region]
+    replicas = [r for r in key.mr_replica_regions or () if r != region] + [key.region]
     related = backend.related_keys(key)
     set_regions(related, region, replicas)
     _changed(backend.journal, *related)
@@ -291,7 +293,7 @@ def _expiry_due(backend, store, key_id: str, when: float) -> None:
     material_changed(key)
 
 
-# --- custom key stores -----------------------------------------------------------------------------
+# --- custom key stores ----------------------------------------------------------------------------
 def key_store_connected(store, cks) -> None:
     """Its keys leave Unavailable for the state they had (or were given) meanwhile."""
     store.journal.touch(CUSTOM_KEY_STORES, store.account, store.region, cks.store_id)

@@ -20,10 +20,11 @@ holds both ...``) rather than guessed about.
 
 Links are never followed in DIR (the directory itself may be reached through one). A symbolic
 link, a file with other names (a hard link), or anything but a regular file, where one of
-mockkms's files belongs (``NAMES``) is something mockkms did not create: the start refuses it with :class:`StateError` naming it,
-and never removes or writes through it. The database and SQLite's files are created by mockkms
-with ``O_CREAT | O_EXCL | O_NOFOLLOW`` (mode 0600) before SQLite opens them, so SQLite never
-creates one through a planted link; JSON files are read with ``O_NOFOLLOW``.
+mockkms's files belongs (``NAMES``) is something mockkms did not create: the start refuses it
+with :class:`StateError` naming it, and never removes or writes through it. The database and
+SQLite's files are created by mockkms with ``O_CREAT | O_EXCL | O_NOFOLLOW`` (mode 0600) before
+SQLite opens them, so SQLite never creates one through a planted link; JSON files are read with
+``O_NOFOLLOW``.
 """
 from __future__ import annotations
 
@@ -163,7 +164,7 @@ class StateDir:
         self.database.close()
 
 
-# --- mockkms 0.1's JSON state file -----------------------------------------------------------------
+# --- mockkms 0.1's JSON state file ----------------------------------------------------------------
 def _fingerprint(raw: bytes) -> str:
     return f"{JSON_FILE} sha256:{hashlib.sha256(raw).hexdigest()}"
 

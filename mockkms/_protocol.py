@@ -45,6 +45,9 @@ def decode_body(body: bytes | str | None) -> Any:
 # --- response serialization, compiled per output shape -------------------------------------
 
 Encoder = Callable[[Any], Any]
+# encoders of structures with no member to encode -> the names of their members (a list of them
+# is encoded in one comprehension, with no call per element)
+_PLAIN_STRUCTURES: dict[Encoder, frozenset[str]] = {}
 
 
 def _identity(value):
@@ -74,7 +77,7 @@ def _compile(shape) -> Encoder:
 
             def encode_plain_structure(value: dict):  # the same, in one comprehension
                 return {k: v for k, v in value.items() if v is not None and k in names}
-            encode_plain_structure.names = names
+            _PLAIN_STRUCTURES[encode_plain_structure] = names
             return encode_plain_structure
 
         def encode_structure(value: dict):
@@ -89,9 +92,9 @@ def _compile(shape) -> Encoder:
         inner = _compile(shape.member)
         if inner is _identity:
             return list
-        names = getattr(inner, "names", None)
-        if names is not None:  # a list of plain structures (ListKeys): no call per element
-            return lambda value: [{k: x for k, x in v.items() if x is not None and k in names}
+        plain = _PLAIN_STRUCTURES.get(inner)
+        if plain is not None:  # a list of plain structures (ListKeys): no call per element
+            return lambda value: [{k: x for k, x in v.items() if x is not None and k in plain}
                                   for v in value]
         return lambda value: [inner(v) for v in value]
     if t == "map":
@@ -102,7 +105,7 @@ def _compile(shape) -> Encoder:
     return _identity
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _encoder(operation: str) -> Encoder | None:
     shape = _model.operation(operation).output_shape
     return _compile(shape) if shape is not None else None

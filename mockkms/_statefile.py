@@ -10,7 +10,8 @@ The file is one JSON object::
      "clock_offset": 0.0,            # seconds the mock's clock runs ahead of real time
      "event_seq": 3,                 # Backend._event_seq
      "events": [[when, seq, kind, account, region, key_id], ...],   # scheduled events
-     "stores": [<Store object>, ...]}                               # one per (account, region)
+     "stores": [<Store object>, ...],                               # one per (account, region)
+     "principals": [<Principal object>, ...]}   # registered IAM principals (absent: none)
 
 Values were encoded generically:
 
@@ -181,7 +182,7 @@ class _Decoder:
             raise _Corrupt(f"unhashable key at {path}") from None
         return value
 
-    def cls(self, name: Any, path: str) -> type:
+    def cls(self, name: Any, path: str) -> Any:
         if not isinstance(name, str) or ":" not in name:
             raise _Corrupt(f"bad class name {name!r} at {path}")
         module, qualname = MOVED.get(name, name).split(":", 1)
@@ -276,6 +277,13 @@ def decode_state(doc: Any, backend) -> None:
             if not isinstance(store, Store):
                 raise _Corrupt(f"stores[{i}] is not a Store")
             stores[(store.account, store.region)] = store
+        from ._records import Principal
+        principals = {}
+        for i, raw in enumerate(doc.get("principals", [])):
+            principal = dec.value(raw, f"principals[{i}]")
+            if not isinstance(principal, Principal):
+                raise _Corrupt(f"principals[{i}] is not a Principal")
+            principals[principal.arn] = principal
     except KeyError as exc:
         raise ValueError(f"it is corrupt: missing {exc}") from None
     except (_Corrupt, TypeError, AttributeError, ValueError, RecursionError) as exc:
@@ -287,6 +295,11 @@ def decode_state(doc: Any, backend) -> None:
         backend.stores.update(stores)
         backend.events[:] = events
         backend._event_seq = seq
+        backend.principals.clear()
+        backend.principals.update(principals)
+        backend.access_keys.clear()
+        backend.access_keys.update({p.access_key_id: arn for arn, p in principals.items()
+                                    if p.access_key_id})
         backend.clock.reset()
         if offset:
             backend.clock.advance(float(offset))

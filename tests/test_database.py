@@ -16,12 +16,13 @@ import sqlite3
 import threading
 import time
 
+import boto3
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from helpers import error_of
-from mockkms import _dispatch, _lifecycle, _schema
+from helpers import error_of, run_python
+from mockkms import _dispatch, _lifecycle, _schema, mock_kms
 from mockkms._keys import ImportedMaterial, Key, Material
 from mockkms._persist import BACKUP_FILE, DB_FILE, JSON_FILE, StateDir, StateError
 from mockkms._records import Alias, CustomKeyStore, Grant
@@ -243,7 +244,7 @@ def test_every_field_of_every_record_has_a_column():
         assert not missing, f"{cls.__name__} fields without a column: {sorted(missing)}"
 
 
-# --- migration of mockkms 0.1's JSON state file ----------------------------------------------------
+# --- migration of mockkms 0.1's JSON state file ---------------------------------------------------
 OLD_STATE = os.path.join(os.path.dirname(__file__), "data", "state-0.1.0", "mockkms-state.json")
 OLD = {"sym": "2ad183ed-9f03-4154-8413-a69d036ad0a6",
        "doomed": "c7390b32-519a-4150-b0d4-a39bf43933fe",
@@ -398,7 +399,7 @@ def test_tables_are_readable_with_sqlite3_and_documented(tmp_path):
         assert f"`{table}`" in docs, f"docs/server.md does not describe the table {table}"
 
 
-# --- when things are written --------------------------------------------------------------------------
+# --- when things are written ----------------------------------------------------------------------
 def test_a_last_use_is_written_within_the_debounce_and_at_close(tmp_path):
     app = opened(tmp_path, verify=False, debounce=0.05)
     kms = wsgi_client(app)
@@ -408,7 +409,7 @@ def test_a_last_use_is_written_within_the_debounce_and_at_close(tmp_path):
     while rows(tmp_path, "SELECT last_used_operation FROM keys") != [("Encrypt",)]:
         assert time.monotonic() < deadline, "the last use was not written"
         time.sleep(0.01)
-    app.state.database.debounce = 3600
+    app.state.database.uses.debounce = 3600
     kms.generate_data_key(KeyId=key_id, KeySpec="AES_256")
     app.state.close()
     assert rows(tmp_path, "SELECT last_used_operation FROM keys") == [("GenerateDataKey",)]
@@ -443,7 +444,7 @@ def test_a_change_the_journal_did_not_hear_of_fails_the_check(tmp_path):
     app.state.close()
 
 
-# --- secrets and several processes ---------------------------------------------------------------------
+# --- secrets and several processes ----------------------------------------------------------------
 def _marker_and_token(kms):
     external = kms.create_key(Origin="EXTERNAL")["KeyMetadata"]["KeyId"]
     params = kms.get_parameters_for_import(KeyId=external, WrappingAlgorithm="RSAES_OAEP_SHA_256",
@@ -549,9 +550,9 @@ def test_racing_first_uses_in_two_processes_end_with_one_key_pair(tmp_path, monk
 
 
 def test_a_process_that_fell_behind_reloads_everything(tmp_path, monkeypatch):
-    from mockkms import _database
-    monkeypatch.setattr(_database, "KEEP_CHANGES", 5)
-    monkeypatch.setattr(_database, "PRUNE_EVERY", 2)
+    from mockkms import _rows
+    monkeypatch.setattr(_rows, "KEEP_CHANGES", 5)
+    monkeypatch.setattr(_rows, "PRUNE_EVERY", 2)
     a, b = opened(tmp_path, verify=False), opened(tmp_path, verify=False)
     ka = wsgi_client(a)
     made = [ka.create_key()["KeyMetadata"]["KeyId"] for _ in range(12)]
@@ -579,3 +580,74 @@ def test_make_app_with_a_state_directory(tmp_path):
     assert wsgi_client(second).describe_key(KeyId=key_id)["KeyMetadata"]["KeyId"] == key_id
     first.state.close()
     second.state.close()
+
+
+# --- scheduled events and the last-use flush (moved from the JSON state file's tests) -------------
+def test_server_advance_as_first_request_applies_a_loaded_deletion(tmp_path):
+    with mock_kms() as m:
+        kms = boto3.client("kms", region_name=REGION)
+        key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+        kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
+        state = StateDir(str(tmp_path), m.backend)
+        state.open()
+        state.save_all()
+        state.close()
+    result = run_python(
+        "import io, json, sys\n"
+        "from mockkms._backend import Backend\n"
+        "from mockkms._persist import StateDir\n"
+        "from mockkms.server import make_app\n"
+        "b = Backend()\n"
+        f"state = StateDir({str(tmp_path)!r}, b)\n"
+        "state.open()\n"
+        "app = make_app(b, state=state)\n"
+        "body = json.dumps({'days': 8}).encode()\n"
+        "env = {'REQUEST_METHOD': 'POST', 'PATH_INFO': '/_mockkms/advance', 'SCRIPT_NAME': '',"
+        " 'QUERY_STRING': '', 'SERVER_NAME': '127.0.0.1', 'SERVER_PORT': '4599',"
+        " 'wsgi.input': io.BytesIO(body), 'wsgi.url_scheme': 'http',"
+        " 'CONTENT_LENGTH': str(len(body)), 'CONTENT_TYPE': 'application/json'}\n"
+        "seen = []\n"
+        "b''.join(app(env, lambda status, headers, exc=None: seen.append(status)))\n"
+        "state.close()\n"
+        "print(seen[0], len(b.events), sum(len(s.keys) for s in b.stores.values()))\n")
+    assert result.stdout.strip() == "200 OK 0 0", result.stderr
+    assert rows(tmp_path, "SELECT count(*) FROM keys") == [(0,)]
+    assert rows(tmp_path, "SELECT count(*) FROM events") == [(0,)]
+
+
+def test_a_state_file_with_an_unknown_event_kind_is_refused(tmp_path):
+    path = os.path.join(tmp_path, JSON_FILE)
+    doc = {"format": "mockkms-state", "format_version": 1, "clock_offset": 0.0, "event_seq": 1,
+           "events": [[1.0, 1, "no-such-kind", "123456789012", REGION, "k"]], "stores": []}
+    with open(path, "w") as fh:
+        json.dump(doc, fh)
+    backend = make_app().backend
+    with pytest.raises(StateError) as exc:
+        StateDir(str(tmp_path), backend).open()
+    assert f"cannot load state file {path}: it is corrupt: unknown event kind 'no-such-kind' " \
+           "at events[0] (this mockkms knows delete_key, " in str(exc.value)
+    assert backend.events == []
+
+
+def test_last_uses_are_written_at_most_once_per_debounce(tmp_path):
+    app = opened(tmp_path, verify=False, debounce=0.2)
+    _, body = _dispatch.handle(app.backend, ACCOUNT, REGION, "TrentService.CreateKey", b"{}")
+    key_id = json.loads(body)["KeyMetadata"]["KeyId"]
+    writes = []
+    uses = app.state.database.uses
+    original = uses._write
+
+    def counting(pending):
+        writes.append(time.monotonic())
+        original(pending)
+    uses._write = counting
+    request = json.dumps({"KeyId": key_id, "Plaintext": "aGk="}).encode()
+    start = time.monotonic()
+    while time.monotonic() - start < 0.5:           # a stream of reads (last-use changes)
+        _dispatch.handle(app.backend, ACCOUNT, REGION, "TrentService.Encrypt", request)
+        time.sleep(0.002)
+    app.state.close()                                # flushes what is still pending
+    # 0.5 s of changes: one flush per 0.2 s at most, plus the one at close
+    assert 1 <= len(writes) <= 4, len(writes)
+    gaps = [b - a for a, b in zip(writes, writes[1:-1])]
+    assert all(gap >= 0.19 for gap in gaps), gaps

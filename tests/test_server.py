@@ -168,7 +168,8 @@ TOO_FAR = ("That is too far ahead: the mock's clock may not pass 9989-12-31T23:5
      "/_mockkms/reset accepts POST requests only, not GET"),
     ("GET", "/_mockkms/nope", b"", 404, "UnknownOperationException",
      "Unknown mockkms admin endpoint /_mockkms/nope; there are GET /_mockkms/health, "
-     "GET /_mockkms/state, POST /_mockkms/reset, POST /_mockkms/advance"),
+     "GET /_mockkms/state, POST /_mockkms/reset, POST /_mockkms/advance, "
+     "POST /_mockkms/principals, POST /_mockkms/assume-role"),
     ("POST", "/_mockkms/advance", b"{", 400, "SerializationException",
      "Malformed JSON in request body."),
     ("POST", "/_mockkms/advance", b'{"days": -1}', 400, "ValidationException",
@@ -263,7 +264,8 @@ def test_an_internal_error_is_a_500_and_the_app_keeps_serving(monkeypatch, capsy
     assert kms_call(app, "ListKeys", {})[0] == 200
 
 
-def test_a_failed_save_is_reported_to_the_client(tmp_path, capsys):
+def test_a_failed_save_is_reported_to_the_client(tmp_path, capsys, monkeypatch):
+    from mockkms import _rows
     from mockkms._persist import StateDir
 
     app = make_app()
@@ -271,11 +273,10 @@ def test_a_failed_save_is_reported_to_the_client(tmp_path, capsys):
     app.state.open()
     assert kms_call(app, "CreateKey", {})[0] == 200
     database = app.state.database
-    original = database._write
 
-    def fail(conn, changes):
+    def fail(conn, writer, changes):
         raise OSError(28, "No space left on device")
-    database._write = fail
+    monkeypatch.setattr(_rows, "write", fail)
     status, _, out = kms_call(app, "CreateKey", {})
     assert (status, out) == (500, {
         "__type": "KMSInternalException",
@@ -286,7 +287,7 @@ def test_a_failed_save_is_reported_to_the_client(tmp_path, capsys):
     status, _, out = call(app, path="/_mockkms/reset", headers=JSON)
     assert (status, out["__type"]) == (500, "KMSInternalException")
     assert call(app, "GET", "/_mockkms/state")[2]["keys"] == 1
-    database._write = original
+    monkeypatch.undo()
     assert kms_call(app, "CreateKey", {})[0] == 200
     assert call(app, "GET", "/_mockkms/state")[2]["keys"] == 2
     assert database.verify() == []

@@ -45,7 +45,7 @@ _DEFERRING = threading.local()
 class NotGenerated(Exception):
     """A key pair's first use while generation is deferred (``deferring``)."""
 
-    def __init__(self, pair: "KeyPair"):
+    def __init__(self, pair: KeyPair):
         super().__init__(pair.spec)
         self.pair = pair
 
@@ -131,7 +131,7 @@ class KeyPair:
         return der if der is not None else self.family.dump(self.private_key)
 
     @classmethod
-    def stored(cls, spec: str, der: bytes | None) -> "KeyPair":
+    def stored(cls, spec: str, der: bytes | None) -> KeyPair:
         """A holder for a key kept in storage as PKCS #8 DER (parsed on first use; None: not
         generated yet)."""
         pair = cls(spec)
@@ -151,23 +151,23 @@ class KeyPair:
                 "pkcs8": base64.b64encode(self.private_pkcs8_der()).decode("ascii")}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "KeyPair":
+    def from_dict(cls, data: dict) -> KeyPair:
         return cls.from_pkcs8(data["spec"], base64.b64decode(data["pkcs8"]))
 
     @classmethod
-    def from_pkcs8(cls, spec: str, der: bytes) -> "KeyPair":
+    def from_pkcs8(cls, spec: str, der: bytes) -> KeyPair:
         """A holder for existing material (persistence, imported key material);
         ``BadKeyMaterial`` unless ``der`` is a PKCS #8 private key of ``spec``."""
         return cls(spec, family(spec).load(der))
 
-    def __deepcopy__(self, memo) -> "KeyPair":
+    def __deepcopy__(self, memo) -> KeyPair:
         clone = KeyPair.__new__(KeyPair)
         clone.spec, clone.family = self.spec, self.family
         clone._cell = self._cell  # shared: the key is immutable once generated
         clone._public = self._public
         return clone
 
-    def __copy__(self) -> "KeyPair":
+    def __copy__(self) -> KeyPair:
         return self.__deepcopy__({})
 
     def __getstate__(self):

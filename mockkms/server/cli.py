@@ -4,38 +4,51 @@ With ``--workers N`` (N > 1), ``workers`` runs N processes on one listening sock
 Output: progress lines on stdout, the last one at start ``mockkms: serving AWS KMS at <URL>``
 (printed once the socket listens; with ``--port 0`` it carries the port the system chose).
 Errors go to stderr. Exit codes: 0 after SIGINT/SIGTERM, 1 when the state directory, the seed
-file or the listening socket cannot be used.
+file or the listening socket cannot be used, 2 for a ``region`` that does not exist (the command
+line refuses it before: exit code 2 too).
 
 With both ``--state-dir`` and ``--seed``, the seed is applied only when the state directory holds
-no state yet (the first start); later starts load the saved state and say the seed was skipped.
+no state yet (the first start); later starts load the saved state (registered principals
+included) and say the seed was skipped. A seed's ``"Authorization": false`` turns evaluation off
+on every start (as ``--no-authorization``).
 """
 from __future__ import annotations
 
+import sys
+
+from .._mock import DEFAULT_REGION
 from .._persist import StateDir, StateError
 from .app import CALL_LOG, KmsApp, log_requests
 from .httpd import DEFAULTS, make_server
 from .running import fail as _fail
 from .running import prepare
 from .running import run as _run
+from .running import say as _say
 
 
 def serve_forever(host: str = "127.0.0.1", port: int = 4599, state_dir: str | None = None,
-                  seed: str | None = None, *, request_timeout: float = DEFAULTS["request_timeout"],
+                  seed: str | None = None, *, region: str = DEFAULT_REGION,
+                  request_timeout: float = DEFAULTS["request_timeout"],
                   idle_timeout: float = DEFAULTS["idle_timeout"],
                   threads: int = DEFAULTS["threads"],
                   max_connections: int = DEFAULTS["max_connections"],
                   call_log_size: int = CALL_LOG, allowed_hosts=(), verbose: bool = False,
-                  workers: int = 1) -> int:
+                  authorization: bool = True, workers: int = 1) -> int:
     """Serve KMS over HTTP until SIGINT or SIGTERM; the process exit code. The options are
     those of ``mockkms serve`` (``mockkms serve --help``)."""
+    options = {"region": region, "call_log_size": call_log_size,
+               "allowed_hosts": allowed_hosts, "authorization": authorization}
+    try:
+        app = KmsApp(**options)
+    except ValueError as exc:  # a region that does not exist: a usage error, as argparse's
+        _say(f"--region: {exc}", sys.stderr)
+        return 2
     limits = {"request_timeout": request_timeout, "idle_timeout": idle_timeout,
               "threads": threads, "max_connections": max_connections}
     if workers > 1:
         from .workers import serve_workers
-        return serve_workers(workers, host, port, state_dir, seed, limits,
-                             call_log_size=call_log_size, allowed_hosts=allowed_hosts,
+        return serve_workers(workers, app, host, port, state_dir, seed, limits, options,
                              verbose=verbose)
-    app = KmsApp(call_log_size=call_log_size, allowed_hosts=allowed_hosts)
     if verbose:
         log_requests()
     state = None

@@ -23,8 +23,8 @@ def fail(message: str) -> int:
 
 
 def prepare(app, state, loaded: bool, seed: str | None) -> str | None:
-    """Say what the state directory held, apply the seed on a first start; an error message
-    if the seed cannot be applied."""
+    """Say what the state directory held, apply the seed's settings, and the seed itself on a
+    first start; an error message if the seed cannot be applied."""
     if state is not None and state.migrated:
         say(f"migrated the state file of mockkms 0.1 into {state.file} (the file is kept as "
             f"{state.migrated})")
@@ -32,6 +32,9 @@ def prepare(app, state, loaded: bool, seed: str | None) -> str | None:
         keys = sum(len(s.keys) for s in app.backend.stores.values())
         say(f"loaded {keys} key(s) from {state.file}")
     if seed is not None:
+        error = _seed_settings(seed, app)
+        if error:
+            return error
         if loaded:
             say(f"--seed {seed} not applied: {state.file} already holds state")
         else:
@@ -40,6 +43,17 @@ def prepare(app, state, loaded: bool, seed: str | None) -> str | None:
                 return error
             if state is not None:
                 state.save_all()
+    return None
+
+
+def _seed_settings(path: str, app: KmsApp) -> str | None:
+    """Apply the seed's settings (``Authorization``) to ``app``; an error message, or None."""
+    from .._seed import settings
+    try:
+        if settings(path).get("Authorization") is False:
+            app.authorization = False
+    except Exception as exc:
+        return f"cannot load seed file {path}: {exc}"
     return None
 
 

@@ -30,25 +30,26 @@ import traceback
 
 from .._persist import StateDir, StateError
 from .app import KmsApp, log_requests
+from .connection import listening_socket
+from .httpd import make_server
 from .running import fail as _fail
 from .running import prepare
 from .running import run as _run
 from .running import say as _say
-from .httpd import listening_socket, make_server
 
 STARTUP = 3.0        # seconds in which a worker that exits counts as one that could not start
 STOP_TIMEOUT = 10.0  # seconds the workers get to stop before SIGKILL
 
 
-def serve_workers(count: int, host: str, port: int, state_dir: str | None, seed: str | None,
-                  limits: dict, *, call_log_size: int, allowed_hosts, verbose: bool) -> int:
-    """Run ``count`` worker processes until SIGINT/SIGTERM; the exit code."""
+def serve_workers(count: int, app: KmsApp, host: str, port: int, state_dir: str | None,
+                  seed: str | None, limits: dict, options: dict, *, verbose: bool) -> int:
+    """Run ``count`` worker processes until SIGINT/SIGTERM; the exit code. ``app``: the
+    application (options ``options``) that prepares the state directory in this process."""
     if not hasattr(os, "fork"):
         return _fail("--workers needs os.fork, which this platform lacks; run one process")
     if state_dir is None:
         return _fail(f"--workers {count} needs --state-dir: worker processes share their state "
                      "through its database (without one, each would be a KMS of its own)")
-    app = KmsApp(call_log_size=call_log_size, allowed_hosts=allowed_hosts)
     state = StateDir(state_dir, app.backend)
     try:
         loaded = state.open()
@@ -64,8 +65,9 @@ def serve_workers(count: int, host: str, port: int, state_dir: str | None, seed:
         sock = listening_socket(host, port)
     except OSError as exc:
         return _fail(f"cannot listen on {host}:{port}: {exc}")
-    options = {"limits": limits, "call_log_size": call_log_size,
-               "allowed_hosts": allowed_hosts, "verbose": verbose}
+    # what each worker builds its application with (a seed may have turned authorization off)
+    options = {"limits": limits, "verbose": verbose,
+               "app_options": dict(options, authorization=app.authorization)}
     try:
         return _Supervisor(count, sock, state.path, options).run()
     finally:
@@ -163,14 +165,13 @@ def _orphan_watch(parent: int) -> None:
     os.kill(os.getpid(), signal.SIGTERM)
 
 
-def _worker(sock, state_dir: str, *, limits: dict, call_log_size: int, allowed_hosts,
-            verbose: bool) -> int:
+def _worker(sock, state_dir: str, *, limits: dict, verbose: bool, app_options: dict) -> int:
     """One worker process: its own backend over the shared database, serving ``sock``."""
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_DFL)
     threading.Thread(target=_orphan_watch, args=(os.getppid(),), daemon=True,
                      name="mockkms-parent-watch").start()
-    app = KmsApp(call_log_size=call_log_size, allowed_hosts=allowed_hosts)
+    app = KmsApp(**app_options)
     if verbose:
         log_requests()
     state = StateDir(state_dir, app.backend)
