@@ -25,7 +25,7 @@ from helpers import error_of, run_python
 from mockkms import _dispatch, _lifecycle, _schema, mock_kms
 from mockkms._keys import ImportedMaterial, Key, Material
 from mockkms._persist import BACKUP_FILE, DB_FILE, JSON_FILE, StateDir, StateError
-from mockkms._records import Alias, CustomKeyStore, Grant
+from mockkms._records import Alias, CustomKeyStore, Grant, Principal
 from mockkms._store import new_key_id
 from mockkms.server import make_app
 from test_imports import wrap
@@ -237,6 +237,7 @@ def test_every_field_of_every_record_has_a_column():
         Alias: {"name", *tables["aliases"].columns},
         Grant: {"grant_id", *tables["grants"].columns},
         CustomKeyStore: set(tables["custom_key_stores"].columns),
+        Principal: set(tables["principals"].columns),
     }
     for cls, stored in columns.items():
         slots = {s for s in cls.__slots__ if s != "__weakref__"}
@@ -491,6 +492,15 @@ def test_two_processes_share_one_state_directory(tmp_path):
         "CiphertextBlob"])["Plaintext"] == b"y"
     # a marker and an import token made by one are accepted by the other
     _use_marker_and_token(kb, *_marker_and_token(ka))
+    # a principal registered on one is who signs with its credentials on the other at once
+    body = json.dumps({"Arn": "arn:aws:iam::123456789012:user/alice"}).encode()
+    creds = call(a, path="/_mockkms/principals", body=body, headers=JSON)[2]["Credentials"]
+    alice = wsgi_client(b, aws_access_key_id=creds["AccessKeyId"],
+                        aws_secret_access_key=creds["SecretAccessKey"])
+    with pytest.raises(alice.exceptions.ClientError) as exc:
+        alice.list_keys()  # no identity policy: denied (the root would be allowed)
+    assert error_of(exc)[0] == "AccessDeniedException"
+    assert "user/alice" in error_of(exc)[1]
     # admin endpoints act on the shared state
     assert call(a, path="/_mockkms/advance", body=b'{"days": 3}', headers=JSON)[0] == 200
     assert call(b, "GET", "/_mockkms/state")[2]["clock_offset"] == 3 * 86400
