@@ -5,8 +5,8 @@ means for the other keys of a multi-Region set, for keys with imported material 
 custom key stores, written out here rather than left to hooks.
 
 Handlers call these functions once their checks have passed; scheduled events name theirs in
-``EVENTS`` (the kinds are written into state files: never rename one). Every function is given
-the backend or store it works on and the time, so requests, scheduled events
+``EVENTS`` (the kinds are written into state databases: never rename one). Every function is
+given the backend or store it works on and the time, so requests, scheduled events
 (``Backend.tick``) and seeding share the same code. A function that changes a key other than the
 one the request admitted (a related multi-Region key, a key of a custom key store, the key of a
 scheduled event) tells the journal (``_journal``) so: ``_changed``.
