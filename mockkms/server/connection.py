@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from .._protocol import CONTENT_TYPE
+from .parsing import HEAD_END, http_date, parse_request
 
 if TYPE_CHECKING:
     from .httpd import Server
@@ -103,6 +104,32 @@ class _Connection:
         del buffer[:size]
         return line
 
+    def read_head(self, limit: int) -> bytes | None:
+        """The header fields of a request (its request line read): the bytes up to and
+        including the empty line that ends them (just that line: none); what arrived before the
+        client closed; None when no empty line comes within ``limit`` bytes."""
+        buffer = self.buffer
+        scanned = 0
+        while True:
+            if buffer[:1] == b"\n" or buffer[:2] == b"\r\n":
+                size = 1 if buffer[:1] == b"\n" else 2
+                break
+            match = HEAD_END.search(buffer, max(0, scanned - 2))
+            if match:
+                size = match.end()
+                break
+            if len(buffer) > limit:
+                return None
+            scanned = len(buffer)
+            data = self._recv()
+            if not data:
+                size = len(buffer)
+                break
+            buffer += data
+        head = bytes(buffer[:size])
+        del buffer[:size]
+        return head
+
     def read(self, size: int = -1) -> bytes:
         buffer = self.buffer
         while size < 0 or len(buffer) < size:
@@ -163,30 +190,6 @@ class _Body:
         yield self.read()
 
 
-class _Headers:
-    """A request's header fields: ``get`` (case-insensitive, the first of repeated fields)
-    and ``items`` (all of them, in order). What ``_Handler.parse_request`` reads, in a fraction
-    of the time ``http.client.parse_headers`` (the ``email`` package) takes."""
-
-    __slots__ = ("_items", "_first")
-
-    def __init__(self, items: list[tuple[str, str]]):
-        self._items = items
-        self._first: dict[str, str] = {}
-        for name, value in items:
-            self._first.setdefault(name.lower(), value)
-
-    def get(self, name: str, default=None):
-        return self._first.get(name.lower(), default)
-
-    def items(self) -> list[tuple[str, str]]:
-        return self._items
-
-
-_MAX_HEADERS = 100      # header fields per request (as http.client allows)
-_MAX_LINE = 65536       # bytes per header line
-
-
 class _Handler(http.server.BaseHTTPRequestHandler):
     """Parses and answers the requests of one connection, one ``handle_one_request()`` at a
     time (the server drives it; ``setup``/``handle``/``finish`` are not used)."""
@@ -225,67 +228,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         raise AttributeError(name)
 
     def parse_request(self) -> bool:
-        """Parse the request line (``raw_requestline``) and the header fields; answer a
-        malformed request with an error (False). HTTP/1.1 keeps the connection alive unless
-        ``Connection: close``; HTTP/1.0 closes it unless ``Connection: keep-alive``; a
-        request line of other than three words, a bad version (HTTP/2 and later: 505), a
-        header line over 64 KiB or more than 100 fields (431), or a field without a colon
-        (400) is refused; ``Expect: 100-continue`` is answered before the body is read."""
-        self.command = None
-        self.close_connection = True
-        line = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
-        self.requestline = line
-        words = line.split()
-        if len(words) != 3:
-            self.send_error(400, f"Bad request syntax ({line!r})")
-            return False
-        command, path, version = words
-        try:
-            if not version.startswith("HTTP/"):
-                raise ValueError(version)
-            major, minor = version[5:].split(".")
-            if not (major.isdigit() and minor.isdigit() and len(major) < 10 and
-                    len(minor) < 10):
-                raise ValueError(version)
-            number = (int(major), int(minor))
-        except ValueError:
-            self.send_error(400, f"Bad request version ({version!r})")
-            return False
-        if number >= (2, 0):
-            self.send_error(505, f"Invalid HTTP version ({version})")
-            return False
-        self.command, self.request_version = command, version
-        self.path = "/" + path.lstrip("/") if path.startswith("//") else path
-        items: list[tuple[str, str]] = []
-        while True:
-            raw = self.rfile.readline(_MAX_LINE + 1)
-            if len(raw) > _MAX_LINE:
-                self.send_error(431, "Line too long")
-                return False
-            if raw in (b"\r\n", b"\n", b""):
-                break
-            text = str(raw, "iso-8859-1").rstrip("\r\n")
-            if text[:1] in (" ", "\t") and items:  # an obsolete continuation line
-                name, value = items[-1]
-                items[-1] = (name, f"{value} {text.strip()}")
-                continue
-            name, colon, value = text.partition(":")
-            if not colon or not name or name != name.strip():
-                self.send_error(400, f"Bad header line ({text[:100]!r})")
-                return False
-            if len(items) >= _MAX_HEADERS:
-                self.send_error(431, "Too many headers")
-                return False
-            items.append((name, value.strip()))
-        self.headers = _Headers(items)  # type: ignore[assignment]  # what the handler reads
-        connection = (self.headers.get("Connection") or "").lower()
-        if connection == "close":
-            self.close_connection = True
-        elif number >= (1, 1) or connection == "keep-alive":
-            self.close_connection = False
-        if (self.headers.get("Expect") or "").lower() == "100-continue" and number >= (1, 1):
-            return self.handle_expect_100()
-        return True
+        return parse_request(self)  # (``parsing``: without the email package)
 
     def handle_expect_100(self) -> bool:
         super().handle_expect_100()
@@ -310,13 +253,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._drain(body)
             self.close_connection = True
         code, _, reason = status.partition(" ")
-        self.send_response(int(code), reason or None)
-        for name, value in headers:
-            if name.lower() not in ("connection", "server", "date"):
-                self.send_header(name, value)
+        head = [f"{self.protocol_version} {status}\r\nServer: {self.server_version}\r\n"
+                f"Date: {http_date()}\r\n"]
+        head += [f"{name}: {value}\r\n" for name, value in headers
+                 if name.lower() not in ("connection", "server", "date")]
         if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
+            head.append("Connection: close\r\n")
+        head.append("\r\n")
+        self.wfile.write("".join(head).encode("latin-1"))
         if self.command != "HEAD":
             for chunk in chunks:
                 self.wfile.write(chunk)
