@@ -6,7 +6,8 @@ that ``http.server`` uses (which cost more than all the rest of a request), into
 What is refused, in AWS's error shape (``_Handler.send_error``): a request line of other than
 three words or with a bad version (400; HTTP/2 and later: 505), a header line over 64 KiB, more
 than 100 fields, or no end of the fields within that (431), a field without a colon or with
-blanks before it (400). Obsolete continuation lines are joined to the field they continue.
+anything but a token for its name (400). Obsolete continuation lines are joined to the field
+they continue.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ _MAX_LINE = 65536       # bytes per header line
 HEAD_END = re.compile(rb"\n\r?\n")   # the empty line after the header fields
 # a plain header line: a token, a colon, the value (surrounding blanks are not part of it)
 _FIELD = re.compile(r"^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([^\r\n]*)\r?\n", re.MULTILINE)
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")   # a field name
 _DATE: dict[int, str] = {}  # the current second -> its Date header value (one entry)
 
 
@@ -121,7 +123,7 @@ def _fields(handler: Any, head: bytes) -> list[tuple[str, str]] | None:
             items[-1] = (name, f"{value} {text.strip()}")
             continue
         name, colon, value = text.partition(":")
-        if not colon or not name or name != name.strip():
+        if not colon or not _TOKEN.fullmatch(name):
             handler.send_error(400, f"Bad header line ({text[:100]!r})")
             return None
         if len(items) >= _MAX_HEADERS:
