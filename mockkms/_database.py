@@ -393,11 +393,13 @@ class Database:
     def verify(self) -> list[str]:
         """The differences between the database and the memory (empty: they agree)."""
         self.uses.flush()
-        with self.gate, self.backend.lock:
+        with self.gate:
             conn = self._wconn
-            conn.execute("BEGIN")
+            conn.execute("BEGIN IMMEDIATE")  # other processes' writes wait: one moment compared
             try:
-                return _rows.compare(conn, self.backend)
+                with self.backend.lock:
+                    self.refresh(conn, True)
+                    return _rows.compare(conn, self.backend)
             finally:
                 conn.execute("COMMIT")
 

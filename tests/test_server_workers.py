@@ -135,3 +135,45 @@ def test_workers_stop_when_their_supervisor_is_killed(start, tmp_path):
     while any(alive(pid) for pid in pids):
         assert time.monotonic() < deadline, [pid for pid in pids if alive(pid)]
         time.sleep(0.05)
+
+
+@pytest.mark.slow
+def test_concurrent_writes_on_several_workers_lose_nothing(start, tmp_path):
+    """8 clients on their own connections (so, spread over the workers) create and change keys
+    at once for two seconds; every worker checks its database against its memory after each
+    request (``MOCKKMS_VERIFY_STATE``: a difference would be a 500), and at the end every key
+    and every tag is there, seen from any worker."""
+    import threading
+    server = start("--workers", "3", "--state-dir", str(tmp_path))
+    shared = Conn(server.url).kms("CreateKey")["KeyMetadata"]["KeyId"]
+    made: list[str] = []
+    errors: list[str] = []
+    deadline = time.monotonic() + 2.0
+
+    def client(n: int) -> None:
+        try:
+            conn = Conn(server.url)
+            i = 0
+            while True:  # at least once, however slow a loaded machine is
+                key_id = conn.kms("CreateKey", Description=f"{n}-{i}")["KeyMetadata"]["KeyId"]
+                made.append(key_id)
+                conn.kms("TagResource", KeyId=shared,
+                         Tags=[{"TagKey": f"t{n}", "TagValue": str(i)}])
+                conn.kms("Encrypt", KeyId=key_id, Plaintext=base64.b64encode(b"x").decode())
+                i += 1
+                if time.monotonic() >= deadline:
+                    break
+        except Exception as exc:  # reported below
+            errors.append(repr(exc))
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    for _ in range(3):  # whichever worker answers
+        conn = Conn(server.url)
+        listed = {k["KeyId"] for k in conn.kms("ListKeys", Limit=1000)["Keys"]}
+        assert listed == set(made) | {shared}
+        tags = {t["TagKey"] for t in conn.kms("ListResourceTags", KeyId=shared)["Tags"]}
+        assert tags == {f"t{n}" for n in range(8)}
