@@ -177,3 +177,15 @@ def test_concurrent_writes_on_several_workers_lose_nothing(start, tmp_path):
         assert listed == set(made) | {shared}
         tags = {t["TagKey"] for t in conn.kms("ListResourceTags", KeyId=shared)["Tags"]}
         assert tags == {f"t{n}" for n in range(8)}
+
+
+@pytest.mark.slow
+def test_a_stop_right_after_a_worker_is_replaced_is_prompt(start, tmp_path):
+    """SIGTERM sent the moment a replacement worker is forked: the worker must not keep the
+    supervisor's signal handler (it would ignore SIGTERM until SIGKILL, 10 s later)."""
+    server = start("--workers", "2", "--state-dir", str(tmp_path))
+    os.kill(Conn(server.url).pid, signal.SIGKILL)
+    assert "starting another" in server.proc.stderr.readline()   # it is being forked now
+    started = time.monotonic()
+    code, _, _ = server.finish(signal.SIGTERM)
+    assert code == 0 and time.monotonic() - started < 5

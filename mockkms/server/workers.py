@@ -39,6 +39,7 @@ from .running import say as _say
 
 STARTUP = 3.0        # seconds in which a worker that exits counts as one that could not start
 STOP_TIMEOUT = 10.0  # seconds the workers get to stop before SIGKILL
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 def serve_workers(count: int, app: KmsApp, host: str, port: int, state_dir: str | None,
@@ -85,7 +86,7 @@ class _Supervisor:
 
     def run(self) -> int:
         previous = {sig: signal.signal(sig, lambda signum, frame: self.stop.set())
-                    for sig in (signal.SIGINT, signal.SIGTERM)}
+                    for sig in _STOP_SIGNALS}
         try:
             for slot in range(self.count):
                 self._spawn(slot)
@@ -104,8 +105,14 @@ class _Supervisor:
         return code
 
     def _spawn(self, slot: int) -> None:
+        # SIGINT/SIGTERM wait while forking: a child that got one before it leaves this
+        # process's handler behind would ignore it (and live on until SIGKILL)
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
         pid = os.fork()
         if pid == 0:  # the worker
+            for sig in _STOP_SIGNALS:
+                signal.signal(sig, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
             code = 1
             try:
                 code = _worker(self.sock, self.state_dir, **self.options)
@@ -115,6 +122,7 @@ class _Supervisor:
                 sys.stdout.flush()
                 sys.stderr.flush()
                 os._exit(code)
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
         self.children[pid] = (slot, time.monotonic())
 
     def _watch(self) -> int:
@@ -167,8 +175,6 @@ def _orphan_watch(parent: int) -> None:
 
 def _worker(sock, state_dir: str, *, limits: dict, verbose: bool, app_options: dict) -> int:
     """One worker process: its own backend over the shared database, serving ``sock``."""
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, signal.SIG_DFL)
     threading.Thread(target=_orphan_watch, args=(os.getppid(),), daemon=True,
                      name="mockkms-parent-watch").start()
     app = KmsApp(**app_options)
