@@ -21,6 +21,7 @@ from typing import Any, Callable
 from . import _errors as E
 from . import _grant_tokens, _protocol, _validation
 from ._backend import Backend
+from ._calls import Call
 from ._context import Context
 
 log = logging.getLogger("mockkms")
@@ -49,24 +50,6 @@ def _load_operations() -> None:
         _loaded = True
 
 
-class Call:
-    """One entry of the call log: what a client asked and what the mock answered."""
-
-    __slots__ = ("operation", "account", "region", "params", "response", "error")
-
-    def __init__(self, operation, account, region, params, response=None, error=None):
-        self.operation = operation
-        self.account = account
-        self.region = region
-        self.params = params
-        self.response = response
-        self.error = error
-
-    def __repr__(self) -> str:  # parameters may hold plaintext: never shown in reprs or logs
-        outcome = self.error or "ok"
-        return f"Call({self.operation}, {self.account}, {self.region}, {outcome})"
-
-
 def handle(backend: Backend, account: str, region: str, target: str | None,
            body: bytes | str | None) -> tuple[int, bytes]:
     """Answer one KMS request; never raises."""
@@ -93,22 +76,29 @@ def handle(backend: Backend, account: str, region: str, target: str | None,
             result = fn(ctx, params)
             for deferred in ctx._on_success:
                 deferred()
-            backend.calls.append(Call(operation, account, region, params, result))
+            backend.calls.append(Call(operation, account, region, _kept(params, body),
+                                      result))
         return 200, _protocol.encode_output(operation, result)
     except E.KMSError as err:
-        _log_error(backend, operation, account, region, params, err)
+        _log_error(backend, operation, account, region, _kept(params, body), err)
         return _protocol.encode_error(err)
     except Exception as exc:  # a bug in the mock: answer as AWS answers an internal failure
         log.exception("mockkms internal error in %s", operation)
         err = E.KMSInternalException(f"mockkms internal error: {type(exc).__name__}")
-        _log_error(backend, operation, account, region, params, err)
+        _log_error(backend, operation, account, region, _kept(params, body), err)
         return _protocol.encode_error(err)
 
 
-def _log_error(backend, operation, account, region, params, err) -> None:
+def _kept(params, body):
+    """What the call log keeps of a request's body: all of it (``b""`` for none) once it was
+    decoded and validated into ``params``, else None."""
+    return None if params is None else body or b""
+
+
+def _log_error(backend, operation, account, region, body, err) -> None:
     if operation is not None:
         with backend.lock:
-            backend.calls.append(Call(operation, account, region, params, error=err.code))
+            backend.calls.append(Call(operation, account, region, body, error=err.code))
 
 
 def request_id() -> str:

@@ -39,23 +39,11 @@ import threading
 from . import _regions, _transport
 from ._names import is_account_id
 from ._backend import Backend
+from ._calls import CallLog
 
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
 
-
-
-class CallLog(list):
-    """The call log: a list of ``_dispatch.Call`` in the order the requests took effect."""
-
-    def of(self, operation: str) -> list:
-        """The calls of one operation, e.g. ``m.calls.of("Encrypt")``."""
-        return [call for call in self if call.operation == operation]
-
-    @property
-    def operations(self) -> list[str]:
-        """The operation names, in order: handy for ``assert m.calls.operations == [...]``."""
-        return [call.operation for call in self]
 
 
 _BACKEND = Backend()

@@ -22,10 +22,10 @@
   before ``import mockkms`` or after. For a KMS request a client without credentials (made
   before the mock started, on a machine with none) borrows the mock's fake credentials (given
   back, ``None``, when the last mock stops), and botocore's SigV4 signer is replaced by
-  :class:`_Unsigned`: botocore still chooses the signer and runs its ``choose-signer`` and
-  ``before-sign`` events, resolves the credentials and the signing region by its own rules and
-  sets the date and ``X-Amz-Security-Token`` headers, but no signature is computed (nothing
-  checks it while a mock is active, and it is a quarter of a call's time). The access key id
+  a stand-in (``Unsigned``): botocore still chooses the signer and runs its ``choose-signer``
+  and ``before-sign`` events and resolves the credentials and the signing region by its own
+  rules, and a session token still goes in ``X-Amz-Security-Token``, but no signature is
+  computed (nothing checks it while a mock is active, and it was a quarter of a call's time). The access key id
   and signing region go in the ``X-Mockkms-Credential`` header instead of ``Authorization``'s
   credential scope; a request to a Region that does not exist is refused there, before it is
   sent (:mod:`mockkms._regions`), so botocore does not retry it. Requests to other services,
@@ -86,7 +86,7 @@ def _text(value) -> str | None:
 
 def credential(headers) -> tuple[str | None, str | None]:
     """(access key id, signing region) of a request: from the ``X-Mockkms-Credential`` header
-    of one that :class:`_Unsigned` stood in for, else from the credential scope of its SigV4
+    of a request the ``Unsigned`` stand-in handled, else from the credential scope of its SigV4
     ``Authorization`` header; (None, None) if unsigned."""
     value = headers.get(CREDENTIAL_HEADER)
     if value is not None:
@@ -256,15 +256,15 @@ def _define_unsigned() -> None:
     global _SigV4Auth, _Unsigned
     if _Unsigned is not None:
         return
-    from botocore.auth import SIGV4_TIMESTAMP, SigV4Auth, get_current_datetime
+    from botocore.auth import SigV4Auth
     from botocore.exceptions import NoCredentialsError
 
     class Unsigned(SigV4Auth):
-        """Stands in for botocore's SigV4 signer of a KMS request while a mock is active: does
-        to the request all that ``SigV4Auth.add_auth`` does (the date and session-token headers;
-        an earlier attempt's Authorization header removed) except computing the signature. The
-        access key id and signing region go in ``X-Mockkms-Credential``, for :func:`credential`
-        to read as it reads a signature's credential scope."""
+        """Stands in for botocore's SigV4 signer of a KMS request while a mock is active. It
+        computes no signature: the access key id and signing region that botocore resolved go
+        in ``X-Mockkms-Credential``, for :func:`credential` to read as it reads a signature's
+        credential scope; a session token goes in ``X-Amz-Security-Token``, as SigV4Auth puts
+        it. (No date header: nothing reads it.)"""
 
         def add_auth(self, request):
             credentials = self.credentials
@@ -272,11 +272,12 @@ def _define_unsigned() -> None:
                 raise NoCredentialsError()
             region = self._region_name
             _regions.require(region, request.url)  # refused before it is sent: no retries
-            request.context["timestamp"] = get_current_datetime().strftime(SIGV4_TIMESTAMP)
-            self._modify_request_before_signing(request)
             headers = request.headers
-            if CREDENTIAL_HEADER in headers:  # a retry
-                del headers[CREDENTIAL_HEADER]
+            token = credentials.token
+            if token:
+                del headers["X-Amz-Security-Token"]  # every occurrence, if any
+                headers["X-Amz-Security-Token"] = token
+            del headers[CREDENTIAL_HEADER]
             access_key_id = credentials.access_key
             # only what a credential scope can carry (otherwise the request reads as unsigned,
             # as its Authorization header would have)

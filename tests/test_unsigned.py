@@ -61,7 +61,6 @@ def test_kms_requests_are_not_signed_while_a_mock_is_active(network):
     assert "Authorization" not in headers
     assert headers[_transport.CREDENTIAL_HEADER] == "111122223333/eu-west-1"
     assert headers["X-Amz-Security-Token"] == "the-session-token"  # as botocore sets it
-    assert re.fullmatch(r"\d{8}T\d{6}Z", headers["X-Amz-Date"])
     assert [(c.account, c.region) for c in mock.calls] == [("111122223333", "eu-west-1")]
     assert network == []
 
