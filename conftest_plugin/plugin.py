@@ -30,6 +30,8 @@ cryptography and handlers load on the first mocked request, not here.
 """
 from __future__ import annotations
 
+import os
+
 import pytest
 
 import mockkms  # noqa: F401  (installs the botocore hook before test modules create clients)
@@ -104,10 +106,92 @@ def kms_mock(request, _mock_kms_marker):
 
 @pytest.fixture
 def kms_client(kms_mock):
-    """A boto3 KMS client in ``kms_mock``'s region, talking to its (fresh) state."""
+    """A boto3 KMS client in ``kms_mock``'s region, talking to its (fresh) state.
+
+    What it guarantees: the client is made as ``boto3.client("kms", region_name=...)`` makes
+    it, on boto3's default session, with the credentials and ``AWS_*`` settings in the
+    environment while the mock is active; its calls reach this test's mock, whose state is
+    empty when the test starts (the state is the mock's, never the client's).
+
+    The client object may be one an earlier test of this process got: making a client costs
+    more than a hundred mocked calls, so one is kept per (account, region, boto3 default
+    session, credentials and every other ``AWS_*`` and proxy variable of the environment) and
+    handed out again. Only an unchanged client is: if the test registers or removes an event
+    handler on it (a ``botocore.stub.Stubber`` activated, say), sets or replaces an attribute
+    (of the client, its ``meta`` or its signer) or changes its config, it is dropped when the
+    test ends and the next test gets a new one; so does every test after a handler was
+    registered on (or removed from) boto3's default session, or after that session was
+    replaced. Changes botocore does not let one see (a change inside an object the client
+    holds, such as its endpoint's HTTP session) are not noticed: a test that makes them should
+    make its own client with ``boto3.client("kms")``."""
     import boto3
 
-    return boto3.client("kms", region_name=kms_mock.region)
+    key = (kms_mock.account_id, kms_mock.region, _environment())
+    session = boto3.DEFAULT_SESSION
+    kept = _clients.pop(key, None)
+    client = kept.client if kept is not None and kept.session is session and \
+        kept.session_handlers is _session_handlers(session) else None
+    if client is None:
+        client = boto3.client("kms", region_name=kms_mock.region)
+        session = boto3.DEFAULT_SESSION
+    lease = _Lease(client, session)
+    yield client
+    if lease.unchanged():
+        _clients[key] = lease  # the most recently used last
+        while len(_clients) > _MAX_CLIENTS:
+            del _clients[next(iter(_clients))]
+
+
+# --- kms_client's clients, reused ------------------------------------------------------------
+
+_clients: dict = {}  # key -> _Lease of an unchanged client, least recently used first
+_MAX_CLIENTS = 8
+_PROXY_VARIABLES = frozenset({"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY"})
+
+
+def _environment() -> tuple:
+    """What of the environment boto3 may read when it makes a client."""
+    return tuple(sorted((name, value) for name, value in os.environ.items()
+                        if name.startswith("AWS_") or name.upper() in _PROXY_VARIABLES))
+
+
+def _handlers_of(events) -> object | None:
+    """An object that botocore replaces whenever an event handler is registered on or removed
+    from the emitter ``events`` (a client's ``meta.events``, a session's ``events``): its
+    lookup cache. None if this botocore has none (then nothing is reused)."""
+    return getattr(getattr(events, "_emitter", events), "_lookup_cache", None)
+
+
+def _session_handlers(session) -> object | None:
+    return _handlers_of(session.events) if session is not None else None
+
+
+class _Lease:
+    """A client handed to one test, with what it looked like then."""
+
+    __slots__ = ("client", "session", "session_handlers", "handlers", "attributes", "config")
+
+    def __init__(self, client, session):
+        self.client = client
+        self.session = session
+        self.session_handlers = _session_handlers(session)
+        self.handlers = _handlers_of(client.meta.events)
+        self.attributes = self._attributes()
+        self.config = repr(vars(client.meta.config))
+
+    def _attributes(self) -> list:
+        client = self.client
+        return [dict(vars(obj)) for obj in (client, client.meta, client._request_signer)]
+
+    def unchanged(self) -> bool:
+        """Whether the client is as it was handed out (and botocore lets us tell)."""
+        if self.handlers is None or self.session_handlers is None or \
+                _handlers_of(self.client.meta.events) is not self.handlers:
+            return False
+        for before, now in zip(self.attributes, self._attributes()):
+            if before.keys() != now.keys() or any(now[k] is not v for k, v in before.items()):
+                return False
+        return repr(vars(self.client.meta.config)) == self.config
 
 
 @pytest.fixture
