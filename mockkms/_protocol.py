@@ -22,7 +22,13 @@ TARGET_PREFIX = "TrentService."
 CONTENT_TYPE = "application/x-amz-json-1.1"
 
 
+_OPERATIONS: dict[str, str] = {}  # X-Amz-Target -> operation name, for the model's operations
+
+
 def operation_from_target(target: str | None) -> str:
+    name = _OPERATIONS.get(target)  # type: ignore[arg-type]
+    if name is not None:
+        return name
     if not target or not target.startswith(TARGET_PREFIX):
         raise E.UnknownOperationException(None)
     name = target[len(TARGET_PREFIX):]
@@ -30,14 +36,22 @@ def operation_from_target(target: str | None) -> str:
         _model.operation(name)
     except KeyError:
         raise E.UnknownOperationException(None) from None
-    return sys.intern(name)  # one copy of the name for every entry of the call log
+    name = _OPERATIONS[target] = sys.intern(name)  # one copy for every call log entry
+    return name
+
+
+_decode_json = json.JSONDecoder().decode
 
 
 def decode_body(body: bytes | str | None) -> Any:
     if not body:
         return {}
     try:
-        return json.loads(body)
+        if type(body) is bytes and body[:1] == b"{" and body[1:2] != b"\0":
+            # what json.loads does with such bytes (UTF-8, its error handler), minus the
+            # encoding detection
+            body = body.decode("utf-8", "surrogatepass")
+        return _decode_json(body) if type(body) is str else json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise E.SerializationException("Malformed JSON in request body.") from None
 
