@@ -57,6 +57,12 @@ def decode_body(body: bytes | str | None) -> Any:
 
 
 # --- response serialization, compiled per output shape -------------------------------------
+#
+# An output shape compiles into a function that keeps, of the handler's answer, what the shape
+# has and is not None (recursively, for the structures inside); the JSON encoder turns what
+# JSON has no form for into KMS's: bytes (blobs) into base64 text, datetimes (timestamps) into
+# epoch seconds. A structure, list or map with nothing inside to leave out is passed through
+# as it is.
 
 Encoder = Callable[[Any], Any]
 
@@ -65,54 +71,40 @@ def _identity(value):
     return value
 
 
-def _timestamp(value):
-    if isinstance(value, _dt.datetime):
-        return value.timestamp()
-    return value
-
-
-def _blob(value):
-    return base64.b64encode(value).decode("ascii")
-
-
 def _compile(shape) -> Encoder:
     t = shape.type_name
-    if t == "blob":
-        return _blob
-    if t == "timestamp":
-        return _timestamp
     if t == "structure":
         members = {name: _compile(m) for name, m in shape.members.items()}
-        if all(enc is _identity for enc in members.values()):
-            names = frozenset(members)
-
-            def encode_plain_structure(value: dict):  # the same, in one comprehension
+        names = frozenset(members)
+        inner = tuple((name, enc) for name, enc in members.items() if enc is not _identity)
+        if not inner:
+            def encode_plain_structure(value: dict):
                 return {k: v for k, v in value.items() if v is not None and k in names}
-            encode_plain_structure.names = names
+            encode_plain_structure.names = names  # type: ignore[attr-defined]
             return encode_plain_structure
 
         def encode_structure(value: dict):
-            out = {}
-            for k, v in value.items():
-                enc = members.get(k)
-                if enc is not None and v is not None:
-                    out[k] = v if enc is _identity else enc(v)
+            out = {k: v for k, v in value.items() if v is not None and k in names}
+            for name, enc in inner:
+                v = out.get(name)
+                if v is not None:
+                    out[name] = enc(v)
             return out
         return encode_structure
     if t == "list":
-        inner = _compile(shape.member)
-        if inner is _identity:
-            return list
-        names = getattr(inner, "names", None)
-        if names is not None:  # a list of plain structures (ListKeys): no call per element
-            return lambda value: [{k: x for k, x in v.items() if x is not None and k in names}
+        member = _compile(shape.member)
+        if member is _identity:
+            return _identity
+        plain = getattr(member, "names", None)
+        if plain is not None:  # a list of plain structures (ListKeys): no call per element
+            return lambda value: [{k: x for k, x in v.items() if x is not None and k in plain}
                                   for v in value]
-        return lambda value: [inner(v) for v in value]
+        return lambda value: [member(v) for v in value]
     if t == "map":
-        inner = _compile(shape.value)
-        if inner is _identity:
-            return dict
-        return lambda value: {k: inner(v) for k, v in value.items()}
+        member = _compile(shape.value)
+        if member is _identity:
+            return _identity
+        return lambda value: {k: member(v) for k, v in value.items()}
     return _identity
 
 
@@ -122,8 +114,18 @@ def _encoder(operation: str) -> Encoder | None:
     return _compile(shape) if shape is not None else None
 
 
+def _json_default(value):
+    """KMS's JSON form of what JSON has none for: blobs in base64, timestamps in epoch
+    seconds."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, _dt.datetime):
+        return value.timestamp()
+    raise TypeError(f"{type(value).__name__} has no JSON form in a KMS response")
+
+
 # json.dumps(value, separators=(",", ":")) builds a new JSONEncoder for every call; one does.
-_compact = json.JSONEncoder(separators=(",", ":")).encode
+_compact = json.JSONEncoder(separators=(",", ":"), default=_json_default).encode
 
 
 def encode_output(operation: str, result: dict | None) -> bytes:
