@@ -418,6 +418,17 @@ def moto_client():
         yield boto3.client("kms", region_name="{region}")
 
 
+class _Canned:
+    def list_keys(self):
+        return {{"Keys": []}}
+
+
+@pytest.fixture
+def canned():
+    \"\"\"No mock at all: what pytest itself costs per test.\"\"\"
+    return _Canned()
+
+
 @pytest.fixture
 def client(request):
     return request.getfixturevalue(request.param)
@@ -454,10 +465,11 @@ def fixture_rows(n: int, have_moto: bool) -> dict:
     of setup + call + teardown over ``n`` tests per fixture, interleaved, in a pytest session
     of their own (a subprocess running this checkout's plugin). ``kms_client`` (reused
     clients), a fixture making a new client per test on ``kms_mock`` (what ``kms_client`` did
-    before), and a moto fixture (``mock_aws()`` + a new client). Tests per second."""
+    before), a moto fixture (``mock_aws()`` + a new client), and a fixture answering from a
+    canned dict (what pytest itself costs per test). Tests per second."""
     import tempfile
 
-    variants = ["kms_client", "new_client"] + (["moto_client"] if have_moto else [])
+    variants = ["kms_client", "new_client", "canned"] + (["moto_client"] if have_moto else [])
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
     with tempfile.TemporaryDirectory() as tmp:
         with open(os.path.join(tmp, "test_fixture_cost.py"), "w") as fh:
@@ -476,7 +488,7 @@ def fixture_rows(n: int, have_moto: bool) -> dict:
         with open(out) as fh:
             medians = json.load(fh)
     names = {"kms_client": "mockkms", "new_client": "mockkms, new client per test",
-             "moto_client": "moto"}
+             "canned": "pytest alone", "moto_client": "moto"}
     return {names[v]: 1 / seconds for v, seconds in medians.items()}
 
 
@@ -786,6 +798,8 @@ def main(argv=None) -> int:
                  f"{1000 / fixtures['mockkms']:.2f} ms (setup, call and teardown; median of "
                  f"{20 if args.quick else 200} tests); with a new client per test, as the "
                  f"fixture made before, {1000 / fixtures['mockkms, new client per test']:.2f} ms"
+                 f"; pytest itself (a fixture returning a canned answer) "
+                 f"{1000 / fixtures['pytest alone']:.2f} ms"
                  + (f"; with moto (`mock_aws()` and a new client) "
                     f"{1000 / fixtures['moto']:.1f} ms" if "moto" in fixtures else "") + ".")
     extra = (imports["boto3+mockkms"] - imports["boto3"]) * 1000
