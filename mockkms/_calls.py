@@ -70,7 +70,7 @@ class Call:
         self.operation = operation
         self.account = account
         self.region = region
-        if body == b"{}" or body == "{}" or body == "":
+        if body == (b"{}" if type(body) is bytes else "{}"):  # never bytes == str (python -b)
             body = _NO_BODY
         self._body = body
         self._response = pack(response)

@@ -40,7 +40,25 @@ def operation_from_target(target: str | None) -> str:
     return name
 
 
-_decode_json = json.JSONDecoder().decode
+def _json_decoder() -> Callable[[str], Any]:
+    """``json.loads`` of a text: the decoder's scanner called directly (what
+    ``JSONDecoder.decode`` does, less two Python frames); any error is a ValueError."""
+    from json.decoder import WHITESPACE
+
+    scan, space = json.JSONDecoder().scan_once, WHITESPACE.match
+
+    def decode(text: str):
+        try:
+            value, end = scan(text, space(text, 0).end())
+        except StopIteration:
+            raise ValueError("Expecting value") from None
+        if space(text, end).end() != len(text):
+            raise ValueError("Extra data")
+        return value
+    return decode
+
+
+_decode_json = _json_decoder()
 
 
 def decode_body(body: bytes | str | None) -> Any:
@@ -124,8 +142,20 @@ def _json_default(value):
     raise TypeError(f"{type(value).__name__} has no JSON form in a KMS response")
 
 
-# json.dumps(value, separators=(",", ":")) builds a new JSONEncoder for every call; one does.
-_compact = json.JSONEncoder(separators=(",", ":"), default=_json_default).encode
+def _compact_encoder() -> Callable[[Any], str]:
+    """Compact JSON text of a response (``separators=(",", ":")``, ASCII). One C encoder made
+    once, without the circular-reference bookkeeping a response never needs: what
+    ``json.JSONEncoder.encode`` would make per call, with the same output."""
+    from json import encoder as stdlib
+
+    if stdlib.c_make_encoder is None:  # pragma: no cover - CPython always has it
+        return json.JSONEncoder(separators=(",", ":"), default=_json_default).encode
+    iterencode = stdlib.c_make_encoder(None, _json_default, stdlib.encode_basestring_ascii,
+                                       None, ":", ",", False, False, True)
+    return lambda value: "".join(iterencode(value, 0))
+
+
+_compact = _compact_encoder()
 
 
 def encode_output(operation: str, result: dict | None) -> bytes:
