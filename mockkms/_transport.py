@@ -21,16 +21,16 @@
   ``AioRequestSigner.get_auth_instance``) are wrapped too, so every client is covered, made
   before ``import mockkms`` or after. For a KMS request a client without credentials (made
   before the mock started, on a machine with none) borrows the mock's fake credentials (given
-  back, ``None``, when the last mock stops), and botocore's SigV4 signer is replaced by
-  a stand-in (``Unsigned``): botocore still chooses the signer and runs its ``choose-signer``
-  and ``before-sign`` events and resolves the credentials and the signing region by its own
-  rules, and a session token still goes in ``X-Amz-Security-Token``, but no signature is
-  computed (nothing checks it while a mock is active, and it was a quarter of a call's time). The access key id
-  and signing region go in the ``X-Mockkms-Credential`` header instead of ``Authorization``'s
-  credential scope; a request to a Region that does not exist is refused there, before it is
-  sent (:mod:`mockkms._regions`), so botocore does not retry it. Requests to other services,
-  every request while no mock is active, and KMS clients configured to sign otherwise (or not
-  at all) are signed exactly as botocore signs them.
+  back, ``None``, when the last mock stops), and botocore's SigV4 signer is replaced by a
+  stand-in (``Unsigned``): botocore still chooses the signer, runs its ``choose-signer`` and
+  ``before-sign`` events and resolves the credentials and the signing region by its own rules,
+  and a session token still goes in ``X-Amz-Security-Token``, but no signature is computed
+  (nothing checks it while a mock is active, and it was a quarter of a call's time). The access
+  key id and signing region go in the ``X-Mockkms-Credential`` header instead of
+  ``Authorization``'s credential scope; a request to a Region that does not exist is refused
+  there, before it is sent (:mod:`mockkms._regions`), so botocore does not retry it. Requests
+  to other services, every request while no mock is active, and KMS clients configured to sign
+  otherwise (or not at all) are signed exactly as botocore signs them.
 * The wrapped attributes are the classes' own, restored (the very same objects) when the last
   mock stops, whatever the order in which nested activations stop. If something else replaced
   one of them meanwhile, that replacement is left in place (it may call ours, which passes

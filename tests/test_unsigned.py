@@ -38,8 +38,8 @@ def spy(client, answer: bytes | None = None) -> list[dict]:
             return AWSResponse(request.url, 200, {"Content-Type": "application/x-amz-json-1.1"},
                                _transport._RawBody(answer))
         return None
-    client.meta.events.register_first(f"before-send.{client.meta.service_model.service_id.hyphenize()}",
-                                      record)
+    service = client.meta.service_model.service_id.hyphenize()
+    client.meta.events.register_first(f"before-send.{service}", record)
     return seen
 
 
