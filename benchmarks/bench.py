@@ -46,8 +46,8 @@ import boto3
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-import mockkms  # noqa: E402
-from mockkms import mock_kms  # noqa: E402
+import mockkms
+from mockkms import mock_kms
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -497,8 +497,8 @@ def import_cost(runs: int) -> dict:
     processes, interleaved, medians), the in-process time of ``import mockkms`` after boto3, and
     which heavy modules ``import mockkms`` loaded."""
     code_mock = ("import time, sys; import boto3; t = time.perf_counter(); import mockkms; "
-                 "t = time.perf_counter() - t; heavy = [m for m in %r if m in sys.modules]; "
-                 "print(t, ','.join(heavy))" % (HEAVY_MODULES,))
+                 f"t = time.perf_counter() - t; heavy = [m for m in {HEAVY_MODULES!r} "
+                 "if m in sys.modules]; print(t, ','.join(heavy))")
     plain, both, inproc, heavy = [], [], [], ""
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
     for _ in range(runs):

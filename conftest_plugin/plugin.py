@@ -2,15 +2,19 @@
 
 * fixtures: ``kms_mock`` (an active mock whose state is empty when the test starts; yields the
   ``MockKms``), ``kms_client`` (a boto3 KMS client in the mock's region), ``kms_key`` (a factory
-  that creates keys and returns their KeyMetadata);
-* marker: ``@pytest.mark.mock_kms(account_id=..., region=..., seed=...)`` runs a test, its
+  that creates keys and returns their KeyMetadata), ``kms_principal`` (a factory that registers
+  an IAM user or role with identity policies: ``MockKms.principal``);
+* marker: ``@pytest.mark.mock_kms(account_id=..., region=..., seed=...,
+  authorization=...)`` runs a test, its
   function-scoped fixtures and (unittest) ``setUp``/``tearDown`` inside a mock with empty state;
   it works on functions, classes (unittest ones included) and modules (``pytestmark``). It is an
   autouse fixture (the first function-scoped one to set up, the last to tear down) that does
   nothing for unmarked tests; a fixture rather than a runtest hook so that a failing start (a
   bad seed) is an ordinary setup error;
 * options: ``--mockkms-account`` and ``--mockkms-region`` set the default account and region of
-  every mock in the run (fixtures, marker, and ``mock_kms()`` itself); without
+  every mock in the run (fixtures, marker, and ``mock_kms()`` itself), and
+  ``--mockkms-no-authorization`` makes them evaluate no permissions (as ``authorization=False``;
+  an explicit ``authorization=True`` still evaluates); without
   ``--mockkms-region`` a mock's region is ``AWS_DEFAULT_REGION``, else ``AWS_REGION``, else
   ``us-east-1`` (an explicit ``region=`` always wins).
 
@@ -30,46 +34,61 @@ cryptography and handlers load on the first mocked request, not here.
 """
 from __future__ import annotations
 
-import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Callable
 
 import pytest
 
 import mockkms  # noqa: F401  (installs the botocore hook before test modules create clients)
 from mockkms import _mock
 
+from . import _reuse
+
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
+
+    from mockkms import MockKms
+    from mockkms._authz.handles import IamPrincipal
+
 _PREVIOUS_DEFAULTS = pytest.StashKey[dict]()
 _OUTER_DEPTH = pytest.StashKey[int]()  # how many activations were active when the test started
-_MARKER_HELP = ("mock_kms(account_id=None, region=None, seed=None): run the test (with its "
-                "fixtures and setUp/tearDown) inside a fresh in-memory KMS mock (mockkms).")
+_MARKER_HELP = ("mock_kms(account_id=None, region=None, seed=None, authorization=None): run the "
+                "test (with its fixtures and setUp/tearDown) inside a fresh in-memory KMS mock "
+                "(mockkms).")
 
 
-def pytest_addoption(parser):
+def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("mockkms", "mockkms (in-memory AWS KMS)")
     group.addoption("--mockkms-region", default=None, metavar="REGION",
                     help="default region of mockkms mocks (default: $AWS_DEFAULT_REGION, "
                          "else $AWS_REGION, else us-east-1).")
     group.addoption("--mockkms-account", default=None, metavar="ACCOUNT_ID",
                     help="default 12-digit account id of mockkms mocks (default: 123456789012).")
+    group.addoption("--mockkms-no-authorization", action="store_true", default=False,
+                    help="mockkms mocks evaluate no key policies, grants or identity policies "
+                         "unless made with authorization=True (default: they do, as AWS).")
 
 
-def pytest_configure(config):
+def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", _MARKER_HELP)
     try:
-        previous = _mock._set_defaults(account_id=config.getoption("--mockkms-account"),
-                                       region=config.getoption("--mockkms-region"))
+        previous = _mock._set_defaults(
+            account_id=config.getoption("--mockkms-account"),
+            region=config.getoption("--mockkms-region"),
+            authorization=False if config.getoption("--mockkms-no-authorization") else None)
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[_PREVIOUS_DEFAULTS] = previous
 
 
-def pytest_unconfigure(config):
+def pytest_unconfigure(config: pytest.Config) -> None:
     previous = config.stash.get(_PREVIOUS_DEFAULTS, None)
     if previous is not None:
         _mock._restore_defaults(previous)
 
 
 @pytest.fixture(autouse=True)
-def _mock_kms_marker(request):
+def _mock_kms_marker(request: pytest.FixtureRequest) -> Iterator[MockKms | None]:
     """Runs a test marked ``mock_kms`` inside its own mock, with empty state even inside an
     outer mock (whose state comes back after the test); does nothing for other tests."""
     request.node.stash[_OUTER_DEPTH] = len(_mock._stack)
@@ -79,13 +98,14 @@ def _mock_kms_marker(request):
         return
     if marker.args:
         pytest.fail(f"{request.node.nodeid}: the mock_kms marker takes keyword arguments only "
-                    "(account_id=..., region=..., seed=...)", pytrace=False)
+                    "(account_id=..., region=..., seed=..., authorization=...)", pytrace=False)
     with _mock.fresh(_mock.mock_kms(**marker.kwargs)) as mock:
         yield mock
 
 
 @pytest.fixture
-def kms_mock(request, _mock_kms_marker):
+def kms_mock(request: pytest.FixtureRequest,
+             _mock_kms_marker: MockKms | None) -> Iterator[MockKms]:
     """An active in-memory KMS whose state is empty when the test starts, even inside an outer
     mock (its state is set aside and given back after the test); yields the MockKms.
 
@@ -105,7 +125,7 @@ def kms_mock(request, _mock_kms_marker):
 
 
 @pytest.fixture
-def kms_client(kms_mock):
+def kms_client(kms_mock: MockKms) -> Iterator[BaseClient]:
     """A boto3 KMS client in ``kms_mock``'s region, talking to its (fresh) state.
 
     What it guarantees: the client is made as ``boto3.client("kms", region_name=...)`` makes
@@ -126,92 +146,34 @@ def kms_client(kms_mock):
     make its own client with ``boto3.client("kms")``."""
     import boto3
 
-    key = (kms_mock.account_id, kms_mock.region, _environment())
-    session = boto3.DEFAULT_SESSION
-    kept = _clients.pop(key, None)
-    client = kept.client if kept is not None and kept.session is session and \
-        kept.session_handlers is _session_handlers(session) else None
+    key, client = _reuse.take(kms_mock.account_id, kms_mock.region)
     if client is None:
         client = boto3.client("kms", region_name=kms_mock.region)
-        session = boto3.DEFAULT_SESSION
-    lease = _Lease(client, session)
+    lease = _reuse.Lease(client)
     yield client
-    if lease.unchanged():
-        _clients[key] = lease  # the most recently used last
-        while len(_clients) > _MAX_CLIENTS:
-            del _clients[next(iter(_clients))]
-
-
-# --- kms_client's clients, reused ------------------------------------------------------------
-
-_clients: dict = {}  # key -> _Lease of an unchanged client, least recently used first
-_MAX_CLIENTS = 8
-_PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY")
-_PROXY_VARIABLES = frozenset(_PROXIES + tuple(name.lower() for name in _PROXIES))
-_PROXY_VARIABLES_BYTES = frozenset(name.encode() for name in _PROXY_VARIABLES)
-
-
-def _environment() -> tuple:
-    """What of the environment boto3 may read when it makes a client: the ``AWS_*`` and proxy
-    variables. (Read from ``os.environ``'s encoded data where CPython keeps it, without
-    decoding every variable: twenty times faster.)"""
-    data = getattr(os.environ, "_data", None)
-    if isinstance(data, dict) and all(type(name) is bytes for name in data):
-        prefix, proxies, items = b"AWS_", _PROXY_VARIABLES_BYTES, data.items()
-    else:
-        prefix, proxies, items = "AWS_", _PROXY_VARIABLES, os.environ.items()  # type: ignore
-    return tuple(sorted(item for item in items if item[0][:4] == prefix or item[0] in proxies))
-
-
-def _handlers_of(events) -> object | None:
-    """An object that botocore replaces whenever an event handler is registered on or removed
-    from the emitter ``events`` (a client's ``meta.events``, a session's ``events``): its
-    lookup cache. None if this botocore has none (then nothing is reused)."""
-    return getattr(getattr(events, "_emitter", events), "_lookup_cache", None)
-
-
-def _session_handlers(session) -> object | None:
-    return _handlers_of(session.events) if session is not None else None
-
-
-class _Lease:
-    """A client handed to one test, with what it looked like then."""
-
-    __slots__ = ("client", "session", "session_handlers", "handlers", "attributes", "config")
-
-    def __init__(self, client, session):
-        self.client = client
-        self.session = session
-        self.session_handlers = _session_handlers(session)
-        self.handlers = _handlers_of(client.meta.events)
-        self.attributes = self._attributes()
-        self.config = repr(vars(client.meta.config))
-
-    def _attributes(self) -> list:
-        client = self.client
-        return [dict(vars(obj)) for obj in (client, client.meta, client._request_signer)]
-
-    def unchanged(self) -> bool:
-        """Whether the client is as it was handed out (and botocore lets us tell)."""
-        if self.handlers is None or self.session_handlers is None or \
-                _handlers_of(self.client.meta.events) is not self.handlers:
-            return False
-        for before, now in zip(self.attributes, self._attributes()):
-            if before.keys() != now.keys() or any(now[k] is not v for k, v in before.items()):
-                return False
-        return repr(vars(self.client.meta.config)) == self.config
+    _reuse.give_back(key, lease)
 
 
 @pytest.fixture
-def kms_key(kms_client):
+def kms_key(kms_client: BaseClient) -> Callable[..., dict[str, Any]]:
     """Factory kms_key(KeySpec=..., KeyUsage=..., **create_key_args) -> the new key's
     KeyMetadata; the key is made through ``kms_client``, in ``kms_mock``'s (fresh) state."""
     from mockkms import _keyspecs
 
-    def create(**create_key_args):
+    def create(**create_key_args: Any) -> dict[str, Any]:
         spec = create_key_args.get("KeySpec")
-        usages = _keyspecs.SPECS.get(spec, ())
+        usages = _keyspecs.SPECS.get(spec, ()) if isinstance(spec, str) else ()
         if "KeyUsage" not in create_key_args and len(usages) == 1:
             create_key_args["KeyUsage"] = next(iter(usages))  # the only usage the spec allows
         return kms_client.create_key(**create_key_args)["KeyMetadata"]
     return create
+
+
+@pytest.fixture
+def kms_principal(kms_mock: MockKms) -> Callable[..., IamPrincipal]:
+    """Factory kms_principal(arn, policies=None, tags=None) -> the registered IAM user or role
+    (``MockKms.principal``): ``.arn``, ``.credentials``, ``.client()``, and for roles
+    ``.assume(session_name)``. ``arn`` may be ``"user/<name>"`` or ``"role/<name>"`` for one of
+    the mock's account. Its requests are authorized as AWS authorizes them (key policies,
+    grants, its identity ``policies``)."""
+    return kms_mock.principal

@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 _install()
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> type:
     if name == "SeedError":
         from . import _seed
         return _seed.SeedError

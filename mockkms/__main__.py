@@ -31,7 +31,18 @@ def _not_negative(text: str) -> int:
     return value
 
 
+def _region(text: str) -> str:
+    from ._regions import exists
+
+    if not exists(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an AWS Region (botocore's partition data does not list it); "
+            "give one like us-east-1")
+    return text
+
+
 def parser() -> argparse.ArgumentParser:
+    from ._mock import DEFAULT_REGION
     from .server.app import CALL_LOG, MAX_BODY
     from .server.httpd import DEFAULTS
 
@@ -48,6 +59,10 @@ def parser() -> argparse.ArgumentParser:
              "listens on every interface)")
     add("--port", type=int, default=4599,
         help="TCP port (default: %(default)s; 0 lets the system choose, the URL line shows it)")
+    add("--region", type=_region, default=DEFAULT_REGION, metavar="REGION",
+        help="region of requests that name none (unsigned, or sent to an endpoint URL that "
+             "names no region); signed requests use the region they are signed for "
+             "(default: %(default)s)")
     add("--state-dir", default=None, metavar="DIR",
         help="keep state in DIR across restarts (default: none, state lives in memory only)")
     add("--seed", default=None, metavar="FILE",
@@ -76,6 +91,9 @@ def parser() -> argparse.ArgumentParser:
         help="a host name the admin endpoints accept in Host, and requests in Origin, besides "
              "localhost, 127.0.0.1, [::1] and --host; repeatable, e.g. a container's service "
              "name when clients reach the server by it (default: none)")
+    add("--no-authorization", action="store_false", dest="authorization",
+        help="evaluate no key policies, grants or identity policies: every caller may do "
+             "everything (default: requests are authorized as in AWS; docs/authorization.md)")
     add("--verbose", action="store_true",
         help="log one line per request to stderr: operation, account/Region, status, error "
              "code or OK, duration (never a body) (default: off)")
@@ -92,11 +110,13 @@ def main(argv: list[str] | None = None) -> int:
         from .demo import run
         return run()
     from .server import serve_forever
-    return serve_forever(host=args.host, port=args.port, state_dir=args.state_dir,
+    return serve_forever(host=args.host, port=args.port, region=args.region,
+                         state_dir=args.state_dir,
                          seed=args.seed, request_timeout=args.request_timeout,
                          idle_timeout=args.idle_timeout, workers=args.workers,
                          max_connections=args.max_connections, call_log_size=args.call_log_size,
-                         allowed_hosts=args.allowed_hosts, verbose=args.verbose)
+                         allowed_hosts=args.allowed_hosts, verbose=args.verbose,
+                         authorization=args.authorization)
 
 
 if __name__ == "__main__":

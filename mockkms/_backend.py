@@ -1,5 +1,7 @@
 """The backend: every store (one per account and region), the clock, scheduled events and the
-call log — and the locking design, documented here and nowhere else.
+call log, the registered principals (``principals``: ARN -> ``_records.Principal``;
+``access_keys``: access key id -> principal ARN; ``_authz.principals`` fills them) — and the
+locking design, documented here and nowhere else.
 
 Locking design
 --------------
@@ -19,9 +21,11 @@ from __future__ import annotations
 import copy
 import heapq
 import threading
+from collections.abc import MutableSequence
+from typing import Any
 
 from ._clock import Clock
-from ._records import Event
+from ._records import Event, Principal
 from ._store import Store
 
 
@@ -32,7 +36,9 @@ class Backend:
         self.stores: dict[tuple[str, str], Store] = {}
         self.events: list[Event] = []  # a heap: the next event first
         self._event_seq = 0
-        self.calls: list = []
+        self.calls: MutableSequence[Any] = []  # _mock.CallLog, server.app.RingCallLog
+        self.principals: dict[str, Principal] = {}  # principal ARN -> its record
+        self.access_keys: dict[str, str] = {}       # access key id -> principal ARN
 
     def store(self, account: str, region: str) -> Store:
         st = self.stores.get((account, region))
@@ -86,18 +92,25 @@ class Backend:
             self.stores.clear()
             self.events.clear()
             self.calls.clear()
+            self.principals.clear()
+            self.access_keys.clear()
             self.clock.reset()
 
     def snapshot(self):
         with self.lock:
             memo = {id(self.clock): self.clock}
-            return copy.deepcopy((self.stores, self.events, self._event_seq), memo)
+            return copy.deepcopy((self.stores, self.events, self._event_seq, self.principals,
+                                  self.access_keys), memo)
 
     def restore(self, snap) -> None:
         with self.lock:
             memo = {id(self.clock): self.clock}
-            stores, events, seq = copy.deepcopy(snap, memo)
+            stores, events, seq, principals, access_keys = copy.deepcopy(snap, memo)
             self.stores.clear()
             self.stores.update(stores)
             self.events[:] = events
             self._event_seq = seq
+            self.principals.clear()
+            self.principals.update(principals)
+            self.access_keys.clear()
+            self.access_keys.update(access_keys)

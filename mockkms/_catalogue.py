@@ -21,8 +21,6 @@ A row (``Operation``) has these columns:
   (``_validation`` reports them as the model's own required members).
 * ``grant`` / ``grant_keys``: the grant operation(s) the operation corresponds to, and the kinds
   of key (``key_kind``) for which CreateGrant accepts them.
-* ``aws_managed_denied``: an AWS managed key's policy does not allow the operation to the account
-  (../shared/kms-facts.md §4.9): AccessDeniedException after the key lookup.
 * ``origin``: the key origin the operation needs, checked before the key state (the key-state
   table's footnote for the import operations); None: any origin.
 * ``permissions``: what AWS authorizes (../shared/kms-authz-facts.md §8): each ``Permission`` is an
@@ -30,7 +28,11 @@ A row (``Operation``) has these columns:
   is decided (``KEY_POLICY``: the key policy, IAM when the key policy delegates, a grant for grant
   operations; ``IAM``: identity policies only) and the request member that makes it needed, if
   any. Rows without explicit permissions need ``kms:<Name>`` on their key (key policy), or on
-  ``"*"`` (IAM) when they have no key. Nothing evaluates this column yet.
+  ``"*"`` (IAM) when they have no key. ``_context.Context`` evaluates them (``_authz``), grouped
+  by where they apply: ``key_permissions`` (role -> the key-policy permissions on that key),
+  ``request_permissions`` (identity policies on ``"*"``) and ``alias_permissions`` (identity
+  policies on the alias ARN). RetireGrant's IAM permission on its key is decided with the grant
+  (``Context.authorize_retire``).
 
 Encapsulate and Decapsulate have rows whether or not the installed model has them (botocore >=
 1.44); an operation the model lacks never reaches the dispatcher.
@@ -42,15 +44,22 @@ import re
 from typing import NamedTuple
 
 from . import _keystate as ks
-from ._keyspecs import (ENCAPSULATE_DECAPSULATE, ENCRYPT_DECRYPT, GENERATE_VERIFY_MAC,
-                        KEY_AGREEMENT, SIGN_VERIFY, is_symmetric)
+from ._keyspecs import (
+    ENCAPSULATE_DECAPSULATE,
+    ENCRYPT_DECRYPT,
+    GENERATE_VERIFY_MAC,
+    KEY_AGREEMENT,
+    SIGN_VERIFY,
+    is_symmetric,
+)
 from ._keystate import CREAT, DIS, EXT, NOTPDEL, OK, PDEL, PIMP, UNAV, UNSUP, UPD
 
 # --- vocabulary ---------------------------------------------------------------------------------
 KEY_ID, KEY_ARN, ALIAS_NAME, ALIAS_ARN = "key id", "key ARN", "alias name", "alias ARN"
 BY_KEY = frozenset({KEY_ID, KEY_ARN})
 BY_ANY = BY_KEY | {ALIAS_NAME, ALIAS_ARN}
-NOT_BY_ID = frozenset()  # a key named otherwise: an alias's target, the replica in a Region
+# a key named otherwise: an alias's target, the replica in a Region
+NOT_BY_ID: frozenset[str] = frozenset()
 
 DISPATCHER, HANDLER = "dispatcher", "handler"
 KEY_POLICY, IAM = "key policy", "IAM policy"
@@ -104,13 +113,13 @@ class Operation:
     """One row of the catalogue (see the module docstring for the columns)."""
 
     __slots__ = ("name", "area", "handler_name", "keys", "states", "cross_account", "writes",
-                 "requires", "grant", "grant_keys", "aws_managed_denied", "origin",
-                 "permissions", "resolve_first")
+                 "requires", "grant", "grant_keys", "origin", "permissions", "resolve_first",
+                 "key_permissions", "request_permissions", "alias_permissions")
 
     def __init__(self, name: str, area: str, *keys: KeyRef, states: dict | None = None,
                  cross_account: bool = False, writes: bool = True, requires: tuple = (),
                  grant: tuple = (), grant_keys: frozenset = frozenset(),
-                 aws_managed_denied: bool = False, origin: str | None = None,
+                 origin: str | None = None,
                  permissions: tuple | None = None):
         self.name = name
         self.area = area
@@ -122,12 +131,17 @@ class Operation:
         self.requires = requires
         self.grant = grant
         self.grant_keys = grant_keys
-        self.aws_managed_denied = aws_managed_denied
         self.origin = origin
         if permissions is None:
             permissions = ((Permission(f"kms:{name}", "key", KEY_POLICY),) if keys else
                            (Permission(f"kms:{name}", ANY_RESOURCE, IAM),))
         self.permissions = permissions
+        self.key_permissions: dict[str, tuple] = {}
+        for p in permissions:
+            if p.policy == KEY_POLICY:
+                self.key_permissions[p.resource] = self.key_permissions.get(p.resource, ()) + (p,)
+        self.request_permissions = tuple(p for p in permissions if p.resource == ANY_RESOURCE)
+        self.alias_permissions = tuple(p for p in permissions if p.resource == ALIAS)
         # the dispatcher resolves the operation's key before the handler runs
         self.resolve_first = bool(keys) and keys[0].resolve == DISPATCHER \
             and not keys[0].optional
@@ -174,21 +188,20 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("DescribeKey", "keys", KeyRef("KeyId", BY_ANY), cross_account=True, writes=False,
               grant=("DescribeKey",), grant_keys=ANY_KEY),
     Operation("ListKeys", "keys", writes=False),
-    Operation("EnableKey", "keys", _KEY, states=_SWITCH, aws_managed_denied=True),
-    Operation("DisableKey", "keys", _KEY, states=_SWITCH, aws_managed_denied=True),
-    Operation("ScheduleKeyDeletion", "keys", _KEY, states=ks.row(OK, OK, PDEL, OK, OK, OK, UPD),
-              aws_managed_denied=True),
-    Operation("CancelKeyDeletion", "keys", _KEY, states=_CANCEL, aws_managed_denied=True),
-    Operation("UpdateKeyDescription", "keys", _KEY, states=_EDIT, aws_managed_denied=True),
+    Operation("EnableKey", "keys", _KEY, states=_SWITCH),
+    Operation("DisableKey", "keys", _KEY, states=_SWITCH),
+    Operation("ScheduleKeyDeletion", "keys", _KEY, states=ks.row(OK, OK, PDEL, OK, OK, OK, UPD)),
+    Operation("CancelKeyDeletion", "keys", _KEY, states=_CANCEL),
+    Operation("UpdateKeyDescription", "keys", _KEY, states=_EDIT),
     Operation("GetKeyLastUsage", "keys", _KEY, writes=False),
     # --- aliases: the alias name is checked before the target key is looked up ---------------
     Operation("CreateAlias", "aliases", KeyRef("TargetKeyId", BY_KEY, resolve=HANDLER),
-              states=_EDIT, aws_managed_denied=True, permissions=(
+              states=_EDIT, permissions=(
                   Permission("kms:CreateAlias", ALIAS, IAM),
                   Permission("kms:CreateAlias", "key", KEY_POLICY))),
     Operation("UpdateAlias", "aliases", KeyRef("TargetKeyId", BY_KEY, resolve=HANDLER),
               KeyRef("AliasName", NOT_BY_ID, role="current", resolve=HANDLER),
-              states=_EDIT, aws_managed_denied=True, permissions=(
+              states=_EDIT, permissions=(
                   Permission("kms:UpdateAlias", ALIAS, IAM),
                   Permission("kms:UpdateAlias", "current", KEY_POLICY),
                   Permission("kms:UpdateAlias", "key", KEY_POLICY))),
@@ -199,8 +212,7 @@ OPERATIONS: tuple[Operation, ...] = (
               writes=False, permissions=(Permission("kms:ListAliases", ANY_RESOURCE, IAM),)),
     # --- grants ------------------------------------------------------------------------------
     Operation("CreateGrant", "grants", _KEY_LATE, states=ks.row(OK, DIS, PDEL, PIMP, OK, CREAT, OK),
-              cross_account=True, grant=("CreateGrant",), grant_keys=ANY_KEY,
-              aws_managed_denied=True),
+              cross_account=True, grant=("CreateGrant",), grant_keys=ANY_KEY),
     Operation("ListGrants", "grants", _KEY_LATE, cross_account=True, writes=False),
     Operation("ListRetirableGrants", "grants", writes=False),
     Operation("RetireGrant", "grants", KeyRef("KeyId", BY_KEY, resolve=HANDLER, optional=True),
@@ -210,29 +222,28 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("RevokeGrant", "grants", _KEY, cross_account=True),
     # --- key policies and tags ---------------------------------------------------------------
     Operation("GetKeyPolicy", "policies", _KEY, writes=False),
-    Operation("PutKeyPolicy", "policies", _KEY, aws_managed_denied=True),
+    Operation("PutKeyPolicy", "policies", _KEY),
     Operation("ListKeyPolicies", "policies", _KEY, writes=False),
-    Operation("TagResource", "tags", _KEY, states=_EDIT, aws_managed_denied=True),
-    Operation("UntagResource", "tags", _KEY, states=_EDIT, aws_managed_denied=True),
+    Operation("TagResource", "tags", _KEY, states=_EDIT),
+    Operation("UntagResource", "tags", _KEY, states=_EDIT),
     Operation("ListResourceTags", "tags", _KEY, writes=False),
     # --- rotation ------------------------------------------------------------------------------
-    Operation("EnableKeyRotation", "rotation", _KEY, states=_ROTATION_SET, aws_managed_denied=True),
-    Operation("DisableKeyRotation", "rotation", _KEY, states=_ROTATION_SET,
-              aws_managed_denied=True),
+    Operation("EnableKeyRotation", "rotation", _KEY, states=_ROTATION_SET),
+    Operation("DisableKeyRotation", "rotation", _KEY, states=_ROTATION_SET),
     Operation("GetKeyRotationStatus", "rotation", _KEY,
               states=ks.row(OK, OK, OK, EXT, UNSUP, OK, OK), cross_account=True, writes=False),
     Operation("RotateKeyOnDemand", "rotation", _KEY,
-              states=ks.row(OK, DIS, PDEL, PIMP, UNSUP, CREAT, OK), aws_managed_denied=True),
+              states=ks.row(OK, DIS, PDEL, PIMP, UNSUP, CREAT, OK)),
     Operation("ListKeyRotations", "rotation", _KEY, states=ks.row(OK, OK, OK, OK, UNSUP, OK, OK),
               writes=False),
     # --- imported key material: the origin is checked before the key state ----------------------
     Operation("GetParametersForImport", "imports", _KEY,
               states=ks.row(OK, OK, PDEL, OK, UNSUP, CREAT, UPD), origin="EXTERNAL"),
     Operation("ImportKeyMaterial", "imports", _KEY,
-              states=ks.row(OK, OK, PDEL, OK, UNSUP, CREAT, OK), aws_managed_denied=True,
+              states=ks.row(OK, OK, PDEL, OK, UNSUP, CREAT, OK),
               origin="EXTERNAL"),
     Operation("DeleteImportedKeyMaterial", "imports", _KEY,
-              states=ks.row(OK, OK, OK, OK, UNSUP, CREAT, UPD), aws_managed_denied=True,
+              states=ks.row(OK, OK, OK, OK, UNSUP, CREAT, UPD),
               origin="EXTERNAL"),
     # --- multi-Region keys ---------------------------------------------------------------------
     Operation("ReplicateKey", "multi_region", _KEY,
@@ -295,7 +306,7 @@ OPERATIONS: tuple[Operation, ...] = (
 ROWS: dict[str, Operation] = {op.name: op for op in OPERATIONS}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def grant_operations(kind: str) -> frozenset[str]:
     """The grant operations CreateGrant accepts for a key of ``kind`` (``key_kind``)."""
     return frozenset(g for op in OPERATIONS if kind in op.grant_keys for g in op.grant)

@@ -1,5 +1,5 @@
-"""What a handler gets besides its parameters — where it runs, what time it is, its catalogue row
-— and the one path by which a request's keys are obtained:
+"""What a handler gets besides its parameters — where it runs, who calls, what time it is, its
+catalogue row — and the one path by which a request's keys are obtained:
 
     resolve (the identifier forms the row allows)  ──▶  authorize  ──▶  key state  ──▶  key usage
 
@@ -8,9 +8,12 @@ handler when the row says so; otherwise the handler calls it where AWS looks the
 ``Context.key(role)`` another key of the request (ReEncrypt's destination). A key found another
 way (the key inside a ciphertext, a multi-Region replica) goes through ``Context.admit``.
 
-Authorization today is only the refusal an AWS managed key's policy gives the account
-(``Operation.aws_managed_denied``); key policies, grants and IAM will be evaluated at the same
-place, between resolution and the key-state check, as AWS orders them (authz facts R15).
+Authorization (``_authz``) happens at that one place, between resolution and the key-state
+check, as AWS orders them (authz facts R15): ``authorize_key`` evaluates the row's key-policy
+permissions for the key's role (key policy, identity policies, grants). The row's other
+permissions are asked for where they apply: ``authorize_request`` (identity policies on
+``"*"``; the dispatcher, before the handler), ``authorize_alias`` (the alias ARN; the alias
+handlers, after the name checks), ``authorize_retire`` (RetireGrant, decided by the grant).
 """
 from __future__ import annotations
 
@@ -18,15 +21,20 @@ from typing import Callable
 
 from . import _errors as E
 from . import _keystate as ks
-from . import _lookup
+from . import _lookup, _policies
+from ._authz import principals
 from ._keyspecs import is_symmetric
+
+# The evaluation (``_authz.authorize``, ``checks``, ``request_context``) loads on the first
+# request that needs it, not with ``import mockkms``: the account's root with a default key
+# policy never does.
 
 
 class Context:
     __slots__ = ("backend", "store", "account", "region", "operation", "row", "params", "now",
-                 "_on_success", "_key")
+                 "caller", "_on_success", "_key", "_keys")
 
-    def __init__(self, backend, account: str, region: str, row, params: dict):
+    def __init__(self, backend, account: str, region: str, row, params: dict, caller=None):
         self.backend = backend
         self.store = backend.store(account, region)
         self.account = account
@@ -35,8 +43,11 @@ class Context:
         self.row = row
         self.params = params
         self.now = backend.clock.now()
+        self.caller = caller if caller is not None else \
+            principals.root(account, self.store.partition)
         self._on_success: list[Callable[[], None]] = []
         self._key = None
+        self._keys: dict = {}  # role -> the key admitted for it (ReEncrypt's conditions)
 
     def on_success(self, fn: Callable[[], None]) -> None:
         """Run ``fn`` once the handler has returned (not if it raises): bookkeeping that a
@@ -70,8 +81,8 @@ class Context:
         (checked before the state, except for keys being created or updated), the key state,
         and the key usage the row's ``role`` needs."""
         row = self.row
-        if row.aws_managed_denied and key.manager == "AWS":
-            raise self.access_denied(key)
+        ref = row.keys[0] if role is None else row.ref(role)
+        self.authorize_key(key, ref.role)
         if row.origin is not None and key.origin != row.origin and \
                 key.state not in (ks.CREATING, ks.UPDATING):
             raise E.UnsupportedOperationException(
@@ -79,19 +90,109 @@ class Context:
         code = row.states[key.state]  # the operation's row of the key-state table
         if code != ks.OK:
             raise ks.error_for(code, key.arn)
-        ref = row.keys[0] if role is None else row.ref(role)
         if ref.usage is not None and (
                 key.usage != ref.usage or (ref.symmetric and not is_symmetric(key.spec))):
             raise E.InvalidKeyUsageException(
                 f"{key.arn} key usage is {key.usage} which is not valid for {self.operation}.")
         return key
 
-    def access_denied(self, key) -> E.AccessDeniedException:
-        """What the key policy answers the account's root for this operation on ``key`` (an AWS
-        managed key's policy lets the account only use and read it; ../shared/kms-facts.md
-        §4.9)."""
-        action = f"kms:{self.operation}"
-        return E.AccessDeniedException(
-            f"User: arn:{self.store.partition}:iam::{self.account}:root is not authorized to "
-            f"perform: {action} on resource: {key.arn} because no resource-based policy "
-            f"allows the {action} action")
+    # --- authorization -----------------------------------------------------------------------
+    def authorize_key(self, key, role: str = "key") -> None:
+        """The row's key-policy permissions for ``role`` on ``key`` (AccessDeniedException)."""
+        self._keys[role] = key
+        caller = self.caller
+        if not caller.authorize:
+            return
+        if caller.root and caller.account == key.account:
+            default = _policies.default_policy(key.account, self.store.partition)
+            if key.policy is default or key.policy == default:
+                return  # the fast path: the account's root and the default key policy
+        from ._authz.authorize import ON_ARN, ON_CIPHERTEXT, decide
+        row = self.row
+        ref = row.ref(role)
+        form = ON_CIPHERTEXT if ref.ciphertext is not None and caller.account != key.account \
+            else ON_ARN
+        for permission in row.key_permissions.get(role, ()):
+            action = permission.action
+            denied = decide(caller, action, key.arn, self._context(action, key),
+                            key_policy=key.policy, owner=key.account,
+                            grants=lambda k=key: self._grants(k),
+                            grant_op=action[4:] if action[4:] in row.grant else None,
+                            form=form)
+            if denied is not None:
+                raise denied
+
+    def authorize_request(self) -> None:
+        """The row's identity-policy permissions on ``"*"`` (those a request member makes
+        needed only when the request has it)."""
+        caller = self.caller
+        if not caller.authorize or caller.root:
+            return
+        from ._authz.authorize import NO_RESOURCE, ON_ARN, decide
+        for permission in self.row.request_permissions:
+            if permission.when is not None and not self.params.get(permission.when):
+                continue
+            action = permission.action
+            denied = decide(caller, action, "*", self._context(action, None),
+                            form=ON_ARN if permission.when is None else NO_RESOURCE)
+            if denied is not None:
+                raise denied
+
+    def authorize_alias(self, name: str) -> None:
+        """The row's identity-policy permissions on the alias ``name``'s ARN."""
+        caller = self.caller
+        if not caller.authorize or (caller.root and caller.account == self.account):
+            return
+        from ._authz.authorize import decide
+        arn = self.store.alias_arn(name)
+        for permission in self.row.alias_permissions:
+            action = permission.action
+            denied = decide(caller, action, arn, self._context(action, None))
+            if denied is not None:
+                raise denied
+
+    def authorize_retire(self, grant, key_arn: str) -> None:
+        """RetireGrant: whether the caller may retire ``grant`` (``_authz.grants``)."""
+        caller = self.caller
+        if not caller.authorize:
+            return
+        from ._authz.authorize import decide_retire
+        denied = decide_retire(caller, grant, key_arn, self._context("kms:RetireGrant", None))
+        if denied is not None:
+            raise denied
+
+    def check_lockout(self, policy: str, key) -> None:
+        """The policy-lockout safety check of ``policy`` for ``key`` (unless the request
+        bypasses it): MalformedPolicyDocumentException."""
+        if not self.params.get("BypassPolicyLockoutSafetyCheck"):
+            from ._authz.checks import check_lockout
+            check_lockout(self.caller, policy, key, key.region, self.now, self._aliases_of)
+
+    def _context(self, action: str, key):
+        from ._authz.request_context import RequestContext
+        return RequestContext(self.caller, action, self.operation, self.params, key,
+                              self.region, self.now, aliases_of=self._aliases_of,
+                              other_key=self._other_key)
+
+    def _grants(self, key) -> list:
+        store = self.backend.store(key.account, key.region)
+        index = store.grant_index.get(key.key_id)
+        return [store.grants[g] for g in index.order] if index is not None else []
+
+    def _aliases_of(self, key) -> list[str]:
+        store = self.backend.store(key.account, key.region)
+        return [a.name for a in store.aliases.values() if a.target_key_id == key.key_id]
+
+    def _other_key(self, role: str):
+        """ReEncrypt's other key (``kms:ReEncryptOnSameKey``): admitted already, or looked up
+        from the request (None if it names no key)."""
+        if role in self._keys:
+            return self._keys[role]
+        ref = self.row.ref(role)
+        key_id = self.params.get(ref.member)
+        if not key_id:
+            return None
+        try:
+            return self.resolve(key_id, role)
+        except E.KMSError:
+            return None

@@ -1,14 +1,18 @@
 """From one decoded request to one encoded answer: the spine every transport shares.
 
     target + body ──▶ protocol (operation, JSON) ──▶ validation ──▶ catalogue row ──▶ [under the
-    backend lock] the row's key: resolve ─▶ authorize ─▶ key state ─▶ usage ──▶ handler
-    ──▶ protocol (response or AWS error) ──▶ (status, body)
+    backend lock] the row's key: resolve ─▶ authorize ─▶ key state ─▶ usage ──▶ the row's
+    identity-policy permissions on "*" ──▶ handler ──▶ protocol (response or AWS error)
+    ──▶ (status, body)
 
 The catalogue (``_catalogue``) names each operation's handler: the function
 ``row.handler_name`` of ``mockkms.operations.<row.area>``. Handlers are loaded on the first
 request, not by ``import mockkms``; they import nothing from here. When the row's key is the
 dispatcher's to resolve (``row.resolve_first``), the handler finds it resolved and checked in
 ``ctx.key()`` (``_context``); otherwise it calls ``ctx.key()`` itself where AWS looks the key up.
+
+``caller`` is who sends the request (``_authz.principals.Caller``, from ``_transport.resolve``);
+None: the root of ``account``.
 """
 from __future__ import annotations
 
@@ -51,7 +55,7 @@ def _load_operations() -> None:
 
 
 def handle(backend: Backend, account: str, region: str, target: str | None,
-           body: bytes | str | None) -> tuple[int, bytes]:
+           body: bytes | str | None, caller=None) -> tuple[int, bytes]:
     """Answer one KMS request; never raises."""
     operation = None
     params: Any = None
@@ -70,9 +74,11 @@ def handle(backend: Backend, account: str, region: str, target: str | None,
             _grant_tokens.check(operation, tokens)
         backend.tick()
         with backend.lock:
-            ctx = Context(backend, account, region, row, params)
+            ctx = Context(backend, account, region, row, params, caller)
             if row.resolve_first:
                 ctx.key()  # resolve → authorize → key state → usage, before the handler
+            if row.request_permissions:
+                ctx.authorize_request()  # identity policies: CreateKey, ListKeys, ...
             result = fn(ctx, params)
             for deferred in ctx._on_success:
                 deferred()
@@ -84,9 +90,9 @@ def handle(backend: Backend, account: str, region: str, target: str | None,
         return _protocol.encode_error(err)
     except Exception as exc:  # a bug in the mock: answer as AWS answers an internal failure
         log.exception("mockkms internal error in %s", operation)
-        err = E.KMSInternalException(f"mockkms internal error: {type(exc).__name__}")
-        _log_error(backend, operation, account, region, _kept(params, body), err)
-        return _protocol.encode_error(err)
+        internal = E.KMSInternalException(f"mockkms internal error: {type(exc).__name__}")
+        _log_error(backend, operation, account, region, _kept(params, body), internal)
+        return _protocol.encode_error(internal)
 
 
 def _kept(params, body):

@@ -13,7 +13,6 @@ from typing import Any
 from . import _keyspecs as specs
 from . import _keystate as ks
 
-
 # States of a material version (ListKeyRotations' KeyMaterialState).
 CURRENT, NON_CURRENT, PENDING_ROTATION = "CURRENT", "NON_CURRENT", "PENDING_ROTATION"
 
@@ -27,7 +26,7 @@ class Material:
     def __init__(self, secret: bytes, created: float, rotation_type: str | None = None,
                  material_id: bytes | None = None, imported: bool = False,
                  state: str = CURRENT):
-        self.secret = secret
+        self.secret: bytes | None = secret  # None: imported material deleted or expired
         self.material_id = material_id or hashlib.sha256(os.urandom(32)).digest()
         self.created = created
         self.rotation_type = rotation_type

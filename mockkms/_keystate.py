@@ -54,9 +54,7 @@ ERRORS: dict[str, tuple[type, str]] = {
 }
 
 
-def error_for(code: str, arn: str) -> E.KMSError | None:
-    """The exception that cell ``code`` stands for, for key ``arn`` (None for OK)."""
-    if code == OK:
-        return None
+def error_for(code: str, arn: str) -> E.KMSError:
+    """The exception that cell ``code`` (any but OK) stands for, for key ``arn``."""
     cls, template = ERRORS[code]
     return cls(template.format(arn=arn))

@@ -55,7 +55,7 @@ def create_key(store, *, key_id: str, created: float, spec: str = "SYMMETRIC_DEF
     return store.add_key(key)
 
 
-# --- enabling and disabling ------------------------------------------------------------------------
+# --- enabling and disabling -----------------------------------------------------------------------
 def enable(backend, store, key: Key, now: float) -> None:
     if key.state == ks.DISABLED:
         key.state = ks.ENABLED
@@ -111,7 +111,7 @@ def _leave_multi_region_set(backend, key: Key) -> None:
     if not key.multi_region or not key.mr_primary_region or key.is_primary:
         return
     others = [k for k in backend.related_keys(key) if k is not key]
-    replicas = [r for r in key.mr_replica_regions if r != key.region]
+    replicas = [r for r in key.mr_replica_regions or () if r != key.region]
     set_regions(others, key.mr_primary_region, replicas)
     if replicas:
         return
@@ -148,7 +148,9 @@ def rotate(backend, key: Key, rotation_type: str, when: float) -> Material:
 
 def schedule_rotation(backend, store, key: Key, start: float) -> None:
     """Set ``key``'s next automatic rotation one period after ``start``, in ``store`` (the
-    key's own)."""
+    key's own); nothing while rotation is off (no period)."""
+    if key.rotation_period is None:
+        return
     key.next_rotation = start + key.rotation_period * DAY
     backend.schedule(key.next_rotation, ROTATE, store, key.key_id)
 
@@ -216,7 +218,7 @@ def move_primary(backend, key: Key, new_primary: Key) -> None:
     """UpdatePrimaryRegion: ``new_primary`` (a replica of ``key``) becomes the primary, ``key``
     the last replica; automatic rotation continues in the new primary's Region."""
     region = new_primary.region
-    replicas = [r for r in key.mr_replica_regions if r != region] + [key.region]
+    replicas = [r for r in key.mr_replica_regions or () if r != region] + [key.region]
     set_regions(backend.related_keys(key), region, replicas)
     if new_primary.rotation_enabled and new_primary.next_rotation is not None:
         backend.schedule(new_primary.next_rotation, ROTATE,
@@ -274,7 +276,7 @@ def _expiry_due(backend, store, key_id: str, when: float) -> None:
     material_changed(key)
 
 
-# --- custom key stores -----------------------------------------------------------------------------
+# --- custom key stores ----------------------------------------------------------------------------
 def key_store_connected(store, cks) -> None:
     """Its keys leave Unavailable for the state they had (or were given) meanwhile."""
     for key in store.keys_in_custom_key_store(cks.store_id):

@@ -38,6 +38,16 @@ def resolve(backend, store: Store, key_id: str, aliases: bool, cross_account: bo
     raise E.NotFoundException(f"Key '{store.key_arn(key_id)}' does not exist")
 
 
+def in_region(backend, region: str, key_id: str) -> Key | None:
+    """The key ``key_id`` of any account in ``region`` (the key a ciphertext names), or None."""
+    for (_, store_region), store in list(backend.stores.items()):
+        if store_region == region:
+            key = store.keys.get(key_id)
+            if key is not None:
+                return key
+    return None
+
+
 def _resolve_arn(backend, store: Store, arn: str, aliases: bool, cross_account: bool) -> Key:
     parts = arn.split(":", 5)
     if len(parts) != 6 or parts[2] != "kms" or not parts[5]:

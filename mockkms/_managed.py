@@ -1,9 +1,9 @@
 """AWS managed keys: the predefined ``alias/aws/<service>`` aliases and their descriptions.
 
 A predefined alias resolves to an AWS managed key that KMS creates on first reference
-(DescribeKey documentation). The mock lets a test Encrypt/Decrypt with it directly, as a service
-would on the caller's behalf; management operations on it are refused (the catalogue's
-``aws_managed_denied`` column, applied by ``_context.Context.admit``).
+(DescribeKey documentation), with the key policy ``_policies.aws_managed_policy`` gives it: the
+account may read it, and use it only through its service (``MockKms.via_service``), as in AWS;
+``_authz`` evaluates that policy like any other.
 """
 from __future__ import annotations
 
@@ -22,6 +22,10 @@ SERVICES: dict[str, str] = {
 
 PREFIX = "alias/aws/"
 
+# The service whose requests may use an AWS managed key (its policy's ``kms:ViaService``), where
+# it is not the alias's suffix: ``aws/ebs`` belongs to EC2 (kms-authz-facts.md §3, auto-ebs-2).
+_VIA = {"ebs": "ec2"}
+
 
 def service_of(alias_name: str) -> str | None:
     """The service of a predefined AWS alias name, or None."""
@@ -30,6 +34,11 @@ def service_of(alias_name: str) -> str | None:
         if service in SERVICES:
             return service
     return None
+
+
+def via_service(service: str) -> str:
+    """The service through which the AWS managed key ``alias/aws/<service>`` is usable."""
+    return _VIA.get(service, service)
 
 
 def description(service: str) -> str:

@@ -14,6 +14,7 @@ import hmac
 from . import _keyspecs as specs
 from ._keys import PENDING_ROTATION, Material
 
+
 def new_material(key, now: float) -> None:
     """Give a new key whose material KMS makes its first key material (real, distinct per key);
     an asymmetric key pair is generated on first use (``_crypto.asymmetric``)."""
@@ -32,7 +33,9 @@ def secret_sizes(spec: str) -> tuple[int, int] | None:
     if specs.is_asymmetric(spec):
         return None
     from ._crypto.families import family
-    return family(spec).material_sizes
+    from ._crypto.families.base import Secret
+    secret = family(spec)
+    return secret.material_sizes if isinstance(secret, Secret) else None
 
 
 def private_key(spec: str, der: bytes):

@@ -30,16 +30,22 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import functools
-import inspect
 import os
-import sys
 import threading
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Callable, TypeVar, overload
 
-from . import _regions, _transport
-from ._names import is_account_id
+from . import _decorate, _regions, _transport
 from ._backend import Backend
 from ._calls import CallLog
+from ._names import is_account_id
+
+if TYPE_CHECKING:
+    from ._authz.handles import IamPrincipal
+    from ._seed import SeedSource
+
+# what the decorator form takes and gives back: a function, coroutine function or class
+_Target = TypeVar("_Target", bound=Callable[..., Any])
 
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -47,18 +53,20 @@ DEFAULT_REGION = "us-east-1"
 
 
 _BACKEND = Backend()
-_BACKEND.calls = CallLog()
-_stack: list["MockKms"] = []
+_CALLS = _BACKEND.calls = CallLog()
+_stack: list[MockKms] = []
 _saved: list[dict] = []  # per stack entry: the environment before that activation applied its own
 _stack_lock = threading.RLock()
 
 # Defaults of ``mock_kms()`` when no account/region is given (the pytest options change them;
 # region None: from the environment, see ``_default_region``).
-_defaults = {"account_id": DEFAULT_ACCOUNT, "region": None}
+_defaults: dict[str, Any] = {"account_id": DEFAULT_ACCOUNT, "region": None,
+                             "authorization": True}
 _REGION_VARIABLES = ("AWS_DEFAULT_REGION", "AWS_REGION")
 
 
-def _set_defaults(account_id: str | None = None, region: str | None = None) -> dict:
+def _set_defaults(account_id: str | None = None, region: str | None = None,
+                  authorization: bool | None = None) -> dict:
     """Change the defaults of ``mock_kms()``; returns the previous ones (to give back to
     :func:`_restore_defaults`)."""
     previous = dict(_defaults)
@@ -66,6 +74,8 @@ def _set_defaults(account_id: str | None = None, region: str | None = None) -> d
         _defaults["account_id"] = _check_account(account_id)
     if region is not None:
         _defaults["region"] = _check_region(region)
+    if authorization is not None:
+        _defaults["authorization"] = bool(authorization)
     return previous
 
 
@@ -122,8 +132,12 @@ class MockKms:
     """An activation of the in-memory KMS. Create it with :func:`mock_kms`."""
 
     def __init__(self, account_id: str | None = None, region: str | None = None,
-                 seed=None, intercept_requests: bool = True):
+                 seed: SeedSource | None = None, intercept_requests: bool = True,
+                 authorization: bool | None = None) -> None:
         self.account_id = _check_account(account_id or _defaults["account_id"])
+        # None: the pytest option's default (--mockkms-no-authorization), else on
+        self.authorization = _defaults["authorization"] if authorization is None \
+            else bool(authorization)
         self._region = _check_region(region) if region else None
         # what it would be now; settled (from the environment) each time it starts
         self.region = self._region or _default_region(strict=False)
@@ -142,13 +156,49 @@ class MockKms:
     def calls(self) -> CallLog:
         """Every KMS request answered since the outermost activation started, in order
         (``.clear()`` empties it, ``.of("Encrypt")`` filters it)."""
-        return _BACKEND.calls
+        return _CALLS
 
     def reset(self) -> None:
         """Empty all state (keys, aliases, grants, call log; the clock goes back to now)."""
         _BACKEND.reset()
 
-    def advance(self, delta: _dt.timedelta | None = None, /, **kwargs) -> None:
+    # --- who calls ---------------------------------------------------------------------------
+    def principal(self, arn: str, policies: list | None = None,
+                  tags: dict | None = None) -> IamPrincipal:
+        """Register the IAM user or role ``arn`` (any account: the account is the ARN's;
+        ``"user/alice"`` or ``"role/app"`` mean one of the mock's account) with identity
+        ``policies`` (JSON texts or dicts) and principal ``tags``; returns an
+        :class:`~mockkms._authz.handles.IamPrincipal` with ``.arn``, ``.credentials`` (for
+        ``boto3.client("kms", **p.credentials)``), ``.client(region_name=None, **kwargs)`` and,
+        for a role, ``.assume(session_name, tags=None)``. Registering an ARN again replaces its
+        policies and tags and keeps its credentials. Requests signed with other credentials come
+        from an account's root (see ``mock_kms``). Principals are state: an outermost
+        activation, ``reset()`` and the pytest fixtures start without any."""
+        from ._authz.handles import IamPrincipal
+        from ._authz.principals import register, shorthand
+        arn = shorthand(arn, self.account_id, self.region)
+        record = register(_BACKEND, arn, policies, tags, _BACKEND.clock.now())
+        return IamPrincipal(_BACKEND, record.arn, self.region)
+
+    @contextlib.contextmanager
+    def via_service(self, service: str) -> Iterator[MockKms]:
+        """Requests made inside arrive through the AWS service ``service`` (``"s3"``): they
+        carry ``kms:ViaService`` ``<service>.<region>.amazonaws.com``, ``aws:CalledVia``,
+        ``kms:GrantIsForAWSResource`` (grant operations), as when that service calls KMS on the
+        caller's behalf; AWS managed keys (``alias/aws/<service>``) are usable only so.
+
+        A context variable: the asyncio tasks and ``contextvars.copy_context().run`` calls made
+        inside inherit it; a thread started inside does not (Python starts threads with an empty
+        context, except free-threaded builds from 3.14), so its requests are direct calls unless
+        it enters ``via_service`` itself. Nested blocks: the innermost service wins."""
+        from ._authz.principals import VIA_SERVICE, check_service
+        token = VIA_SERVICE.set(check_service(service))
+        try:
+            yield self
+        finally:
+            VIA_SERVICE.reset(token)
+
+    def advance(self, delta: _dt.timedelta | None = None, /, **kwargs: float) -> None:
         """Move the mock's clock forward (a ``timedelta`` or its keywords: ``days=7``) and apply
         what AWS would have done meanwhile: deletions, rotations, material expiry."""
         if delta is None:
@@ -163,10 +213,10 @@ class MockKms:
     def active(self) -> bool:
         return self in _stack
 
-    def start(self) -> "MockKms":
+    def start(self) -> MockKms:
         with _stack_lock:
             outermost = not _stack
-            load = self.seed is not None and self not in _stack
+            seed = self.seed if self not in _stack else None  # not again when re-entered
             if self not in _stack:
                 self.region = self._region or _default_region()
             if outermost:
@@ -174,10 +224,12 @@ class MockKms:
             _saved.append(_apply_env(self.region))
             _stack.append(self)
             _transport.activate(self, self.intercept_requests)
-            if load:
+            if seed is not None:
                 try:
                     from . import _seed
-                    _seed.load_seed(self.seed, _BACKEND, self.account_id, self.region)
+                    _seed.load_seed(seed, _BACKEND, self.account_id, self.region)
+                    if _seed.settings(seed).get("Authorization") is False:
+                        self.authorization = False  # the seed turns evaluation off
                 except BaseException:
                     self.stop()
                     raise
@@ -198,238 +250,37 @@ class MockKms:
                 _restore_env(saved)
             _transport.deactivate(_stack[-1] if _stack else None)
 
-    def __enter__(self) -> "MockKms":
+    def __enter__(self) -> MockKms:
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     # --- decoration ------------------------------------------------------------------------
-    def __call__(self, target):
-        if inspect.isclass(target):
-            return self._decorate_class(target)
-        if inspect.iscoroutinefunction(target):
-            @functools.wraps(target)
-            async def async_wrapper(*args, **kwargs):
-                with self:
-                    return await target(*args, **kwargs)
-            return async_wrapper
-        if inspect.isgeneratorfunction(target):
-            # active from the first next() until the generator finishes or is closed (a pytest
-            # yield fixture: its setup, the test and its teardown)
-            @functools.wraps(target)
-            def generator_wrapper(*args, **kwargs):
-                with self:
-                    return (yield from target(*args, **kwargs))
-            return generator_wrapper
-        if inspect.isasyncgenfunction(target):
-            @functools.wraps(target)
-            async def async_generator_wrapper(*args, **kwargs):
-                with self:
-                    agen = target(*args, **kwargs)
-                    try:
-                        value = await agen.__anext__()
-                        while True:
-                            try:
-                                sent = yield value
-                            except GeneratorExit:
-                                raise
-                            except BaseException as exc:
-                                value = await agen.athrow(exc)
-                            else:
-                                value = await agen.asend(sent)
-                    except StopAsyncIteration:
-                        return
-                    finally:
-                        await agen.aclose()
-            return async_generator_wrapper
-        if callable(target):
-            @functools.wraps(target)
-            def wrapper(*args, **kwargs):
-                with self:
-                    return target(*args, **kwargs)
-            return wrapper
-        raise TypeError(f"mock_kms cannot decorate {target!r}")
-
-    def _decorate_class(self, cls: type) -> type:
-        mock = self
-        is_testcase = _is_testcase(cls)
-        self._wrap_members(cls, is_testcase)
-        original_init_subclass = cls.__dict__.get("__init_subclass__")
-
-        def __init_subclass__(subclass, **kwargs):
-            if original_init_subclass is not None:
-                original_init_subclass.__func__(subclass, **kwargs)
-            else:
-                super(cls, subclass).__init_subclass__(**kwargs)
-            mock._wrap_members(subclass, is_testcase)
-        cls.__init_subclass__ = classmethod(__init_subclass__)
-
-        if is_testcase:
-            original_run = cls.run
-
-            def run(test, result=None):
-                klass = type(test)
-                if klass in mock._class_started:
-                    _reinstate(mock._snapshots[klass])
-                    return original_run(test, result)
-                with mock:  # run outside setUpClass (e.g. a single test): fresh state
-                    return original_run(test, result)
-            cls.run = functools.wraps(original_run)(run)
-        return cls
-
-    def _wrap_members(self, cls: type, is_testcase: bool) -> None:
-        if is_testcase:
-            self._wrap_class_hook(cls, "setUpClass", setup=True)
-            self._wrap_class_hook(cls, "tearDownClass", setup=False)
-            return
-        for name, value in list(vars(cls).items()):
-            if name.startswith("test") and inspect.isfunction(value):
-                setattr(cls, name, self._method(value))
-        self._wrap_method_hook(cls, "setup_method", setup=True)
-        self._wrap_method_hook(cls, "teardown_method", setup=False)
-
-    # plain classes: pytest's setup_method starts the activation that the test method and
-    # teardown_method share; a test method called without setup_method gets its own.
-    _INSTANCE_FLAG = "_mockkms_activation"
-
-    def _method(self, fn):
-        mock, flag = self, self._INSTANCE_FLAG
-        wrapped = self(fn)
-        if inspect.iscoroutinefunction(fn):
-            @functools.wraps(fn)
-            async def async_method(instance, *args, **kwargs):
-                if instance.__dict__.get(flag) is mock:
-                    return await fn(instance, *args, **kwargs)
-                return await wrapped(instance, *args, **kwargs)
-            return async_method
-
-        @functools.wraps(fn)
-        def method(instance, *args, **kwargs):
-            if instance.__dict__.get(flag) is mock:
-                return fn(instance, *args, **kwargs)
-            return wrapped(instance, *args, **kwargs)
-        return method
-
-    def _wrap_method_hook(self, cls: type, name: str, setup: bool) -> None:
-        mock, flag = self, self._INSTANCE_FLAG
-        own = cls.__dict__.get(name)
-
-        def call_own(instance, args):
-            fn = own.__get__(instance) if own is not None else \
-                getattr(super(cls, instance), name, None)
-            if fn is None:
-                return None
-            return fn(*args) if _takes_argument(fn) else fn()  # pytest's own rule
-
-        def hook(instance, *args):
-            state = instance.__dict__.get(flag)
-            if setup:
-                if state is not None:  # an overriding setup_method called super()
-                    return call_own(instance, args)
-                mock.start()
-                instance.__dict__[flag] = mock
-                try:
-                    return call_own(instance, args)
-                except BaseException:
-                    del instance.__dict__[flag]
-                    mock.stop()
-                    raise
-            if state is not mock:  # nested call from an overriding teardown_method
-                return call_own(instance, args)
-            instance.__dict__[flag] = "tearing down"
-            try:
-                return call_own(instance, args)
-            finally:
-                del instance.__dict__[flag]
-                mock.stop()
-        def method_hook(instance, method=None):  # two arguments: pytest passes ``method``
-            return hook(instance, method)
-        method_hook.__name__ = name
-        method_hook.__qualname__ = f"{cls.__qualname__}.{name}"
-        setattr(cls, name, method_hook)
-
-    def _wrap_class_hook(self, cls: type, name: str, setup: bool) -> None:
-        mock = self
-        own = cls.__dict__.get(name)
-
-        def hook(klass):
-            depth = mock._class_depth.get(klass, 0)
-            outer = depth == 0
-            mock._class_depth[klass] = depth + 1
-            try:
-                if setup and outer and klass not in mock._class_started:
-                    mock.start()
-                    mock._class_started.add(klass)
-                try:
-                    if own is not None:
-                        own.__func__(klass)
-                    else:
-                        getattr(super(cls, klass), name)()
-                    if setup and outer:
-                        mock._snapshots[klass] = _capture()
-                except BaseException:
-                    if setup and outer:
-                        mock._class_started.discard(klass)
-                        mock.stop()
-                    raise
-                finally:
-                    if not setup and outer and klass in mock._class_started:
-                        mock._class_started.discard(klass)
-                        mock._snapshots.pop(klass, None)
-                        mock.stop()
-            finally:
-                mock._class_depth[klass] = depth
-        hook.__name__ = name
-        setattr(cls, name, classmethod(hook))
+    def __call__(self, target: _Target) -> _Target:
+        return _decorate.decorate(self, target)
 
     def __repr__(self) -> str:
         state = "active" if self.active else "inactive"
+        if not self.authorization:
+            state += " authorization=False"
         return f"<MockKms account={self.account_id} region={self.region} {state}>"
 
 
-def _is_testcase(cls: type) -> bool:
-    """Whether ``cls`` is a ``unittest.TestCase``. unittest is not imported for this (it costs
-    import time): a TestCase subclass exists only if unittest was imported already."""
-    unittest = sys.modules.get("unittest")
-    return unittest is not None and issubclass(cls, unittest.TestCase)
-
-
-def _takes_argument(fn) -> bool:
-    """Whether pytest would pass ``method`` to this setup_method/teardown_method."""
-    code = getattr(fn, "__code__", None)
-    if code is None or code.co_flags & inspect.CO_VARARGS:
-        return True
-    return code.co_argcount - (1 if inspect.ismethod(fn) else 0) > 0
-
-
-def _capture() -> tuple:
-    """Everything a TestCase method must start from: state, call log and clock."""
-    return _BACKEND.snapshot(), list(_BACKEND.calls), _BACKEND.clock._offset
-
-
-def _reinstate(captured: tuple) -> None:
-    snapshot, calls, offset = captured
-    with _BACKEND.lock:
-        _BACKEND.restore(snapshot)
-        _BACKEND.calls[:] = calls
-        _BACKEND.clock._offset = offset
-
-
 @contextlib.contextmanager
-def fresh(mock: MockKms):
+def fresh(mock: MockKms) -> Iterator[MockKms]:
     """Run ``mock`` with empty state even inside an outer activation: what the backend holds
     (stores, scheduled events, call log, clock offset) is set aside before ``mock`` starts and
     put back, exactly, after it stops. Without an outer activation this is ``with mock``."""
     with _stack_lock:
-        outer = _capture() if _stack else None
+        outer = _decorate.capture(_BACKEND) if _stack else None
         if outer is not None:
             _BACKEND.reset()
         try:
             mock.start()
         except BaseException:
             if outer is not None:
-                _reinstate(outer)
+                _decorate.reinstate(_BACKEND, outer)
             raise
     try:
         yield mock
@@ -439,7 +290,7 @@ def fresh(mock: MockKms):
                 mock.stop()
             finally:
                 if outer is not None:
-                    _reinstate(outer)
+                    _decorate.reinstate(_BACKEND, outer)
 
 
 def _apply_env(region: str) -> dict:
@@ -462,8 +313,18 @@ def _restore_env(saved: dict) -> None:
             os.environ[name] = value
 
 
-def mock_kms(func=None, *, account_id: str | None = None, region: str | None = None,
-             seed=None, intercept_requests: bool = True):
+@overload
+def mock_kms(func: None = None, *, account_id: str | None = None, region: str | None = None,
+             seed: SeedSource | None = None, intercept_requests: bool = True,
+             authorization: bool | None = None) -> MockKms: ...
+@overload
+def mock_kms(func: _Target, *, account_id: str | None = None, region: str | None = None,
+             seed: SeedSource | None = None, intercept_requests: bool = True,
+             authorization: bool | None = None) -> _Target: ...
+def mock_kms(func: _Target | None = None, *, account_id: str | None = None,
+             region: str | None = None, seed: SeedSource | None = None,
+             intercept_requests: bool = True,
+             authorization: bool | None = None) -> MockKms | _Target:
     """Mock AWS KMS in process.
 
     ``@mock_kms`` or ``@mock_kms(...)`` on a function, coroutine function or class;
@@ -479,23 +340,28 @@ def mock_kms(func=None, *, account_id: str | None = None, region: str | None = N
     ``requests`` would otherwise use (a ``responses`` mock of your own included). The outermost
     activation decides: an activation started while another is active keeps the interception
     (or its absence) that the outer one chose, whatever its own ``intercept_requests`` says.
+    ``authorization``: evaluate key policies, grants and identity policies as AWS does (the
+    default; see docs/authorization.md); ``False`` lets every caller do everything (for suites
+    that only want storage). The innermost active mock's setting applies.
     """
     mock = MockKms(account_id=account_id, region=region, seed=seed,
-                   intercept_requests=intercept_requests)
+                   intercept_requests=intercept_requests, authorization=authorization)
     if func is not None:
         return mock(func)
     return mock
 
 
-def load_seed(path, backend: Backend | None = None, account_id: str | None = None,
+def load_seed(path: SeedSource, backend: Backend | None = None, account_id: str | None = None,
               region: str | None = None) -> list[str]:
     """Load seed ``path`` (a JSON/YAML file or a mapping, format: ``mockkms._seed``), all or
     nothing; returns the key ids in file order. ``backend``, ``account_id``, ``region``: where
     to (default: the active ``mock_kms``'s, else RuntimeError; 123456789012/us-east-1)."""
     from . import _seed
     active = _stack[-1] if _stack else None
-    if backend is None and active is None:
-        raise RuntimeError("load_seed() needs an active mock_kms (or a backend=)")
-    return _seed.load_seed(path, backend or active.backend,
+    if backend is None:
+        if active is None:
+            raise RuntimeError("load_seed() needs an active mock_kms (or a backend=)")
+        backend = active.backend
+    return _seed.load_seed(path, backend,
                            account_id or (active.account_id if active else DEFAULT_ACCOUNT),
                            region or (active.region if active else DEFAULT_REGION))

@@ -24,7 +24,7 @@ def service_model():
     return _model
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def operation(name: str):
     """OperationModel for ``name``; raises KeyError for an operation the model does not have."""
     model = service_model()
@@ -37,16 +37,16 @@ def operation_names() -> list[str]:
     return list(service_model().operation_names)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def modeled_errors(name: str) -> frozenset[str]:
     """Error codes the model lists for operation ``name``."""
     return frozenset(e.name for e in operation(name).error_shapes)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def enum(shape_name: str) -> tuple[str, ...]:
     """The enum values of a named model shape (empty when the shape is absent)."""
     try:
         return tuple(service_model().shape_for(shape_name).enum)
-    except Exception:  # noqa: BLE001 - shape missing in an older botocore
+    except Exception:  # shape missing in an older botocore
         return ()

@@ -22,7 +22,7 @@ import hashlib
 import hmac
 import json
 import os
-from typing import Iterable
+from collections.abc import Iterator
 
 from . import _errors as E
 
@@ -116,7 +116,7 @@ class OrderedIndex:
     def __len__(self) -> int:
         return len(self._ids)
 
-    def __iter__(self) -> Iterable[str]:
+    def __iter__(self) -> Iterator[str]:
         return iter(list(self._ids))
 
     def page(self, marker: str | None, limit: int, where: str) -> tuple[list[str], str | None]:

@@ -8,12 +8,13 @@ When it is written
 ``StateDir.after_request`` is called after every request. A successful request of an operation
 that may change state (its catalogue row's ``writes``: everything except the reads and the
 cryptographic operations) is saved before its response is sent, so a restart (or a crash) right
-after a response sees it. Reads can change state only incidentally (last-use time, an AWS managed key
-created on first reference, a scheduled deletion or rotation applied on the way): a change in the
-number of keys or in the event queue is saved at once; anything else is written by a background
-flush within ``debounce`` seconds and when the server stops. Saving asks each asymmetric key pair
-holder (``_crypto.asymmetric.KeyPair``) for ``to_dict()``, which generates material that was
-still lazy; so a key's material is fixed on disk before anyone has seen its public key.
+after a response sees it. Reads can change state only incidentally (last-use time, an AWS managed
+key created on first reference, a scheduled deletion or rotation applied on the way): a change in
+the number of keys or in the event queue is saved at once; anything else is written by a
+background flush within ``debounce`` seconds and when the server stops. Saving asks each
+asymmetric key pair holder (``_crypto.asymmetric.KeyPair``) for ``to_dict()``, which generates
+material that was still lazy; so a key's material is fixed on disk before anyone has seen its
+public key.
 
 Writes are atomic: a temporary file in DIR (mode 0600), ``fsync``, ``os.replace``, ``fsync`` of the
 directory. A crash mid-write leaves the previous file intact (the stale temporary file is removed
@@ -38,8 +39,8 @@ overwritten.
 """
 from __future__ import annotations
 
-import json
 import errno
+import json
 import os
 import stat
 import sys

@@ -8,6 +8,8 @@ from __future__ import annotations
 import functools
 import json
 
+from . import _managed
+
 
 def render(value, indent: int = 0) -> str:
     pad = "  " * indent
@@ -42,7 +44,9 @@ def default_policy(account: str, partition: str = "aws") -> str:
 
 @functools.lru_cache(maxsize=1024)
 def aws_managed_policy(account: str, service: str, region: str, partition: str = "aws") -> str:
-    """The policy of an AWS managed key: the account may read it; use goes through the service."""
+    """The policy of an AWS managed key: the account may read it; use goes through the service
+    (``kms:ViaService``: ``_managed.via_service``)."""
+    via = f"{_managed.via_service(service)}.{region}.amazonaws.com"
     return render({
         "Version": "2012-10-17",
         "Id": f"auto-{service}-1",
@@ -55,7 +59,7 @@ def aws_managed_policy(account: str, service: str, region: str, partition: str =
                        "kms:CreateGrant", "kms:DescribeKey"],
             "Resource": "*",
             "Condition": {"StringEquals": {"kms:CallerAccount": account,
-                                           "kms:ViaService": f"{service}.{region}.amazonaws.com"}},
+                                           "kms:ViaService": via}},
         }, {
             "Sid": "Allow direct access to key metadata to the account",
             "Effect": "Allow",

@@ -43,9 +43,11 @@ def operation_from_target(target: str | None) -> str:
 def _json_decoder() -> Callable[[str], Any]:
     """``json.loads`` of a text: the decoder's scanner called directly (what
     ``JSONDecoder.decode`` does, less two Python frames); any error is a ValueError."""
-    from json.decoder import WHITESPACE
+    from json import decoder as stdlib
 
-    scan, space = json.JSONDecoder().scan_once, WHITESPACE.match
+    module: Any = stdlib
+    decoder: Any = json.JSONDecoder()
+    scan, space = decoder.scan_once, module.WHITESPACE.match
 
     def decode(text: str):
         try:
@@ -83,6 +85,9 @@ def decode_body(body: bytes | str | None) -> Any:
 # as it is.
 
 Encoder = Callable[[Any], Any]
+# encoders of structures with no member to encode -> the names of their members (a list of them
+# is encoded in one comprehension, with no call per element)
+_PLAIN_STRUCTURES: dict[Encoder, frozenset[str]] = {}
 
 
 def _identity(value):
@@ -98,7 +103,7 @@ def _compile(shape) -> Encoder:
         if not inner:
             def encode_plain_structure(value: dict):
                 return {k: v for k, v in value.items() if v is not None and k in names}
-            encode_plain_structure.names = names  # type: ignore[attr-defined]
+            _PLAIN_STRUCTURES[encode_plain_structure] = names
             return encode_plain_structure
 
         def encode_structure(value: dict):
@@ -113,7 +118,7 @@ def _compile(shape) -> Encoder:
         member = _compile(shape.member)
         if member is _identity:
             return _identity
-        plain = getattr(member, "names", None)
+        plain = _PLAIN_STRUCTURES.get(member)
         if plain is not None:  # a list of plain structures (ListKeys): no call per element
             return lambda value: [{k: x for k, x in v.items() if x is not None and k in plain}
                                   for v in value]
@@ -126,7 +131,7 @@ def _compile(shape) -> Encoder:
     return _identity
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _encoder(operation: str) -> Encoder | None:
     shape = _model.operation(operation).output_shape
     return _compile(shape) if shape is not None else None
@@ -146,8 +151,9 @@ def _compact_encoder() -> Callable[[Any], str]:
     """Compact JSON text of a response (``separators=(",", ":")``, ASCII). One C encoder made
     once, without the circular-reference bookkeeping a response never needs: what
     ``json.JSONEncoder.encode`` would make per call, with the same output."""
-    from json import encoder as stdlib
+    from json import encoder
 
+    stdlib: Any = encoder
     if stdlib.c_make_encoder is None:  # pragma: no cover - CPython always has it
         return json.JSONEncoder(separators=(",", ":"), default=_json_default).encode
     iterencode = stdlib.c_make_encoder(None, _json_default, stdlib.encode_basestring_ascii,

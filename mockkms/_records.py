@@ -1,5 +1,5 @@
-"""The records a store holds besides keys: aliases, grants, custom key stores — and the scheduled
-events of the backend. (Keys and their material versions are ``_keys``.)
+"""The records a store holds besides keys: aliases, grants, custom key stores — and the backend's
+scheduled events and registered principals. (Keys and their material versions are ``_keys``.)
 
 Records are plain: explicit fields of simple values (strings, numbers, lists and dicts of them),
 so they can be saved (``_persist``) and, later, kept in a database by an explicit schema. Handlers
@@ -24,7 +24,7 @@ class Alias:
         self.updated = created
 
     def entry(self) -> dict:
-        out = {"AliasName": self.name, "AliasArn": self.arn}
+        out: dict[str, str | float] = {"AliasName": self.name, "AliasArn": self.arn}
         if self.target_key_id:
             out.update(TargetKeyId=self.target_key_id, CreationDate=self.created,
                        LastUpdatedDate=self.updated)
@@ -103,10 +103,16 @@ class CustomKeyStore:
         self.store_type = store_type
         self.created = created
         self.state = DISCONNECTED
-        self.cluster_id = self.trust_anchor = self.password = None
-        self.uri_endpoint = self.uri_path = self.connectivity = None
-        self.vpc_service_name = self.vpc_service_owner = None
-        self.access_key_id = self.secret = None
+        self.cluster_id: str | None = None
+        self.trust_anchor: str | None = None
+        self.password: str | None = None
+        self.uri_endpoint: str | None = None
+        self.uri_path: str | None = None
+        self.connectivity: str | None = None
+        self.vpc_service_name: str | None = None
+        self.vpc_service_owner: str | None = None
+        self.access_key_id: str | None = None
+        self.secret: str | None = None
         # key id -> the key's state when the store was disconnected (restored on connect)
         self.saved_states: dict[str, str] = {}
 
@@ -130,6 +136,37 @@ class CustomKeyStore:
                     xks["VpcEndpointServiceOwner"] = self.vpc_service_owner
             out["XksProxyConfiguration"] = xks
         return out
+
+
+class Principal:
+    """An IAM identity registered with the backend (``MockKms.principal``): a user, a role, a
+    session of a role, or an account's root. Its identity policies are JSON texts, its tags a
+    dict; credentials are the ones a client signs with. A session (``kind`` ``assumed-role``)
+    takes its policies from its role (``role_arn``) at each request and adds its own session
+    tags. What a request made with these credentials may do is ``_authz``'s."""
+
+    __slots__ = ("arn", "account", "kind", "name", "user_id", "policies", "tags",
+                 "access_key_id", "secret_access_key", "session_token", "role_arn", "created")
+
+    def __init__(self, *, arn: str, account: str, kind: str, name: str, user_id: str,
+                 policies: list[str], tags: dict[str, str], access_key_id: str,
+                 secret_access_key: str, session_token: str | None = None,
+                 role_arn: str | None = None, created: float = 0.0):
+        self.arn = arn
+        self.account = account
+        self.kind = kind                    # "user", "role", "assumed-role" or "root"
+        self.name = name                    # user or role name; a session's session name
+        self.user_id = user_id              # aws:userid
+        self.policies = policies            # identity policies, JSON texts
+        self.tags = tags                    # principal tags (a session: its session tags)
+        self.access_key_id = access_key_id
+        self.secret_access_key = secret_access_key
+        self.session_token = session_token  # sessions only
+        self.role_arn = role_arn            # sessions: the role they are a session of
+        self.created = created
+
+    def __repr__(self) -> str:  # the secret and the session token never appear
+        return f"Principal({self.arn})"
 
 
 class Event(NamedTuple):

@@ -9,18 +9,22 @@ Schema, version 1 (JSON shown; YAML is the same structure and needs PyYAML)::
         {
           "KeyId": "0d6c3d4e-7a4f-4b0a-9a43-0e7f5d0c1a2b",   optional UUID; random if absent
           "Account": "111122223333",                          optional; default: the mock's
-          "Region": "eu-west-1",                              optional; default: the mock's
+          "Region": "eu-west-1",                              optional; default: the mock's;
+                                                              one botocore lists (_regions)
           "Description": "orders table key",                  optional; default ""
           "KeySpec": "SYMMETRIC_DEFAULT",                     optional; default SYMMETRIC_DEFAULT
           "KeyUsage": "ENCRYPT_DECRYPT",                      optional if the spec allows one usage
           "KeyState": "Enabled",                              optional: Enabled (default)|Disabled
           "Aliases": ["alias/orders"],                        optional
-          "Tags": {"team": "payments"},                       optional; or [{"TagKey":..,"TagValue":..}]
+          "Tags": {"team": "payments"},                       optional; or [{"TagKey":..,
+                                                              "TagValue":..}]
           "Policy": {"Version": "2012-10-17", "Statement": [...]},  optional; object or JSON text
           "KeyMaterial": "base64...",                         optional; see below
           "CreationDate": "2024-01-01T00:00:00Z"              optional; ISO 8601 or epoch seconds
         }
-      ]
+      ],
+      "Principals": [{"Arn": "role/app", ...}],               optional; see _seed_principals
+      "Authorization": false                                  optional; see _seed_principals
     }
 
 ``KeyMaterial`` is base64: 32 bytes for SYMMETRIC_DEFAULT; for HMAC_224/256/384/512 what
@@ -38,6 +42,8 @@ file, the entry and the problem; nothing is loaded then. The checks and the chan
 requests use: the handlers' policy, tag and alias-name rules, the material sizes ImportKeyMaterial
 accepts (``_material``), and ``_lifecycle.create_key``/``disable`` and ``Store.add_alias``.
 
+``Principals`` (IAM users and roles) and ``Authorization`` (the switch): ``_seed_principals``.
+
 Choices: seeded keys have Origin AWS_KMS and KeyManager CUSTOMER; multi-Region keys, rotation
 settings and deletion states are not seedable (create them through the API after loading).
 """
@@ -53,20 +59,30 @@ import os
 import re
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Union
 
 from . import _errors as E
 from . import _keyspecs as specs
 from . import _keystate as ks
-from . import _lifecycle, _policies
+from . import _lifecycle, _policies, _regions, _seed_principals
 from . import _material as _material_rules
+from ._authz.checks import check_key_policy
 from ._keys import Material
 from ._names import is_account_id, is_region, is_uuid
 from ._records import Alias
 from .operations import aliases
-from .operations.policies import check_policy
 from .operations.tags import check_new_tags
 
-__all__ = ["load_seed", "SeedError"]
+if TYPE_CHECKING:
+    from os import PathLike
+
+    from ._backend import Backend
+
+# a seed file's path, or the seed document already parsed
+SeedSource = Union[str, "PathLike[str]", Mapping[str, Any]]
+
+__all__ = ["load_seed", "settings", "SeedError"]
 
 VERSION = 1
 _FIELDS = ("KeyId", "Account", "Region", "Description", "KeySpec", "KeyUsage", "KeyState",
@@ -83,7 +99,7 @@ class _Problem(Exception):
     pass
 
 
-def load_seed(path, backend, account_id: str, region: str) -> list[str]:
+def load_seed(path: SeedSource, backend: Backend, account_id: str, region: str) -> list[str]:
     """Load the keys of seed ``path`` (a JSON/YAML file path, or an already parsed mapping) into
     ``backend``; keys that name no account or Region go to ``account_id``/``region``. Returns
     the loaded key ids in file order. (``mockkms.load_seed`` finds the active mock's backend.)
@@ -94,16 +110,30 @@ def load_seed(path, backend, account_id: str, region: str) -> list[str]:
     source, document = _read(path)
     now = backend.clock.now()
     prepared = _prepare(source, document, account_id, region, now)
-    with backend.lock:
-        _check_conflicts(source, prepared, backend)
-        for entry in prepared:
-            _apply(backend, entry)
+    try:
+        principals = _seed_principals.checked(source, document, account_id, region)
+        with backend.lock:
+            _check_conflicts(source, prepared, backend)
+            _seed_principals.check_conflicts(source, principals, backend)
+            for entry in prepared:
+                _apply(backend, entry)
+            _seed_principals.apply(principals, backend, now)
+    except _seed_principals.Problem as exc:
+        raise SeedError(str(exc)) from None
     return [entry.key_id for entry in prepared]
+
+
+def settings(path: SeedSource) -> dict:
+    """The seed's settings: ``{"Authorization": bool}`` when the seed has one."""
+    try:
+        return _seed_principals.settings(*_read(path))
+    except _seed_principals.Problem as exc:
+        raise SeedError(str(exc)) from None
 
 
 # --- reading ---------------------------------------------------------------------------------
 
-def _read(path) -> tuple[str, object]:
+def _read(path: SeedSource) -> tuple[str, object]:
     if isinstance(path, Mapping):
         return "<seed mapping>", path
     source = os.fspath(path)
@@ -123,7 +153,7 @@ def _read(path) -> tuple[str, object]:
     return source, _yaml(source, raw)
 
 
-def _yaml(source: str, raw: bytes):
+def _yaml(source: str, raw: bytes) -> Any:
     try:
         import yaml
     except ImportError:
@@ -137,24 +167,34 @@ def _yaml(source: str, raw: bytes):
 
 # --- checking ----------------------------------------------------------------------------------
 
+@dataclass
 class _Entry:
     """One checked key of the seed: what CreateKey, DisableKey and CreateAlias will make of it."""
 
-    __slots__ = ("where", "account", "region", "key_id", "created", "spec", "usage", "state",
-                 "description", "policy", "tags", "material", "aliases")
+    account: str
+    region: str
+    key_id: str
+    created: float
+    spec: str
+    usage: str
+    state: str
+    description: str
+    policy: str
+    tags: dict[str, str] | None
+    material: Any  # a secret (bytes), a key pair holder, or None: CreateKey makes it
+    aliases: list[str]
+    where: str = ""  # how the error messages name the entry
 
-    def __init__(self, **fields):
-        for name in self.__slots__:
-            setattr(self, name, fields.get(name))
 
-
-def _prepare(source: str, document, account_id: str, region: str, now: float) -> list[_Entry]:
+def _prepare(source: str, document: object, account_id: str, region: str,
+             now: float) -> list[_Entry]:
     if not isinstance(document, Mapping):
         raise SeedError(f"{source}: a seed must be an object with Version and Keys")
-    unknown = sorted(set(map(str, document)) - {"Version", "Keys"})
+    unknown = sorted(set(map(str, document)) - {"Version", "Keys", "Principals",
+                                                "Authorization"})
     if unknown:
         raise SeedError(f"{source}: unknown top-level field(s) {', '.join(unknown)} "
-                        "(expected Version and Keys)")
+                        "(expected Version, Keys, Principals and Authorization)")
     if document.get("Version") != VERSION:
         raise SeedError(f"{source}: Version must be {VERSION}, got {document.get('Version')!r}")
     keys = document.get("Keys", [])
@@ -184,7 +224,7 @@ def _prepare(source: str, document, account_id: str, region: str, now: float) ->
     return prepared
 
 
-def _entry(raw, account_id: str, region: str, now: float) -> _Entry:
+def _entry(raw: object, account_id: str, region: str, now: float) -> _Entry:
     if not isinstance(raw, Mapping):
         raise _Problem("each key must be an object")
     unknown = sorted(set(map(str, raw)) - set(_FIELDS))
@@ -195,12 +235,16 @@ def _entry(raw, account_id: str, region: str, now: float) -> _Entry:
     region = _text(raw, "Region", region)
     if not is_region(region):
         raise _Problem(f"Region {region!r} is not a region name like 'us-east-1'")
+    if not _regions.exists(region):
+        raise _Problem(f"Region {region!r} is not an AWS Region (botocore's partition data does "
+                       "not list it)")
     key_id = _text(raw, "KeyId", None)
     if key_id is None:
         key_id = str(uuid.uuid4())
     elif not is_uuid(key_id):
         raise _Problem(f"KeyId {key_id!r} must be a lowercase UUID such as "
-                       "'1234abcd-12ab-34cd-56ef-1234567890ab' (multi-Region keys cannot be seeded)")
+                       "'1234abcd-12ab-34cd-56ef-1234567890ab' "
+                       "(multi-Region keys cannot be seeded)")
     description = _text(raw, "Description", "")
     if len(description) > _MAX_DESCRIPTION:
         raise _Problem(f"Description is longer than {_MAX_DESCRIPTION} characters")
@@ -233,19 +277,19 @@ def _entry(raw, account_id: str, region: str, now: float) -> _Entry:
                   material=material, aliases=_aliases(raw.get("Aliases")))
 
 
-def _text(raw, field: str, default):
+def _text(raw: Mapping, field: str, default: Any) -> Any:
     value = raw.get(field, default)
     if value is not default and not isinstance(value, str):
         raise _Problem(f"{field} must be a string, got {type(value).__name__}")
     return value
 
 
-def _aws(exc) -> str:
+def _aws(exc: E.KMSError) -> str:
     """What KMS would answer, as text: ``Code: message`` (AWS sends some codes without one)."""
     return f"{exc.code}: {exc.message}" if exc.message else exc.code
 
 
-def _account(value) -> str:
+def _account(value: object) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)  # YAML reads an unquoted account id as a number
     if not is_account_id(value):
@@ -257,7 +301,7 @@ def _account(value) -> str:
 _LATEST = _dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=_dt.timezone.utc).timestamp()
 
 
-def _creation_date(value, now: float) -> float:
+def _creation_date(value: object, now: float) -> float:
     when = _parse_creation_date(value, now)
     if not (math.isfinite(when) and 0 <= when <= _LATEST):
         raise _Problem(f"CreationDate {value!r} must be a date from 1970-01-01 to 9999-12-31 "
@@ -265,7 +309,7 @@ def _creation_date(value, now: float) -> float:
     return when
 
 
-def _parse_creation_date(value, now: float) -> float:
+def _parse_creation_date(value: object, now: float) -> float:
     if value is None:
         return now
     if isinstance(value, bool):
@@ -290,7 +334,7 @@ def _parse_creation_date(value, now: float) -> float:
     return when.timestamp()
 
 
-def _policy(value, account: str, partition: str) -> str:
+def _policy(value: object, account: str, partition: str) -> str:
     if value is None:
         return _policies.default_policy(account, partition)
     if isinstance(value, Mapping):
@@ -298,13 +342,13 @@ def _policy(value, account: str, partition: str) -> str:
     if not isinstance(value, str):
         raise _Problem("Policy must be a policy object or its JSON text")
     try:
-        check_policy(value)
+        check_key_policy(value)
     except E.KMSError as exc:
         raise _Problem(f"Policy: {_aws(exc)}") from None
     return value
 
 
-def _tags(value) -> dict | None:
+def _tags(value: object) -> dict[str, str] | None:
     if value is None:
         return None
     if isinstance(value, Mapping):
@@ -327,7 +371,7 @@ def _tags(value) -> dict | None:
     return {t["TagKey"]: t["TagValue"] for t in pairs} or None
 
 
-def _aliases(value) -> list[str]:
+def _aliases(value: object) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(a, str) for a in value):
@@ -346,7 +390,7 @@ def _aliases(value) -> list[str]:
     return list(value)
 
 
-def _material(spec: str, value):
+def _material(spec: str, value: object) -> Any:
     """The checked ``KeyMaterial``: a secret (symmetric, HMAC: the sizes ImportKeyMaterial
     accepts), a key pair holder (asymmetric), or None (CreateKey makes fresh material)."""
     if value is None:
@@ -373,7 +417,7 @@ def _material(spec: str, value):
 
 # --- applying ----------------------------------------------------------------------------------
 
-def _check_conflicts(source: str, prepared: list[_Entry], backend) -> None:
+def _check_conflicts(source: str, prepared: list[_Entry], backend: Backend) -> None:
     for entry in prepared:
         store = backend.stores.get((entry.account, entry.region))
         if store is None:
@@ -387,7 +431,7 @@ def _check_conflicts(source: str, prepared: list[_Entry], backend) -> None:
                                 "already exists")
 
 
-def _apply(backend, entry: _Entry) -> None:
+def _apply(backend: Backend, entry: _Entry) -> None:
     store = backend.store(entry.account, entry.region)
     key = _lifecycle.create_key(
         store, key_id=entry.key_id, created=entry.created, spec=entry.spec, usage=entry.usage,

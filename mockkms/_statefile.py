@@ -11,7 +11,8 @@ directory (``mockkms serve --state-dir DIR``).
      "clock_offset": 0.0,            # seconds the mock's clock runs ahead of real time
      "event_seq": 3,                 # Backend._event_seq
      "events": [[when, seq, kind, account, region, key_id], ...],   # scheduled events
-     "stores": [<Store object>, ...]}                               # one per (account, region)
+     "stores": [<Store object>, ...],                               # one per (account, region)
+     "principals": [<Principal object>, ...]}   # registered IAM principals (absent: none)
 
 Values are encoded generically, so a field another module adds to ``Key``, ``Store``, a grant or
 a custom key store record is stored without a change here:
@@ -203,6 +204,8 @@ def encode_state(backend) -> dict:
         enc = _Encoder(backend.clock)
         stores = [enc.value(store, f"stores[{i}]")
                   for i, store in enumerate(backend.stores.values())]
+        principals = [enc.value(p, f"principals[{i}]")
+                      for i, p in enumerate(backend.principals.values())]
         return {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -212,6 +215,7 @@ def encode_state(backend) -> dict:
             "event_seq": backend._event_seq,
             "events": [list(e) for e in sorted(backend.events)],
             "stores": stores,
+            "principals": principals,
         }
 
 
@@ -309,7 +313,7 @@ class _Decoder:
             raise _Corrupt(f"unhashable key at {path}") from None
         return value
 
-    def cls(self, name: Any, path: str) -> type:
+    def cls(self, name: Any, path: str) -> Any:
         if not isinstance(name, str) or ":" not in name:
             raise _Corrupt(f"bad class name {name!r} at {path}")
         module, qualname = MOVED.get(name, name).split(":", 1)
@@ -404,6 +408,13 @@ def decode_state(doc: Any, backend) -> None:
             if not isinstance(store, Store):
                 raise _Corrupt(f"stores[{i}] is not a Store")
             stores[(store.account, store.region)] = store
+        from ._records import Principal
+        principals = {}
+        for i, raw in enumerate(doc.get("principals", [])):
+            principal = dec.value(raw, f"principals[{i}]")
+            if not isinstance(principal, Principal):
+                raise _Corrupt(f"principals[{i}] is not a Principal")
+            principals[principal.arn] = principal
     except KeyError as exc:
         raise ValueError(f"it is corrupt: missing {exc}") from None
     except (_Corrupt, TypeError, AttributeError, ValueError, RecursionError) as exc:
@@ -415,6 +426,11 @@ def decode_state(doc: Any, backend) -> None:
         backend.stores.update(stores)
         backend.events[:] = events
         backend._event_seq = seq
+        backend.principals.clear()
+        backend.principals.update(principals)
+        backend.access_keys.clear()
+        backend.access_keys.update({p.access_key_id: arn for arn, p in principals.items()
+                                    if p.access_key_id})
         backend.clock.reset()
         if offset:
             backend.clock.advance(float(offset))

@@ -53,7 +53,8 @@ class Store:
         self.key_order.remove(key_id)
         for name in [a.name for a in self.aliases.values() if a.target_key_id == key_id]:
             self.remove_alias(name)
-        for gid in [g for g, grant in self.grants.items() if getattr(grant, "key_id", None) == key_id]:
+        doomed = [g for g, grant in self.grants.items() if getattr(grant, "key_id", None) == key_id]
+        for gid in doomed:
             del self.grants[gid]
         self.grant_index.pop(key_id, None)
 

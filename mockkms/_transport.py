@@ -45,13 +45,14 @@
 * ``requests``: while a mock is active, ``responses`` answers POSTs to
   ``https://kms.<region>.amazonaws.com/`` from the same backend and passes every other URL through.
 
-Each request becomes (account, region, target, body): :func:`resolve` is the one place that
-decides the account and region, from the access key id and signing region (:func:`credential`:
+Each request becomes (account, region, caller, target, body): :func:`resolve` is the one place
+that decides who calls and where, from the access key id and signing region (:func:`credential`:
 the ``X-Mockkms-Credential`` header of an unsigned request, else the SigV4 credential scope;
-else the endpoint host, else the mock's default): an access key id of exactly 12 digits selects
-that account (else the mock's default account). A Region that does not exist is refused before
-any state is touched (``UnknownRegionError``, an ``EndpointConnectionError``; the server turns
-it into an HTTP 400).
+else the endpoint host, else the mock's default): the access key id of a registered principal
+(``MockKms.principal``) is that principal, in its account; an access key id of exactly 12
+digits is the root of that account; any other is the root of the mock's default account. A
+Region that does not exist is refused before any state is touched (``UnknownRegionError``, an
+``EndpointConnectionError``; the server turns it into an HTTP 400).
 """
 from __future__ import annotations
 
@@ -61,9 +62,10 @@ import re
 import sys
 import threading
 import weakref
+from typing import Any
 
 from . import _dispatch, _regions
-from ._names import is_account_id
+from ._authz import principals as _principals
 from ._protocol import CONTENT_TYPE
 
 _route = None          # the innermost active mock (anything with backend/account_id/region)
@@ -90,36 +92,42 @@ def credential(headers) -> tuple[str | None, str | None]:
     ``Authorization`` header; (None, None) if unsigned."""
     value = headers.get(CREDENTIAL_HEADER)
     if value is not None:
-        access_key_id, _, region = _text(value).rpartition("/")
+        access_key_id, _, region = (_text(value) or "").rpartition("/")
         return access_key_id or None, region or None
     match = _CREDENTIAL.search(_text(headers.get("Authorization")) or "")
-    return match.groups() if match else (None, None)
+    if match is None:
+        return None, None
+    return match.group(1), match.group(2)
 
 
-def identify(headers, url: str, route) -> tuple[str, str]:
-    """(account, region) of a request, from its credential (:func:`credential`) and URL."""
+def identify(headers, url: str, route) -> tuple[str, str, object]:
+    """(account, region, caller) of a request, from its credential (:func:`credential`) and
+    URL."""
     access_key_id, region = credential(headers)
     return resolve(route, access_key_id, region, url)
 
 
 def resolve(route, access_key_id: str | None, region: str | None, url: str | None
-            ) -> tuple[str, str]:
-    """(account, region) of a request signed with ``access_key_id`` for ``region`` (either may
-    be None: unsigned) sent to ``url``: the one place that decides them."""
-    account = access_key_id if is_account_id(access_key_id) else route.account_id
+            ) -> tuple[str, str, object]:
+    """(account, region, caller) of a request signed with ``access_key_id`` for ``region``
+    (either may be None: unsigned) sent to ``url``: the one place that decides them. The caller
+    (``_authz.principals.Caller``) carries the route's ``authorization`` switch and the service
+    the request arrives through (``MockKms.via_service``)."""
     if region is None:
         host = _KMS_ENDPOINT.match(url or "")
         region = host.group(1) if host else route.region
-    return account, region
+    caller = _principals.identify(route.backend, access_key_id, route.account_id, region,
+                                  getattr(route, "authorization", True))
+    return caller.account, region, caller
 
 
 def answer(route, headers, url: str, body) -> tuple[int, dict, bytes]:
     """Run one request against ``route``'s backend; (status, headers, body). A request to a
     Region that does not exist raises ``_regions.UnknownRegionError`` and changes nothing."""
-    account, region = identify(headers, url, route)
+    account, region, caller = identify(headers, url, route)
     _regions.require(region, url)
     status, payload = _dispatch.handle(route.backend, account, region,
-                                       _text(headers.get("X-Amz-Target")), body)
+                                       _text(headers.get("X-Amz-Target")), body, caller)
     return status, {"x-amzn-RequestId": _dispatch.request_id(), "Content-Type": CONTENT_TYPE,
                     "Content-Length": str(len(payload))}, payload
 
@@ -146,7 +154,7 @@ class _Content(bytes):
         yield  # pragma: no cover - makes __await__ a generator
 
 
-_AWSResponse = None  # botocore.awsrequest.AWSResponse, looked up on the first request
+_AWSResponse: Any = None  # botocore.awsrequest.AWSResponse, looked up on the first request
 
 
 def _before_send(request, **kwargs):
@@ -156,8 +164,8 @@ def _before_send(request, **kwargs):
         return None
     AWSResponse = _AWSResponse
     if AWSResponse is None:
-        from botocore.awsrequest import AWSResponse
-        _AWSResponse = AWSResponse
+        from botocore.awsrequest import AWSResponse as loaded
+        AWSResponse = _AWSResponse = loaded
 
     body = request.body
     if hasattr(body, "read"):
@@ -237,7 +245,7 @@ def _wrap_async_send(send):
 # Signers that had no credentials (a client created before activation on a machine with no AWS
 # configuration): they borrow the mock's fake credentials while it is active and get ``None``
 # back when the last one stops.
-_borrowed = weakref.WeakSet()
+_borrowed: weakref.WeakSet = weakref.WeakSet()
 
 
 def _borrow_credentials(signer, aio: bool) -> None:
@@ -249,7 +257,9 @@ def _borrow_credentials(signer, aio: bool) -> None:
     _borrowed.add(signer)
 
 
-_SigV4Auth = _Unsigned = None  # botocore's SigV4 signer and its stand-in (made on first start)
+# botocore's SigV4 signer and its stand-in (made when a mock first starts)
+_SigV4Auth: Any = None
+_Unsigned: Any = None
 
 
 def _define_unsigned() -> None:
@@ -380,8 +390,10 @@ def _start_requests() -> None:
 
     # Passthrough goes to the send that is active now (a user's own ``responses`` mock, say),
     # not to the one ``responses`` captured when it was imported (keyword: responses >= 0.24).
-    mock = responses.RequestsMock(assert_all_requests_are_fired=False,
-                                  real_adapter_send=requests.adapters.HTTPAdapter.send)
+    mock = responses.RequestsMock(
+        assert_all_requests_are_fired=False,
+        # requests' and responses' annotations of HTTPAdapter.send disagree (timeout, cert)
+        real_adapter_send=requests.adapters.HTTPAdapter.send)  # type: ignore[arg-type]
     mock.add_callback(responses.POST, _KMS_URL, callback=_requests_callback)
     mock.add_passthru(_NOT_KMS)
     mock.start()

@@ -172,6 +172,7 @@ def _compile(shape, sensitive_parent: bool = False, also_required: tuple = ()) -
     if t == "string":
         enum = enum_order(shape.name, shape.enum) if shape.enum else None
         enum_set = frozenset(enum) if enum else None
+        enum_message = f"Member must satisfy enum value set: [{', '.join(enum or ())}]"
         pattern = meta.get("pattern")
         rx = re.compile(pattern) if pattern else None
 
@@ -182,8 +183,7 @@ def _compile(shape, sensitive_parent: bool = False, also_required: tuple = ()) -
                 raise _Bad(f"Invalid UTF-8 string at '{path}'.")
             _length(value, path, out, lo, hi, sensitive)
             if enum_set is not None and value not in enum_set:
-                out.append((path, value, sensitive,
-                            "Member must satisfy enum value set: [" + ", ".join(enum) + "]"))
+                out.append((path, value, sensitive, enum_message))
             elif rx is not None and not rx.search(value):
                 out.append((path, value, sensitive,
                             f"Member must satisfy regular expression pattern: {pattern}"))
@@ -241,12 +241,13 @@ def _compile(shape, sensitive_parent: bool = False, also_required: tuple = ()) -
 def _length(value, path, out, lo, hi, sensitive):
     n = len(value)
     if lo is not None and n < lo:
-        out.append((path, value, sensitive, f"Member must have length greater than or equal to {lo}"))
+        out.append((path, value, sensitive,
+                    f"Member must have length greater than or equal to {lo}"))
     elif hi is not None and n > hi:
         out.append((path, value, sensitive, f"Member must have length less than or equal to {hi}"))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _validator(operation: str) -> Checker | None:
     shape = _model.operation(operation).input_shape
     if shape is None:

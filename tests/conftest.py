@@ -9,6 +9,8 @@ import boto3
 import botocore.session
 import pytest
 
+from helpers import NetworkAttempt
+
 REGION = "us-east-1"
 
 # A mock's default region is the user's AWS_DEFAULT_REGION / AWS_REGION (tests/test_regions.py
@@ -72,4 +74,22 @@ def network(monkeypatch):
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     monkeypatch.setattr(socket.socket, "connect", connect)
+    return attempts
+
+
+@pytest.fixture
+def socket_guard(monkeypatch):
+    """Record (and refuse) every attempt to resolve a host or open a connection: a list of
+    (what, args); ``helpers.hosts`` turns it into the hosts tried."""
+    attempts: list = []
+
+    def refuse(what):
+        def guard(*args, **kwargs):
+            attempts.append((what, args[:2] if what == "getaddrinfo" else args[-1:]))
+            raise NetworkAttempt(f"network access attempted: {what} {args!r}")
+        return guard
+    monkeypatch.setattr(socket, "getaddrinfo", refuse("getaddrinfo"))
+    monkeypatch.setattr(socket, "create_connection", refuse("create_connection"))
+    monkeypatch.setattr(socket.socket, "connect", refuse("connect"))
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse("connect_ex"))
     return attempts

@@ -13,10 +13,10 @@ reported too: its reason is then false. Either fails the run (exit code 1) and i
 "modeled error coverage".
 
 Only a full run is judged, since only a full run can produce every pair: one whose arguments
-name the ``testpaths`` directory (tests/) or a directory above it — ``pytest``, ``pytest tests`` —
-with no ``-k``, ``-m``, ``--deselect``, ``--ignore`` or ``--collect-only``, that was not stopped early
-(``-x``, ``--maxfail``). ``pytest tests/test_x.py`` is never failed for coverage. Each CI leg is
-judged against its own botocore model with its own test modules (tests/conftest.py:
+name the ``testpaths`` directory (tests/) or a directory above it — ``pytest``, ``pytest tests``
+— with no ``-k``, ``-m``, ``--deselect``, ``--ignore`` or ``--collect-only``, that was not stopped
+early (``-x``, ``--maxfail``). ``pytest tests/test_x.py`` is never failed for coverage. Each CI leg
+is judged against its own botocore model with its own test modules (tests/conftest.py:
 ``collect_ignore``): leg 2's newer model lists more operations, and test_kem.py produces their
 errors there.
 """
@@ -40,9 +40,10 @@ EXCLUDED = {
        for op in ("GetKeyRotationStatus", "ListKeyRotations", "DeleteImportedKeyMaterial")},
     ("ConnectCustomKeyStore", "CustomKeyStoreInvalidStateException"):
         "connection changes complete at once: no CONNECTING/FAILED store to refuse",
-    ("CreateKey", "InvalidArnException"): "no KMS input of CreateKey is an ARN",
-    ("DescribeKey", "InvalidArnException"): "malformed ARNs answer NotFoundException 'Invalid keyId'",
-    ("GetPublicKey", "InvalidArnException"): "malformed ARNs answer NotFoundException 'Invalid keyId'",
+    ("DescribeKey", "InvalidArnException"):
+        "malformed ARNs answer NotFoundException 'Invalid keyId'",
+    ("GetPublicKey", "InvalidArnException"):
+        "malformed ARNs answer NotFoundException 'Invalid keyId'",
     ("GetPublicKey", "InvalidKeyUsageException"):
         "symmetric/HMAC keys answer UnsupportedOperationException, as AWS documents",
     ("Decrypt", "InvalidKeyUsageException"):

@@ -249,7 +249,7 @@ INPUTS = {
 }
 
 
-# --- the output-shape checker ------------------------------------------------------------------------
+# --- the output-shape checker ---------------------------------------------------------------------
 
 def shape_errors(shape, value, path: str = "") -> list[str]:
     """Every way ``value`` (as botocore parsed it) does not fit ``shape``."""
@@ -330,7 +330,7 @@ def test_shape_checker_finds_mistakes():
     assert any("required member KeyId" in e for e in errors)
 
 
-# --- the test ---------------------------------------------------------------------------------------
+# --- the test -------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("operation", MODEL.operation_names)
 def test_operation_is_implemented_and_answers_in_shape(kms_mock, operation):

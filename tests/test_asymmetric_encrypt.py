@@ -218,3 +218,19 @@ def test_data_keys_need_a_symmetric_key(kms, rsa):
         kms.generate_data_key(KeyId=key_id, KeySpec="AES_256")
     assert error_of(exc)[1] == (
         f"{arn} key usage is ENCRYPT_DECRYPT which is not valid for GenerateDataKey.")
+
+
+# --- Decrypt with an RSA KeyId and no algorithm ---------------------------------------------------
+
+def test_decrypt_rsa_key_without_algorithm_is_deterministic(kms):
+    rsa = kms.create_key(KeySpec="RSA_2048", KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]["KeyId"]
+    blob = kms.encrypt(KeyId=rsa, Plaintext=b"x",
+                       EncryptionAlgorithm="RSAES_OAEP_SHA_256")["CiphertextBlob"]
+    sym = kms.create_key()["KeyMetadata"]["KeyId"]
+    sym_blob = kms.encrypt(KeyId=sym, Plaintext=b"x")["CiphertextBlob"]
+    # whether the bytes happen to parse as a symmetric blob must not change the answer
+    for candidate in (blob, sym_blob, b"\0" * 256):
+        with pytest.raises(ClientError) as exc:
+            kms.decrypt(CiphertextBlob=candidate, KeyId=rsa)
+        assert error_of(exc) == ("IncorrectKeyException", "The key ID in the request does not "
+                                 "identify a CMK that can perform this operation.")

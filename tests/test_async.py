@@ -10,8 +10,6 @@ from botocore.exceptions import NoCredentialsError
 from mockkms import mock_kms
 
 
-
-
 def test_encrypt_decrypt_and_errors(network):
     async def main():
         async with AioSession().create_client("kms", region_name="eu-west-1") as kms:

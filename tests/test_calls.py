@@ -145,7 +145,7 @@ def test_a_create_key_entry_is_small():
     def create(n):
         for _ in range(n):
             assert _dispatch.handle(_BACKEND, "123456789012", "us-east-1",
-                                    "TrentService.CreateKey", bytes(b"{}"))[0] == 200
+                                    "TrentService.CreateKey", b"{}")[0] == 200
 
     with mock_kms():
         create(10)

@@ -30,7 +30,7 @@ def _in_model(names):
     return sorted(n for n in names if n in MODEL_OPS)
 
 
-# --- coverage --------------------------------------------------------------------------------------
+# --- coverage -------------------------------------------------------------------------------------
 
 def test_one_row_per_operation_of_the_model_and_nothing_unknown():
     assert len(ROWS) == len(C.OPERATIONS)
@@ -46,7 +46,7 @@ def test_every_row_names_its_handler(name):
         f"{name}: no function {row.handler_name} in mockkms.operations.{row.area}"
 
 
-# --- request members -------------------------------------------------------------------------------
+# --- request members ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", _in_model(ROWS))
 def test_members_exist_in_the_input_shape(name):
@@ -64,7 +64,8 @@ def test_members_exist_in_the_input_shape(name):
         assert permission.when is None or permission.when in members, (name, permission)
 
 
-@pytest.mark.parametrize("name", _in_model(n for n in ROWS if ROWS[n].keys and ROWS[n].keys[0].forms))
+@pytest.mark.parametrize(
+    "name", _in_model(n for n in ROWS if ROWS[n].keys and ROWS[n].keys[0].forms))
 def test_identifier_forms_match_the_members_documentation(name):
     for ref in ROWS[name].keys:
         if not ref.forms:
@@ -135,7 +136,7 @@ def test_grant_operations_per_kind_of_key(kind, expected):
     assert C.grant_operations(kind) == expected | {"CreateGrant", "RetireGrant", "DescribeKey"}
 
 
-# --- state changes ---------------------------------------------------------------------------------
+# --- state changes --------------------------------------------------------------------------------
 
 def test_reads_and_cryptographic_operations_change_no_state():
     for row in C.OPERATIONS:
@@ -148,7 +149,7 @@ def test_reads_and_cryptographic_operations_change_no_state():
             assert row.writes, row
 
 
-# --- authorization: ../shared/kms-authz-facts.md §8 --------------------------------------------------
+# --- authorization: ../shared/kms-authz-facts.md §8 -----------------------------------------------
 KP, IAM = C.KEY_POLICY, C.IAM
 
 
@@ -236,7 +237,7 @@ def test_permissions_match_the_models_required_permissions(name):
     assert stated == {(p.action, p.policy) for p in ROWS[name].permissions}
 
 
-# --- the dispatcher reads the row ------------------------------------------------------------------
+# --- the dispatcher reads the row -----------------------------------------------------------------
 
 def test_handlers_are_the_rows():
     from mockkms import _dispatch
@@ -252,7 +253,8 @@ BAD_RECIPIENT = {"KeyEncryptionAlgorithm": "RSAES_OAEP_SHA_256", "AttestationDoc
 
 @pytest.mark.parametrize("call, code", [
     # the dispatcher resolves the key first: the handler's own checks come after the lookup
-    (lambda k: k.schedule_key_deletion(KeyId=MISSING, PendingWindowInDays=3), "NotFoundException: Key"),
+    (lambda k: k.schedule_key_deletion(KeyId=MISSING, PendingWindowInDays=3),
+     "NotFoundException: Key"),
     (lambda k: k.list_resource_tags(KeyId=MISSING, Limit=500), "NotFoundException: Key"),
     (lambda k: k.get_key_policy(KeyId=MISSING, PolicyName="other"), "NotFoundException: Key"),
     (lambda k: k.encrypt(KeyId=MISSING, Plaintext=b"x", EncryptionAlgorithm="SM2PKE"),
@@ -281,3 +283,20 @@ def test_who_resolves_the_key_decides_the_error(kms, call, code):
         call(kms)
     error = exc.value.response["Error"]
     assert f"{error['Code']}: {error.get('Message', '')}".startswith(code)
+
+
+# --- cross-account use ----------------------------------------------------------------------------
+
+def test_cross_account_set_is_the_models():
+    # the catalogue's column; tests/test_catalogue.py compares it with the model's sentences
+    from mockkms._catalogue import ROWS
+
+    def cross_account(name):
+        return ROWS[name].cross_account
+    assert cross_account("Encrypt") and cross_account("CreateGrant")
+    assert cross_account("RetireGrant") and cross_account("GetKeyRotationStatus")
+    assert not cross_account("DisableKey") and not cross_account("ListAliases")
+    assert not cross_account("UpdatePrimaryRegion")
+    # no Yes/No sentence (or not in this model): cross-account iff a cryptographic operation
+    assert not cross_account("GenerateRandom")
+    assert cross_account("Encapsulate") and cross_account("Decapsulate")

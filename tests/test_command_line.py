@@ -36,8 +36,10 @@ def test_serve_help_explains_every_option_with_its_default(capsys):
     parser = serve_parser()
     options = [a for a in parser._actions if a.option_strings and a.dest != "help"]
     assert {a.option_strings[0] for a in options} == {
-        "--host", "--port", "--state-dir", "--seed", "--request-timeout", "--idle-timeout",
-        "--workers", "--max-connections", "--call-log-size", "--allow-host", "--verbose"}
+        "--host", "--port", "--region", "--state-dir", "--seed", "--request-timeout",
+        "--idle-timeout",
+        "--workers", "--max-connections", "--call-log-size", "--allow-host", "--verbose",
+        "--no-authorization"}
     for action in options:
         assert action.help and "(default: " in action.help, action.option_strings
     with pytest.raises(SystemExit):
@@ -47,7 +49,8 @@ def test_serve_help_explains_every_option_with_its_default(capsys):
         option = "--" + name.replace("_", "-")
         assert option in text
         assert parser.get_default(name) == value
-    for shown in ("(default: 127.0.0.1,", "(default: 4599;", "(default: 10.0)",
+    for shown in ("(default: 127.0.0.1,", "(default: 4599;", "(default: us-east-1)",
+                  "(default: 10.0)",
                   "(default: 60.0)", "(default: 32)", "(default: 512)", "(default: 1000;",
                   "whole-request deadline", "idle connections hold none"):
         assert shown in text, shown
@@ -59,6 +62,9 @@ def test_serve_help_explains_every_option_with_its_default(capsys):
     (["--idle-timeout", "nan"], "argument --idle-timeout: must be positive, not nan"),
     (["--max-connections", "x"], "argument --max-connections: invalid int value: 'x'"),
     (["--call-log-size", "-1"], "argument --call-log-size: must not be negative, not -1"),
+    (["--region", "mars"], "argument --region: 'mars' is not an AWS Region (botocore's "
+                           "partition data does not list it); give one like us-east-1"),
+    (["--region", "us-east-9"], "argument --region: 'us-east-9' is not an AWS Region"),
 ])
 def test_bad_option_values_are_refused(args, message, capsys):
     with pytest.raises(SystemExit) as exc:
@@ -75,7 +81,8 @@ def test_the_options_reach_the_server(monkeypatch):
         server.server_close()
         return 0
     monkeypatch.setattr(server_cli, "_run", run)
-    assert cli_main.main(["serve", "--port", "0", "--request-timeout", "2.5",
+    assert cli_main.main(["serve", "--port", "0", "--region", "eu-north-1", "--request-timeout",
+                          "2.5",
                           "--idle-timeout", "7", "--workers", "3", "--max-connections", "9",
                           "--call-log-size", "5", "--allow-host", "kms.test",
                           "--allow-host", "Other.Test."]) == 0
@@ -83,12 +90,30 @@ def test_the_options_reach_the_server(monkeypatch):
     assert (server.request_timeout, server.idle_timeout, server.workers,
             server.max_connections) == (2.5, 7.0, 3, 9)
     assert server.app.backend.calls.maxlen == 5
+    assert server.app.region == "eu-north-1"
     assert {"kms.test", "other.test"} <= server.app.allowed_hosts
     assert cli_main.main(["serve", "--port", "0"]) == 0
     defaults = seen["server"]
     assert (defaults.request_timeout, defaults.idle_timeout, defaults.workers,
             defaults.max_connections) == (10.0, 60.0, 32, 512)
     assert defaults.app.backend.calls.maxlen == 1000
+    assert defaults.app.region == "us-east-1"
+
+
+def test_a_made_up_region_is_refused_at_startup(monkeypatch, capsys):
+    # the command line refuses it before anything starts; serve_forever itself as well
+    out = subprocess.run([sys.executable, "-m", "mockkms", "serve", "--region", "mars",
+                          "--port", "0"], env=ENV, cwd=ROOT, capture_output=True, text=True,
+                         timeout=30)
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.splitlines()[-1] == (
+        "mockkms serve: error: argument --region: 'mars' is not an AWS Region (botocore's "
+        "partition data does not list it); give one like us-east-1")
+    monkeypatch.setattr(server_cli, "make_server", lambda *a, **k: pytest.fail("listened"))
+    assert server_cli.serve_forever(port=0, region="us-east-9") == 2
+    assert capsys.readouterr().err == (
+        "mockkms: --region: region must be an AWS Region that botocore knows, like "
+        "'us-east-1'; got 'us-east-9'\n")
 
 
 @pytest.mark.slow

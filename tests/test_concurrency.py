@@ -68,7 +68,7 @@ class Worker:
             if code not in EXPECTED_ERRORS.get(operation, ()):
                 self.unexpected.append(f"{operation}: {code}: {exc.response['Error']}")
             return None
-        except Exception as exc:  # noqa: BLE001 - report, don't kill the thread
+        except Exception as exc:  # report, don't kill the thread
             self.unexpected.append(f"{operation}: {type(exc).__name__}: {exc}")
             return None
         self.successes[operation] += 1

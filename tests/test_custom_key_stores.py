@@ -212,7 +212,7 @@ def test_describe_filters_and_paging(kms_mock):
     assert error(describe, Marker="forged")[0] == "InvalidMarkerException"
 
 
-# --- connection state --------------------------------------------------------------------------------
+# --- connection state -----------------------------------------------------------------------------
 
 def test_connect_and_disconnect(kms_mock):
     store_id = cloudhsm()
@@ -230,7 +230,7 @@ def test_connect_and_disconnect(kms_mock):
             not_found("cks-1234567890abcdef0")
 
 
-# --- keys in a custom key store --------------------------------------------------------------------
+# --- keys in a custom key store -------------------------------------------------------------------
 
 def test_keys_in_a_cloudhsm_store(kms_mock):
     kms = client()
@@ -272,8 +272,8 @@ def test_create_key_argument_errors(kms_mock):
     kms = client()
     hsm, ext = cloudhsm(connect=True), xks(connect=True)
     cases = [
-        (dict(Origin="AWS_CLOUDHSM"), ("ValidationException",
-                                       "CustomKeyStoreId is required when Origin is AWS_CLOUDHSM.")),
+        (dict(Origin="AWS_CLOUDHSM"),
+         ("ValidationException", "CustomKeyStoreId is required when Origin is AWS_CLOUDHSM.")),
         (dict(CustomKeyStoreId=hsm), ("ValidationException",
                                       "CustomKeyStoreId is valid only when Origin is AWS_CLOUDHSM "
                                       "or EXTERNAL_KEY_STORE, not AWS_KMS.")),
@@ -446,7 +446,7 @@ def test_update_external_store(kms_mock):
     assert cfg["Connectivity"] == "PUBLIC_ENDPOINT" and "VpcEndpointServiceName" not in cfg
 
 
-# --- GenerateRandom ----------------------------------------------------------------------------------
+# --- GenerateRandom -------------------------------------------------------------------------------
 
 def test_generate_random_in_a_custom_key_store(kms_mock):
     kms = client()

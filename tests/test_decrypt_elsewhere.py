@@ -1,7 +1,9 @@
 """Decrypt and ReEncrypt of a symmetric ciphertext whose key the caller cannot reach: a key of
-another Region or account, a multi-Region key with no replica here, a key deleted for good. AWS
-answers AccessDeniedException with its recorded text (../shared/kms-facts.md §4.1); a corrupt or
-altered blob stays InvalidCiphertextException with no message."""
+another Region, a multi-Region key with no replica here, a key deleted for good — AWS answers
+AccessDeniedException with its recorded text (../shared/kms-facts.md §4.1) — or a key of another
+account whose key policy does not allow the caller: AWS's current "resource associated with this
+ciphertext" denial (kms-authz-facts.md §2; docs/authorization.md). A corrupt or altered blob
+stays InvalidCiphertextException with no message."""
 from __future__ import annotations
 
 import boto3
@@ -13,6 +15,16 @@ EAST, WEST = "us-east-1", "eu-west-1"
 UNREACHABLE = ("AccessDeniedException",
                "The ciphertext refers to a customer master key that does not exist, does not "
                "exist in this region, or you are not allowed to access.")
+
+
+def policy_denied(account: str, action: str = "kms:Decrypt") -> tuple[str, str]:
+    """The denial for a ciphertext whose key is another account's, in this Region, and whose
+    key policy does not allow ``account``."""
+    return ("AccessDeniedException",
+            f"User: arn:aws:iam::{account}:root is not authorized to perform: {action} on the "
+            "resource associated with this ciphertext because the resource does not exist in "
+            "this Region, no resource-based policies allow access, or a resource-based policy "
+            "explicitly denies access")
 
 
 def client(account=A, region=EAST):
@@ -37,10 +49,13 @@ def test_key_of_another_region_or_account(kms_mock, account, region):
     blob = blob_of(client())
     other = client(account, region)
     other.create_key()  # the caller's own store exists and has keys: still not the blob's key
-    assert error(other.decrypt, CiphertextBlob=blob) == UNREACHABLE
+    # same Region, another account: the key is found and its (default) key policy denies
+    here = region == EAST
+    assert error(other.decrypt, CiphertextBlob=blob) == (
+        policy_denied(account) if here else UNREACHABLE)
     destination = other.create_key()["KeyMetadata"]["KeyId"]
-    assert error(other.re_encrypt, CiphertextBlob=blob,
-                 DestinationKeyId=destination) == UNREACHABLE
+    assert error(other.re_encrypt, CiphertextBlob=blob, DestinationKeyId=destination) == (
+        policy_denied(account, "kms:ReEncryptFrom") if here else UNREACHABLE)
     assert client().decrypt(CiphertextBlob=blob)["Plaintext"] == b"secret"  # still fine at home
 
 
@@ -49,7 +64,7 @@ def test_answer_does_not_depend_on_the_key_state_elsewhere(kms_mock):
     key_id = home.create_key()["KeyMetadata"]["KeyId"]
     blob = blob_of(home, key_id)
     home.disable_key(KeyId=key_id)
-    assert error(client(B).decrypt, CiphertextBlob=blob) == UNREACHABLE
+    assert error(client(B).decrypt, CiphertextBlob=blob) == policy_denied(B)
     home.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
     assert error(client(A, WEST).decrypt, CiphertextBlob=blob) == UNREACHABLE
 
@@ -90,7 +105,7 @@ def test_corrupt_blobs_stay_invalid_ciphertext(kms_mock):
     for bad in (b"not a ciphertext at all", bytes(bad_key_ref)):
         assert error(other.decrypt, CiphertextBlob=bad) == ("InvalidCiphertextException", "")
     # a blob whose key reference is intact is judged by its key first: out of reach here
-    assert error(other.decrypt, CiphertextBlob=blob[:-1]) == UNREACHABLE
+    assert error(other.decrypt, CiphertextBlob=blob[:-1]) == policy_denied(B)
 
 
 def test_key_id_given_still_reports_the_mismatch(kms_mock):

@@ -25,9 +25,12 @@ def keys(kms):
     """One key of each kind the cases need."""
     return {
         "sym": kms.create_key()["KeyMetadata"]["KeyId"],
-        "sign": kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"],
-        "agree": kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="KEY_AGREEMENT")["KeyMetadata"]["KeyId"],
-        "mac": kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["KeyId"],
+        "sign": kms.create_key(KeySpec="ECC_NIST_P256",
+                               KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"],
+        "agree": kms.create_key(KeySpec="ECC_NIST_P256",
+                                KeyUsage="KEY_AGREEMENT")["KeyMetadata"]["KeyId"],
+        "mac": kms.create_key(KeySpec="HMAC_256",
+                              KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["KeyId"],
     }
 
 
@@ -85,7 +88,8 @@ def test_missing_key(kms, keys, method):
     kwargs[KEY_MEMBER.get(method, "KeyId")] = MISSING
     with pytest.raises(kms.exceptions.NotFoundException) as exc:
         getattr(kms, method)(**kwargs)
-    assert error_of(exc)[1] == f"Key 'arn:aws:kms:us-east-1:123456789012:key/{MISSING}' does not exist"
+    assert error_of(exc)[1] == (f"Key 'arn:aws:kms:us-east-1:123456789012:key/{MISSING}' "
+                                "does not exist")
 
 
 @pytest.mark.parametrize("method", ["generate_data_key", "generate_data_key_without_plaintext",
@@ -117,7 +121,8 @@ def test_alias_arn_where_only_key_ids_are_accepted(kms, keys, method, extra):
     kms.create_alias(AliasName="alias/one", TargetKeyId=keys["sym"])
     with pytest.raises(ClientError) as exc:
         getattr(kms, method)(KeyId="arn:aws:kms:us-east-1:123456789012:alias/one", **extra)
-    assert error_of(exc) == ("InvalidArnException", "Key Aliases are not supported for this operation.")
+    assert error_of(exc) == ("InvalidArnException",
+                             "Key Aliases are not supported for this operation.")
 
 
 @pytest.mark.parametrize("method", ["generate_data_key", "generate_data_key_without_plaintext"])

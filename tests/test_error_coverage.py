@@ -58,7 +58,8 @@ def suite(pytester, monkeypatch):
 def test_a_full_run_producing_every_pair_passes(suite):
     result = suite.runpytest()
     assert result.ret == 0
-    result.stdout.fnmatch_lines(["modeled error coverage: all 2 (operation, error) pairs produced*"])
+    result.stdout.fnmatch_lines(
+        ["modeled error coverage: all 2 (operation, error) pairs produced*"])
 
 
 def test_a_full_run_missing_a_pair_fails_and_names_it(suite):
@@ -89,4 +90,5 @@ def test_an_excluded_pair_that_a_test_produces_fails(suite, monkeypatch):
 def test_pairs_produced_in_xdist_workers_count(suite):
     result = suite.runpytest("-n", "2")
     assert result.ret == 0
-    result.stdout.fnmatch_lines(["modeled error coverage: all 2 (operation, error) pairs produced*"])
+    result.stdout.fnmatch_lines(
+        ["modeled error coverage: all 2 (operation, error) pairs produced*"])

@@ -23,9 +23,23 @@ from hypothesis import strategies as st
 
 from mockkms import _dispatch, mock_kms
 from test_fuzz import (  # noqa: F401  (module-scoped fixtures shared with test_fuzz)
-    ACCOUNT, MODEL, NOT_IMPLEMENTED, OPERATIONS, RECORDED_UNDECLARED, REGION, Cases, _generic,
-    allowed_errors, assert_unchanged, internal_errors, run_bounded, runner, short, state_dump,
-    world)
+    ACCOUNT,
+    MODEL,
+    NOT_IMPLEMENTED,
+    OPERATIONS,
+    RECORDED_UNDECLARED,
+    REGION,
+    Cases,
+    _generic,
+    allowed_errors,
+    assert_unchanged,
+    internal_errors,
+    run_bounded,
+    runner,
+    short,
+    state_dump,
+    world,
+)
 
 URL = f"https://kms.{REGION}.amazonaws.com/"
 HEADERS = {"Content-Type": "application/x-amz-json-1.1"}

@@ -23,8 +23,15 @@ from botocore.config import Config
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
-from test_fuzz import (MODEL, OPERATIONS, RECORDED_UNDECLARED, _generic, allowed_errors,
-                       build_world, short)
+from test_fuzz import (
+    MODEL,
+    OPERATIONS,
+    RECORDED_UNDECLARED,
+    _generic,
+    allowed_errors,
+    build_world,
+    short,
+)
 from test_fuzz_raw import ANY_JSON, BODY_CASES, HUGE_CASES, TARGETS, mangled
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -350,7 +350,7 @@ def test_revoke_grant_on_aws_managed_key_is_allowed(kms):
         kms.revoke_grant(KeyId=managed["KeyId"], GrantId="a" * 64)
 
 
-def test_list_retirable_grants(kms, key_id):
+def test_list_retirable_grants(kms, kms_mock, key_id):
     other = kms.create_key()["KeyMetadata"]["KeyId"]
     mine = [grant(kms, k, RetiringPrincipal=RETIRER)["GrantId"] for k in (key_id, other, key_id)]
     grant(kms, key_id, RetiringPrincipal=f"arn:aws:iam::{ACCOUNT}:role/someone-else")
@@ -374,8 +374,12 @@ def test_list_retirable_grants(kms, key_id):
     second = kms.list_retirable_grants(RetiringPrincipal=RETIRER, Marker=first["NextMarker"])
     assert [g["GrantId"] for g in first["Grants"] + second["Grants"]] == ids
     assert not second["Truncated"]
-    # the retiring principal (any caller, in the mock) retires a foreign grant by its token
-    kms.retire_grant(GrantToken=foreign_grant["GrantToken"])
+    # the retiring principal retires a foreign grant by its token
+    with pytest.raises(ClientError) as exc:  # not this account's root (authz facts §5)
+        kms.retire_grant(GrantToken=foreign_grant["GrantToken"])
+    assert error_of(exc)[0] == "AccessDeniedException"
+    retirer = kms_mock.principal(RETIRER).client()
+    retirer.retire_grant(GrantToken=foreign_grant["GrantToken"])
     assert foreign.list_grants(KeyId=foreign_key)["Grants"] == []
     with pytest.raises(ClientError) as exc:
         kms.list_retirable_grants()

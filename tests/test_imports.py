@@ -65,7 +65,7 @@ def expect(exc_type, call, code, message):
     assert error_of(exc) == (code, message)
 
 
-# --- the symmetric import cycle ---------------------------------------------------------------------
+# --- the symmetric import cycle -------------------------------------------------------------------
 def test_key_before_import(kms, external):
     md = describe(kms, external)
     assert (md["KeyState"], md["Enabled"], md["Origin"]) == ("PendingImport", False, "EXTERNAL")
@@ -81,7 +81,8 @@ def test_get_parameters_for_import(kms, external):
     public = load_der_public_key(p["PublicKey"])
     assert isinstance(public, rsa.RSAPublicKey) and public.key_size == 3072
     assert abs(p["ParametersValidTo"] - (now() + dt.timedelta(hours=24))) < dt.timedelta(minutes=1)
-    assert params(kms, external)["PublicKey"] != params(kms, external)["PublicKey"]  # fresh each time
+    # a fresh public key each time
+    assert params(kms, external)["PublicKey"] != params(kms, external)["PublicKey"]
 
 
 @pytest.mark.parametrize("algorithm", ["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256",
@@ -150,7 +151,7 @@ def test_different_keys_same_material_do_not_share_ciphertexts(kms, external):
         kms.decrypt(CiphertextBlob=blob, KeyId=other)
 
 
-# --- expiration ---------------------------------------------------------------------------------------
+# --- expiration -----------------------------------------------------------------------------------
 def test_expiration_model_rules(kms, external):
     p = params(kms, external)
     wrapped = wrap(p["PublicKey"], os.urandom(32), "RSAES_OAEP_SHA_256")
@@ -215,8 +216,8 @@ def test_import_token_lifetime_and_binding(kms, kms_mock, external):
     tampered[-1] ^= 1
     for key_id, token in ((other, p["ImportToken"]), (external, bytes(tampered))):
         expect(kms.exceptions.InvalidImportTokenException,
-               lambda: kms.import_key_material(KeyId=key_id, ImportToken=token,
-                                               EncryptedKeyMaterial=wrapped, **NO_EXPIRY),
+               lambda key_id=key_id, token=token: kms.import_key_material(
+                   KeyId=key_id, ImportToken=token, EncryptedKeyMaterial=wrapped, **NO_EXPIRY),
                "InvalidImportTokenException", invalid)
     expect(kms.exceptions.InvalidCiphertextException,
            lambda: kms.import_key_material(KeyId=external, ImportToken=p["ImportToken"],
@@ -237,7 +238,7 @@ def test_import_token_lifetime_and_binding(kms, kms_mock, external):
     assert describe(kms, external)["KeyState"] == "PendingImport"
 
 
-# --- wrapping parameters ----------------------------------------------------------------------------
+# --- wrapping parameters --------------------------------------------------------------------------
 def test_wrapping_parameter_refusals(kms, external):
     cases = [
         ("RSAES_PKCS1_V1_5", "RSA_2048",
@@ -271,7 +272,7 @@ def test_sm2_wrapping_in_china(kms_mock):
                                                      "is not compatible with WrappingKeySpec SM2")
 
 
-# --- keys that cannot take imported material ----------------------------------------------------------
+# --- keys that cannot take imported material ------------------------------------------------------
 def test_keys_with_other_origins(kms, key_id):
     arn = describe(kms, key_id)["Arn"]
     message = f"{arn} origin is AWS_KMS which is not valid for this operation."
@@ -349,7 +350,7 @@ def test_disabled_external_key(kms, external):
     assert describe(kms, external)["KeyState"] == "Enabled"
 
 
-# --- new key material and on-demand rotation ----------------------------------------------------------
+# --- new key material and on-demand rotation ------------------------------------------------------
 def test_new_key_material_rotates_on_demand(kms, external):
     first, second, third = (os.urandom(32) for _ in range(3))
     first_id = import_material(kms, external, first)["KeyMaterialId"]
@@ -419,7 +420,7 @@ def test_key_material_id_parameters(kms, external):
            "NotFoundException", f"Key material {'0' * 64} does not exist for {arn}.")
 
 
-# --- HMAC and asymmetric keys --------------------------------------------------------------------------
+# --- HMAC and asymmetric keys ---------------------------------------------------------------------
 def test_hmac_key_import(kms):
     key_id = kms.create_key(Origin="EXTERNAL", KeySpec="HMAC_256",
                             KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]["KeyId"]

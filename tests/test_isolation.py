@@ -12,7 +12,6 @@ survives ``stop()``.
 from __future__ import annotations
 
 import os
-import socket
 import unittest
 
 import boto3
@@ -22,6 +21,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
 from botocore.stub import Stubber
 
+from helpers import hosts
 from mockkms import _transport, mock_kms
 
 REGION = "us-east-1"
@@ -189,38 +189,6 @@ def test_two_regions_never_see_each_other():
 
 # --- after stop(): nothing of the mock remains ---------------------------------------------------
 
-class NetworkAttempt(ConnectionRefusedError):
-    """Raised by the socket guard instead of touching the network."""
-
-
-@pytest.fixture
-def socket_guard(monkeypatch):
-    """Record (and refuse) every attempt to resolve a host or open a connection."""
-    attempts: list = []
-
-    def refuse(what):
-        def guard(*args, **kwargs):
-            attempts.append((what, args[:2] if what == "getaddrinfo" else args[-1:]))
-            raise NetworkAttempt(f"network access attempted: {what} {args!r}")
-        return guard
-    monkeypatch.setattr(socket, "getaddrinfo", refuse("getaddrinfo"))
-    monkeypatch.setattr(socket, "create_connection", refuse("create_connection"))
-    monkeypatch.setattr(socket.socket, "connect", refuse("connect"))
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse("connect_ex"))
-    return attempts
-
-
-def _hosts(attempts) -> set[str]:
-    out = set()
-    for _, args in attempts:
-        for a in args:
-            if isinstance(a, tuple) and a:
-                out.add(str(a[0]))
-            elif isinstance(a, str):
-                out.add(a)
-    return out
-
-
 def test_after_stop_a_client_goes_to_the_network(socket_guard):
     mock = mock_kms()
     mock.start()
@@ -235,7 +203,7 @@ def test_after_stop_a_client_goes_to_the_network(socket_guard):
         socket_guard.clear()
         with pytest.raises(EndpointConnectionError):
             client.list_keys()
-        assert "kms.us-east-1.amazonaws.com" in _hosts(socket_guard), socket_guard
+        assert "kms.us-east-1.amazonaws.com" in hosts(socket_guard), socket_guard
 
 
 def test_after_stop_requests_is_not_intercepted(socket_guard):
@@ -247,7 +215,7 @@ def test_after_stop_requests_is_not_intercepted(socket_guard):
     with pytest.raises(requests.ConnectionError):
         requests.post(f"https://kms.{REGION}.amazonaws.com/", data=b"{}", timeout=5,
                       headers={"X-Amz-Target": "TrentService.ListKeys"})
-    assert "kms.us-east-1.amazonaws.com" in _hosts(socket_guard)
+    assert "kms.us-east-1.amazonaws.com" in hosts(socket_guard)
 
 
 def test_after_stop_stubber_answers_as_without_the_mock():
@@ -305,7 +273,7 @@ def test_env_restored_after_exception_and_decorator(user_env):
     user_env = user_env()
     with pytest.raises(ZeroDivisionError):
         with mock_kms():
-            1 / 0
+            raise ZeroDivisionError("inside the mock")
     assert _environ() == user_env
 
     @mock_kms

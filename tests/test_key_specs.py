@@ -52,7 +52,7 @@ def test_spec_table_matches_the_facts():
              for usage, algs in usages.items()
              if not spec.startswith(("SM2", "ML_KEM_"))}
     assert table == {pair: (field, tuple(algs)) for pair, (field, algs) in EXPECTED.items()}
-    assert {u: v for u, v in specs.SPECS["SM2"].items()} == {
+    assert dict(specs.SPECS["SM2"]) == {
         u: (f, tuple(a)) for u, (f, a) in SM2_EXPECTED.items()}
     # ML-KEM specs (botocore >= 1.44) are covered by tests/test_kem.py
     assert {s for s in BOTO_SPECS if not s.startswith("ML_KEM_")} == \

@@ -117,7 +117,7 @@ TABLE = [
 ]
 
 
-# --- clients and the import helpers ------------------------------------------------------------------
+# --- clients and the import helpers ---------------------------------------------------------------
 _CLIENTS: dict = {}
 
 
@@ -144,7 +144,7 @@ def import_material(kms, key_id: str, material: bytes) -> dict:
                                    ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
 
 
-# --- bringing a key into a state ------------------------------------------------------------------------
+# --- bringing a key into a state ------------------------------------------------------------------
 _SPECS = {
     "sym": {}, "imported": {}, "mr": {},
     "ecc": {"KeySpec": "ECC_NIST_P256", "KeyUsage": "SIGN_VERIFY"},
@@ -227,7 +227,7 @@ def build(cell: Cell, prepare) -> None:
     assert md["KeyState"] == state, f"could not bring the key into {state}"
 
 
-# --- what runs before the state change, and the call itself -------------------------------------------
+# --- what runs before the state change, and the call itself ---------------------------------------
 
 def _healthy_key(cell: Cell) -> None:
     cell.prep["healthy"] = client().create_key()["KeyMetadata"]["KeyId"]

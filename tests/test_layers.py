@@ -2,7 +2,8 @@
 and the state layer never reaches the handlers.
 
 The graph is read from the source (``ast``): ``import x``, ``from x import y`` and relative
-imports, at module level and inside functions. Importing ``a.b.c`` also runs the packages
+imports, at module level and inside functions; not those under ``if TYPE_CHECKING:``, which
+only type checkers run. Importing ``a.b.c`` also runs the packages
 ``a.b`` (not the root ``mockkms``, always loaded first, and not the importer's own packages).
 The dispatcher loads handler modules by name from the catalogue (``importlib``): those edges are
 added from the catalogue.
@@ -32,6 +33,25 @@ def _modules() -> dict[str, str]:
     return out
 
 
+def _is_type_checking(node: ast.AST) -> bool:
+    test = getattr(node, "test", None)
+    return isinstance(node, ast.If) and (
+        (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING")
+        or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"))
+
+
+def _run_time_nodes(tree: ast.AST):
+    """Every node of ``tree`` except the bodies of ``if TYPE_CHECKING:`` blocks."""
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        yield node
+        if _is_type_checking(node):
+            todo.extend(getattr(node, "orelse", []))
+            continue
+        todo.extend(ast.iter_child_nodes(node))
+
+
 def _graph() -> dict[str, set[str]]:
     modules = _modules()
     edges: dict[str, set[str]] = {m: set() for m in modules}
@@ -46,7 +66,7 @@ def _graph() -> dict[str, set[str]]:
         with open(path, encoding="utf-8") as f:
             tree = ast.parse(f.read(), path)
         targets: list[str] = []
-        for node in ast.walk(tree):  # every import, at module level or in a function
+        for node in _run_time_nodes(tree):  # every import, at module level or in a function
             if isinstance(node, ast.Import):
                 targets += [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom):
@@ -118,6 +138,12 @@ def test_the_graph_sees_function_level_and_relative_imports():
     assert "mockkms._crypto" in edges["mockkms._material"]        # the package runs first
     assert "mockkms.operations.crypto" in edges["mockkms._dispatch"]  # from the catalogue
     assert _find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert "mockkms._lifecycle" in edges["mockkms._seed"]         # at module level
+    assert "mockkms._backend" not in edges["mockkms._seed"]       # if TYPE_CHECKING: only
+    checking = ast.parse("if TYPE_CHECKING:\n    import a\nelse:\n    import b\nimport c\n")
+    imported = {alias.name for node in _run_time_nodes(checking)
+                if isinstance(node, ast.Import) for alias in node.names}
+    assert imported == {"b", "c"}
 
 
 def test_no_import_cycle():

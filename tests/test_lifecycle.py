@@ -64,7 +64,8 @@ def test_encrypt_decrypt_roundtrip_with_context(kms, key_id):
     dec = kms.decrypt(CiphertextBlob=out["CiphertextBlob"],
                       EncryptionContext=dict(reversed(list(ctx.items()))))
     assert dec["Plaintext"] == b"hello" and dec["KeyId"] == out["KeyId"]
-    assert dec["KeyMaterialId"] == kms.describe_key(KeyId=key_id)["KeyMetadata"]["CurrentKeyMaterialId"]
+    current = kms.describe_key(KeyId=key_id)["KeyMetadata"]["CurrentKeyMaterialId"]
+    assert dec["KeyMaterialId"] == current
     for wrong in ({}, {"tenant": "A", "purpose": "test"}, {"tenant": "a"}):
         with pytest.raises(kms.exceptions.InvalidCiphertextException) as exc:
             kms.decrypt(CiphertextBlob=out["CiphertextBlob"], EncryptionContext=wrong)
@@ -115,10 +116,12 @@ def test_unknown_keys(kms):
     missing = "11111111-2222-3333-4444-555555555555"
     with pytest.raises(kms.exceptions.NotFoundException) as exc:
         kms.describe_key(KeyId=missing)
-    assert error_of(exc)[1] == f"Key 'arn:aws:kms:us-east-1:123456789012:key/{missing}' does not exist"
+    assert error_of(exc)[1] == (f"Key 'arn:aws:kms:us-east-1:123456789012:key/{missing}' "
+                                "does not exist")
     with pytest.raises(kms.exceptions.NotFoundException) as exc:
         kms.encrypt(KeyId="alias/nothing", Plaintext=b"x")
-    assert error_of(exc)[1] == "Alias arn:aws:kms:us-east-1:123456789012:alias/nothing is not found."
+    assert error_of(exc)[1] == ("Alias arn:aws:kms:us-east-1:123456789012:alias/nothing "
+                                "is not found.")
     with pytest.raises(kms.exceptions.NotFoundException) as exc:
         kms.describe_key(KeyId=f"arn:aws:kms:us-west-2:123456789012:key/{missing}")
     assert error_of(exc)[1] == "Invalid arn us-west-2"
@@ -138,9 +141,10 @@ def test_describe_by_arn_and_alias_forms(kms, key_id):
     assert again["KeyMetadata"]["KeyId"] == managed["KeyId"]
 
 
-def test_aws_managed_key_is_usable_but_not_manageable(kms):
-    blob = kms.encrypt(KeyId="alias/aws/ebs", Plaintext=b"x")["CiphertextBlob"]
-    assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"x"
+def test_aws_managed_key_is_usable_but_not_manageable(kms, kms_mock):
+    with kms_mock.via_service("ec2"):  # usable through its service only (its key policy)
+        blob = kms.encrypt(KeyId="alias/aws/ebs", Plaintext=b"x")["CiphertextBlob"]
+        assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"x"
     managed = kms.describe_key(KeyId="alias/aws/ebs")["KeyMetadata"]
     for op, kwargs in ((kms.disable_key, {}), (kms.enable_key, {}),
                        (kms.schedule_key_deletion, {"PendingWindowInDays": 7})):

@@ -34,8 +34,10 @@ def test_generate_and_verify_each_spec(kms, spec):
 
 def test_macs_differ_per_key_and_message(kms):
     a, b = hmac_key(kms), hmac_key(kms)
-    mac = lambda k, m: kms.generate_mac(KeyId=k["KeyId"], Message=m,
-                                        MacAlgorithm="HMAC_SHA_256")["Mac"]
+
+    def mac(k, m):
+        return kms.generate_mac(KeyId=k["KeyId"], Message=m, MacAlgorithm="HMAC_SHA_256")["Mac"]
+
     assert mac(a, b"m1") != mac(b, b"m1")
     assert mac(a, b"m1") != mac(a, b"m2")
 

@@ -13,6 +13,7 @@ import boto3
 import botocore.exceptions
 import pytest
 import requests
+import responses
 from botocore.config import Config
 
 import mockkms
@@ -20,7 +21,11 @@ from mockkms import MockKms, mock_kms
 from mockkms._transport import _FAKE_CREDENTIALS
 
 NO_RETRY = Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=2)
+REGION = "us-east-1"
+KMS_URL = f"https://kms.{REGION}.amazonaws.com/"
 KMS_HEADERS = {"Content-Type": "application/x-amz-json-1.1"}
+LIST_KEYS_HEADERS = {**KMS_HEADERS, "X-Amz-Target": "TrentService.ListKeys"}
+USER_URL = "http://api.example.invalid/x"
 
 
 def key_count(region: str = "us-east-1") -> int:
@@ -450,7 +455,8 @@ def test_requests_post_answered_by_the_backend(network):
     with mock_kms(region="eu-west-2"):
         made = requests.post(url, headers={**KMS_HEADERS, "X-Amz-Target": "TrentService.CreateKey"},
                              data=json.dumps({"Description": "via requests"}))
-        assert made.status_code == 200 and made.headers["Content-Type"] == KMS_HEADERS["Content-Type"]
+        assert made.status_code == 200
+        assert made.headers["Content-Type"] == KMS_HEADERS["Content-Type"]
         md = made.json()["KeyMetadata"]
         assert md["Arn"].startswith("arn:aws:kms:eu-west-2:123456789012:key/")
         assert isinstance(md["CreationDate"], float)  # epoch seconds on the wire
@@ -476,3 +482,137 @@ def test_requests_not_intercepted_when_disabled(network):
                           headers={**KMS_HEADERS, "X-Amz-Target": "TrentService.ListKeys"})
         assert key_count() == 0  # boto3 is still answered
     assert network == ["kms.us-east-1.amazonaws.com"]
+
+
+# --- a user's own ``responses`` mock keeps working inside and around mock_kms ---------------------
+
+def test_users_responses_outside_mock_kms_is_not_bypassed(socket_guard):
+    with responses.RequestsMock() as user:
+        user.add(responses.GET, USER_URL, json={"mine": True})
+        with mock_kms():
+            assert requests.get(USER_URL).json() == {"mine": True}
+            # KMS over requests is still answered by mockkms
+            reply = requests.post(KMS_URL, data="{}", headers=LIST_KEYS_HEADERS)
+            assert reply.status_code == 200 and reply.json()["Keys"] == []
+        assert requests.get(USER_URL).json() == {"mine": True}
+        assert len(user.calls) == 2
+    assert socket_guard == []
+
+
+def test_users_responses_inside_mock_kms_works(socket_guard):
+    with mock_kms():
+        with responses.RequestsMock() as user:
+            user.add(responses.GET, USER_URL, json={"mine": True})
+            assert requests.get(USER_URL).json() == {"mine": True}
+            assert len(user.calls) == 1
+        # the user's mock stopped: mockkms answers KMS over requests again
+        reply = requests.post(KMS_URL, data="{}", headers=LIST_KEYS_HEADERS)
+        assert reply.status_code == 200 and reply.json()["Keys"] == []
+    assert socket_guard == []
+
+
+# --- decorated generators keep the mock active while they run -------------------------------------
+
+@pytest.fixture
+@mock_kms
+def made_key():
+    kms = boto3.client("kms", region_name=REGION)
+    yield kms.create_key(Description="from a yield fixture")["KeyMetadata"]["KeyId"]
+    assert active()                                  # teardown runs inside the mock too
+    kms.schedule_key_deletion(KeyId=kms.list_keys()["Keys"][0]["KeyId"])
+
+
+def test_a_decorated_yield_fixture(made_key):
+    assert active()
+    kms = boto3.client("kms", region_name=REGION)
+    assert kms.describe_key(KeyId=made_key)["KeyMetadata"]["Description"] == \
+        "from a yield fixture"
+
+
+def test_a_decorated_generator_is_active_from_setup_to_teardown():
+    seen = []
+
+    @mock_kms
+    def gen(n):
+        kms = boto3.client("kms", region_name=REGION)
+        seen.append(("setup", active()))
+        received = yield kms.create_key()["KeyMetadata"]["KeyId"]
+        seen.append(("sent", received, active()))
+        yield len(kms.list_keys()["Keys"]) + n
+        seen.append(("teardown", active()))
+        return "done"
+
+    it = gen(10)
+    assert not active()                              # nothing runs before the first next()
+    key_id = next(it)
+    assert active() and len(key_id) == 36
+    assert it.send("hello") == 11
+    with pytest.raises(StopIteration) as stop:
+        next(it)
+    assert stop.value.value == "done"
+    assert not active()
+    assert seen == [("setup", True), ("sent", "hello", True), ("teardown", True)]
+
+    closed = gen(0)
+    next(closed)
+    assert active()
+    closed.close()                                   # closing early stops the mock as well
+    assert not active()
+
+
+def test_a_decorated_async_generator():
+    events = []
+
+    @mock_kms
+    async def agen():
+        kms = boto3.client("kms", region_name=REGION)
+        key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+        try:
+            while True:
+                await asyncio.sleep(0)
+                got = yield active(), key_id in [k["KeyId"] for k in kms.list_keys()["Keys"]]
+                events.append(got)
+        except ValueError as exc:
+            events.append(f"thrown {exc}")
+            yield "recovered"
+        finally:
+            events.append(("finally", active()))
+
+    async def main():
+        it = agen()
+        assert not active()
+        first = await it.__anext__()
+        second = await it.asend("sent")
+        recovered = await it.athrow(ValueError("boom"))
+        still = active()
+        await it.aclose()
+        return first, second, recovered, still, active()
+
+    assert asyncio.run(main()) == ((True, True), (True, True), "recovered", True, False)
+    assert events == ["sent", "thrown boom", ("finally", True)]
+
+    async def consume():
+        @mock_kms
+        async def numbers():
+            for i in range(3):
+                yield i, active()
+        return [x async for x in numbers()], active()
+
+    assert asyncio.run(consume()) == ([(0, True), (1, True), (2, True)], False)
+
+
+# --- intercept_requests: the outermost activation decides (documented) ----------------------------
+
+def test_intercept_requests_is_decided_by_the_outermost_activation(socket_guard):
+    with mock_kms(intercept_requests=False):
+        with mock_kms(intercept_requests=True):
+            with pytest.raises(requests.exceptions.ConnectionError):
+                requests.post(KMS_URL, data="{}", headers=LIST_KEYS_HEADERS)
+    assert socket_guard                              # it went to the (guarded) network
+    socket_guard.clear()
+    with mock_kms(intercept_requests=True):
+        with mock_kms(intercept_requests=False):
+            reply = requests.post(KMS_URL, data="{}", headers=LIST_KEYS_HEADERS)
+            assert reply.status_code == 200
+    assert socket_guard == []
+    assert "The outermost" in mock_kms.__doc__

@@ -24,8 +24,9 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import EndpointConnectionError
 
+from helpers import hosts
 from mockkms import mock_kms
-from test_isolation import AWS_VARS, _hosts, socket_guard  # noqa: F401  (fixture)
+from test_isolation import AWS_VARS
 
 REGION = "us-east-1"
 NO_RETRY = Config(retries={"total_max_attempts": 1}, connect_timeout=2, read_timeout=2)
@@ -125,7 +126,7 @@ def test_without_the_mock_the_guard_sees_the_attempt(socket_guard):
                        aws_secret_access_key="x", config=NO_RETRY)
     with pytest.raises(EndpointConnectionError):
         kms.list_keys()
-    assert "kms.us-east-1.amazonaws.com" in _hosts(socket_guard)
+    assert "kms.us-east-1.amazonaws.com" in hosts(socket_guard)
 
 
 def test_other_services_pass_through_untouched(socket_guard):
@@ -135,15 +136,15 @@ def test_other_services_pass_through_untouched(socket_guard):
         s3 = boto3.client("s3", region_name=REGION, config=NO_RETRY)
         with pytest.raises(EndpointConnectionError):
             s3.list_buckets()
-        assert any("s3" in h and "amazonaws.com" in h for h in _hosts(socket_guard))
+        assert any("s3" in h and "amazonaws.com" in h for h in hosts(socket_guard))
         socket_guard.clear()
         with pytest.raises(requests.ConnectionError):
             requests.get("https://example.com/", timeout=5)
-        assert "example.com" in _hosts(socket_guard)
+        assert "example.com" in hosts(socket_guard)
         socket_guard.clear()
         with pytest.raises(requests.ConnectionError):  # another AWS service
             requests.get(f"https://sts.{REGION}.amazonaws.com/", timeout=5)
-        assert f"sts.{REGION}.amazonaws.com" in _hosts(socket_guard)
+        assert f"sts.{REGION}.amazonaws.com" in hosts(socket_guard)
         socket_guard.clear()
         _session_kms(boto3.client("kms", region_name=REGION))
         assert socket_guard == []

@@ -7,11 +7,13 @@ import json
 import os
 import stat
 import threading
+import time
 
 import boto3
 import pytest
 
-from mockkms import _persist, _statefile
+from helpers import run_python
+from mockkms import _persist, _statefile, mock_kms
 from mockkms._backend import Backend
 from mockkms._persist import PersistError, StateDir, StateError
 
@@ -105,7 +107,8 @@ def test_roundtrip_keeps_every_field_and_decryptability(kms_mock):
                           Mac=made["mac"])["MacValid"]
     assert kms.get_public_key(KeyId=made["ecc"])["PublicKey"] == made["public"]
     assert kms.verify(KeyId=made["ecc"], Message=b"m", MessageType="RAW",
-                      SigningAlgorithm="ECDSA_SHA_256", Signature=made["signature"])["SignatureValid"]
+                      SigningAlgorithm="ECDSA_SHA_256",
+                      Signature=made["signature"])["SignatureValid"]
     assert kms.verify(KeyId=made["mldsa"], Message=b"m", MessageType="RAW",
                       SigningAlgorithm="ML_DSA_SHAKE_256",
                       Signature=made["mldsa_signature"])["SignatureValid"]
@@ -425,7 +428,8 @@ def test_save_failure_reports_the_problem(tmp_path, kms_mock):
 # imported-material records now live in mockkms._records / mockkms._keys, event handlers in
 # mockkms._lifecycle); its class names and event kinds must keep loading.
 OLD_STATE = os.path.join(os.path.dirname(__file__), "data", "state-0.1.0", "mockkms-state.json")
-OLD = {"sym": "2ad183ed-9f03-4154-8413-a69d036ad0a6", "doomed": "c7390b32-519a-4150-b0d4-a39bf43933fe",
+OLD = {"sym": "2ad183ed-9f03-4154-8413-a69d036ad0a6",
+       "doomed": "c7390b32-519a-4150-b0d4-a39bf43933fe",
        "ext": "5067096c-2e33-4244-89cb-046acb6a8488", "store": "cks-d326f271e336e8f75",
        "hsm": "c8588b48-c2cd-4fab-89b6-fe2d9ddd48a7", "mrk": "mrk-cd680449ae8d4a47868d106537196d6b",
        "grant": "75c212ac0bfe920f4447856a779a501eac75d9edb7a5e25301724ebb6c707a67",
@@ -463,3 +467,73 @@ def test_a_state_file_of_mockkms_0_1_0_loads(tmp_path, kms_mock):
     assert "AUTOMATIC" in [r["RotationType"] for r in rotations]
     assert kms.decrypt(CiphertextBlob=blob, EncryptionContext={"k": "v"})["Plaintext"] == b"kept"
     state.close()
+
+
+# --- scheduled events in the state directory ------------------------------------------------------
+
+def test_server_advance_as_first_request_applies_a_loaded_deletion(tmp_path):
+    with mock_kms() as m:
+        kms = boto3.client("kms", region_name=REGION)
+        key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+        kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
+        state = StateDir(str(tmp_path), m.backend)
+        state.open()
+        state.changed()
+        state.close()
+    result = run_python(
+        "import io, json, sys\n"
+        "from mockkms._backend import Backend\n"
+        "from mockkms._persist import StateDir\n"
+        "from mockkms.server import make_app\n"
+        "b = Backend()\n"
+        f"state = StateDir({str(tmp_path)!r}, b)\n"
+        "state.open()\n"
+        "app = make_app(b, state=state)\n"
+        "body = json.dumps({'days': 8}).encode()\n"
+        "env = {'REQUEST_METHOD': 'POST', 'PATH_INFO': '/_mockkms/advance', 'SCRIPT_NAME': '',"
+        " 'QUERY_STRING': '', 'SERVER_NAME': '127.0.0.1', 'SERVER_PORT': '4599',"
+        " 'wsgi.input': io.BytesIO(body), 'wsgi.url_scheme': 'http',"
+        " 'CONTENT_LENGTH': str(len(body)), 'CONTENT_TYPE': 'application/json'}\n"
+        "seen = []\n"
+        "b''.join(app(env, lambda status, headers, exc=None: seen.append(status)))\n"
+        "state.close()\n"
+        "print(seen[0], len(b.events), sum(len(s.keys) for s in b.stores.values()))\n")
+    assert result.stdout.strip() == "200 OK 0 0", result.stderr
+
+
+def test_a_state_file_with_an_unknown_event_kind_is_refused(tmp_path):
+    path = os.path.join(tmp_path, "mockkms-state.json")
+    doc = {"format": "mockkms-state", "format_version": 1, "clock_offset": 0.0, "event_seq": 1,
+           "events": [[1.0, 1, "no-such-kind", "123456789012", REGION, "k"]], "stores": []}
+    with open(path, "w") as fh:
+        json.dump(doc, fh)
+    backend = Backend()
+    with pytest.raises(StateError) as exc:
+        StateDir(str(tmp_path), backend).open()
+    assert f"cannot load state file {path}: it is corrupt: unknown event kind 'no-such-kind' " \
+           "at events[0] (this mockkms knows delete_key, " in str(exc.value)
+    assert backend.events == []
+
+
+# --- the background flush debounces ---------------------------------------------------------------
+
+def test_incidental_changes_are_written_at_most_once_per_debounce(tmp_path):
+    backend = Backend()
+    state = StateDir(str(tmp_path), backend, debounce=0.2)
+    state.open()
+    writes = []
+    original = state._write
+
+    def counting(data):
+        writes.append(time.monotonic())
+        original(data)
+    state._write = counting
+    start = time.monotonic()
+    while time.monotonic() - start < 0.5:           # a stream of reads (last-use changes)
+        state.after_request("Encrypt", True)
+        time.sleep(0.002)
+    state.close()                                    # flushes what is still pending
+    # 0.5 s of changes: one flush per 0.2 s at most, plus the one at close
+    assert 1 <= len(writes) <= 4, len(writes)
+    gaps = [b - a for a, b in zip(writes, writes[1:-1])]
+    assert all(gap >= 0.19 for gap in gaps), gaps

@@ -159,7 +159,8 @@ def test_marker_is_registered_and_strict(pytester):
     result = pytester.runpytest("-p", "no:cacheprovider", "--strict-markers")
     result.stdout.fnmatch_lines(["*the mock_kms marker takes keyword arguments only*"])
     markers = pytester.runpytest("-p", "no:cacheprovider", "--markers")
-    markers.stdout.fnmatch_lines(["@pytest.mark.mock_kms(account_id=None, region=None, seed=None):*"])
+    markers.stdout.fnmatch_lines(
+        ["@pytest.mark.mock_kms(account_id=None, region=None, seed=None, authorization=None):*"])
 
 
 def test_options_set_the_defaults(pytester):
@@ -253,7 +254,8 @@ def test_plugin_import_is_light():
     code = ("import sys, botocore.handlers as h, conftest_plugin.plugin\n"
             "from mockkms import _transport\n"
             "heavy = [m for m in ('cryptography', 'boto3', 'requests', 'responses', 'yaml',\n"
-            "         'mockkms.operations', 'mockkms._seed', 'mockkms._crypto') if m in sys.modules]\n"
+            "         'mockkms.operations', 'mockkms._seed', 'mockkms._crypto')\n"
+            "         if m in sys.modules]\n"
             "assert not heavy, heavy\n"
             "assert ('before-send.kms', _transport._before_send) in h.BUILTIN_HANDLERS\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
@@ -344,7 +346,8 @@ OUTER_MOCK = '''
         with mock_kms() as m:
             kms = boto3.client("kms", region_name="us-east-1")
             m.kept = kms.create_key(Description="outer")["KeyMetadata"]["KeyId"]
-            m.doomed = kms.create_key(Description="outer, deleted in 7 days")["KeyMetadata"]["KeyId"]
+            m.doomed = kms.create_key(
+                Description="outer, deleted in 7 days")["KeyMetadata"]["KeyId"]
             kms.schedule_key_deletion(KeyId=m.doomed, PendingWindowInDays=7)
             m.advance(days=3)
             yield m
@@ -490,3 +493,20 @@ def test_seeded_marker_inside_an_outer_mock(pytester):
             assert outer.calls.operations[:3] == ["CreateKey", "CreateKey", "ScheduleKeyDeletion"]
         """), passed=2, errors=1)
     assert not _mock._stack
+
+
+def test_option_switches_authorization_off(pytester):
+    pytester.makepyfile("""
+        import boto3
+        from mockkms import mock_kms
+
+        def test_off(kms_mock, kms_client):
+            assert kms_mock.authorization is False
+            kms_client.encrypt(KeyId="alias/aws/s3", Plaintext=b"x")
+
+        def test_explicit_on():
+            with mock_kms(authorization=True) as m:
+                assert m.authorization is True
+    """)
+    result = pytester.runpytest("-p", "no:cacheprovider", "--mockkms-no-authorization")
+    result.assert_outcomes(passed=2)

@@ -10,8 +10,8 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from mockkms import _errors
 from helpers import error_of
+from mockkms import _errors
 
 URL = "https://kms.us-east-1.amazonaws.com/"
 

@@ -10,7 +10,8 @@ import hashlib
 import pytest
 from botocore.exceptions import ClientError
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, padding as sym_padding, serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import padding as sym_padding
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.x509.oid import NameOID
@@ -57,7 +58,7 @@ def enclave():
 
 
 def attestation(enclave, *, public_key=None, sign=True, tamper=False, tag=False,
-                extra=None) -> bytes:
+                extra=None, alg=-35) -> bytes:
     rsa_key, signer, cert = enclave
     if public_key is None:
         public_key = rsa_key.public_key().public_bytes(
@@ -68,7 +69,7 @@ def attestation(enclave, *, public_key=None, sign=True, tamper=False, tag=False,
     if sign:
         fields["certificate"] = cert
     fields.update(extra or {})
-    protected = cbor({1: -35})  # alg: ES384
+    protected = cbor({1: alg})  # alg: ES384
     payload = cbor(fields)
     to_sign = cbor(["Signature1", protected, b"", payload])
     r, s = utils.decode_dss_signature(signer.sign(to_sign, ec.ECDSA(hashes.SHA384())))
@@ -238,6 +239,9 @@ def test_bad_documents(kms, enclave):
     _refused(kms, recipient(enclave, public_key=ec_public), "its public_key is not an RSA key")
     _refused(kms, recipient(enclave, extra={"certificate": b"junk"}),
              "its certificate is not a DER X.509 certificate")
+    for alg in (-8, [1], {"a": 1}):  # EdDSA; values of other CBOR types (a list does not hash)
+        _refused(kms, recipient(enclave, alg=alg),
+                 "its COSE algorithm is not ES256, ES384 or ES512")
 
 
 def test_missing_document(kms):
@@ -265,3 +269,16 @@ def test_refused_document_changes_nothing(kms, key_id, enclave):
     after = kms.get_key_last_usage(KeyId=key_id)["KeyLastUsage"]
     assert after["Operation"] == "Encrypt"  # the refused Decrypt did not count as a use
     assert before["Operation"] == "GenerateDataKey"
+
+
+# --- Recipient is checked before DryRun -----------------------------------------------------------
+
+def test_generate_data_key_pair_checks_recipient_before_dry_run(kms, key_id):
+    bad = {"AttestationDocument": b"garbage", "KeyEncryptionAlgorithm": "RSAES_OAEP_SHA_256"}
+    with pytest.raises(ClientError) as gdk:
+        kms.generate_data_key(KeyId=key_id, KeySpec="AES_256", Recipient=bad, DryRun=True)
+    with pytest.raises(ClientError) as gdkp:
+        kms.generate_data_key_pair(KeyId=key_id, KeyPairSpec="ECC_NIST_P256", Recipient=bad,
+                                   DryRun=True)
+    assert error_of(gdk)[0] != "DryRunOperationException"
+    assert error_of(gdkp) == error_of(gdk)

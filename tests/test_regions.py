@@ -19,9 +19,10 @@ import pytest
 import requests
 from botocore import UNSIGNED
 from botocore.config import Config
-from botocore.exceptions import EndpointConnectionError
+from botocore.exceptions import ClientError, EndpointConnectionError
 
-from mockkms import _mock, _regions, _transport, mock_kms
+from helpers import error_of
+from mockkms import SeedError, _mock, _regions, _transport, load_seed, mock_kms
 from mockkms.server.app import make_app
 
 MADE_UP = ["mars", "us-east-9", "eu-west-99", "xx-nowhere-1"]
@@ -133,13 +134,75 @@ def test_server_refuses_a_made_up_region_without_state():
                                          f"{region}/kms/aws4_request, Signature=x",
                    "wsgi.input": io.BytesIO(b"{}"), "SERVER_NAME": "127.0.0.1",
                    "SERVER_PORT": "4599", "wsgi.url_scheme": "http"}
-        seen = {}
-        body = b"".join(app(environ, lambda status, headers, exc=None: seen.update(s=status)))
+        seen: dict = {}
+
+        def start_response(status, headers, exc_info=None, seen=seen):
+            seen.update(s=status)
+        body = b"".join(app(environ, start_response))
         assert seen["s"].startswith("400 ")
         assert json.loads(body) == {
             "__type": "InvalidSignatureException",
             "message": f"Credential should be scoped to a valid region, not '{region}'."}
     assert app.backend.stores == {} and len(app.backend.calls) == 0
+
+
+def test_the_server_app_s_own_region_must_exist():
+    assert make_app(region="eu-north-1").region == "eu-north-1"
+    for region in MADE_UP:
+        with pytest.raises(ValueError) as exc:
+            make_app(region=region)
+        assert str(exc.value) == ("region must be an AWS Region that botocore knows, like "
+                                  f"'us-east-1'; got {region!r}")
+
+
+# --- Regions named inside requests and seed files -----------------------------------------------
+
+def test_replicate_key_and_update_primary_region_refuse_a_made_up_region(kms_mock, kms):
+    key = kms.create_key(MultiRegion=True)["KeyMetadata"]
+    key_id = key["KeyId"]
+    for region in ["mars", *MADE_UP[1:]]:
+        with pytest.raises(ClientError) as exc:
+            kms.replicate_key(KeyId=key_id, ReplicaRegion=region)
+        with pytest.raises(ClientError) as update:
+            kms.update_primary_region(KeyId=key_id, PrimaryRegion=region)
+        if region == "mars":  # not even of a Region's shape: the model's pattern refuses it
+            for member, error in (("replicaRegion", exc), ("primaryRegion", update)):
+                assert error_of(error) == (
+                    "ValidationException", f"1 validation error detected: Value 'mars' at "
+                    f"'{member}' failed to satisfy constraint: Member must satisfy regular "
+                    "expression pattern: ^([a-z]+-){2,3}\\d+$")
+            continue
+        assert error_of(exc) == (
+            "ValidationException", f"{region} is not a valid Region for a replica of "
+            f"{key['Arn']}.")
+        # no replica can be there: the key does not exist in that Region
+        assert error_of(update) == (
+            "NotFoundException", f"Key 'arn:aws:kms:{region}:123456789012:key/{key_id}' "
+            "does not exist")
+    assert _stored_regions() == {"us-east-1"}
+    md = kms.describe_key(KeyId=key_id)["KeyMetadata"]
+    assert md["MultiRegionConfiguration"]["ReplicaKeys"] == []
+    assert md["MultiRegionConfiguration"]["MultiRegionKeyType"] == "PRIMARY"
+
+
+def test_a_seed_naming_a_made_up_region_is_refused_whole(kms_mock, kms):
+    for region in MADE_UP:
+        doc = {"Version": 1, "Keys": [{"Description": "fine"},
+                                      {"Region": region, "Aliases": ["alias/elsewhere"]}]}
+        with pytest.raises(SeedError) as exc:
+            load_seed(doc)
+        if region != "mars":  # of a Region's shape, but not listed
+            assert str(exc.value) == (
+                f"<seed mapping>: Keys[1]: Region {region!r} is not an AWS Region (botocore's "
+                "partition data does not list it)")
+        else:
+            assert str(exc.value) == (f"<seed mapping>: Keys[1]: Region {region!r} is not a "
+                                      "region name like 'us-east-1'")
+    assert kms.list_keys()["Keys"] == []  # all or nothing: the first key was not loaded either
+    assert _stored_regions() <= {"us-east-1"}
+    with pytest.raises(SeedError, match="Region 'us-east-9' is not an AWS Region"):
+        load_seed({"Version": 1, "Keys": [{}]}, region="us-east-9")  # the default region too
+    assert _stored_regions() <= {"us-east-1"}
 
 
 # --- the mock's own region ---------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Key rotation: settings, on-demand and automatic rotation over time (``kms_mock.advance``),
-old ciphertexts after rotation, ListKeyRotations, and every refusal with AWS's code and message."""
+old ciphertexts after rotation, ListKeyRotations, multi-Region keys rotating with their primary,
+AWS managed keys rotating yearly, and every refusal with AWS's code and message."""
 from __future__ import annotations
 
 import datetime as dt
@@ -61,7 +62,7 @@ def test_rotation_period_over_maximum(kms, key_id):
     assert kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"] is False
 
 
-# --- rotation and ciphertexts -----------------------------------------------------------------------
+# --- rotation and ciphertexts ---------------------------------------------------------------------
 def test_old_ciphertexts_decrypt_after_each_rotation(kms, key_id):
     blobs, materials = [], []
     for i in range(4):
@@ -159,7 +160,7 @@ def test_pending_deletion_reads_false_and_cancel_restores(kms, kms_mock, key_id)
     assert current_material(kms, key_id) != first
 
 
-# --- refusals ---------------------------------------------------------------------------------------
+# --- refusals -------------------------------------------------------------------------------------
 ROTATION_SETTERS = ("enable_key_rotation", "disable_key_rotation")
 
 
@@ -186,8 +187,8 @@ def test_missing_key_and_alias_arn(kms, op):
     missing = "1234abcd-12ab-34cd-56ef-1234567890ab"
     with pytest.raises(kms.exceptions.NotFoundException) as exc:
         getattr(kms, op)(KeyId=missing)
-    assert error_of(exc) == ("NotFoundException",
-                             f"Key 'arn:aws:kms:us-east-1:123456789012:key/{missing}' does not exist")
+    assert error_of(exc) == ("NotFoundException", f"Key 'arn:aws:kms:us-east-1:123456789012:"
+                                                  f"key/{missing}' does not exist")
     with pytest.raises(kms.exceptions.InvalidArnException) as exc:
         getattr(kms, op)(KeyId="arn:aws:kms:us-east-1:123456789012:alias/some-alias")
     assert error_of(exc) == ("InvalidArnException",
@@ -278,7 +279,7 @@ def test_replica_rotation_is_set_on_the_primary(kms):
     assert west.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"] is False
 
 
-# --- ListKeyRotations paging ------------------------------------------------------------------------
+# --- ListKeyRotations paging ----------------------------------------------------------------------
 def test_list_key_rotations_pages(kms, key_id):
     for _ in range(3):
         kms.rotate_key_on_demand(KeyId=key_id)
@@ -291,3 +292,59 @@ def test_list_key_rotations_pages(kms, key_id):
     assert [r for p in pages for r in p["Rotations"]] == first["Rotations"] + second["Rotations"]
     with pytest.raises(kms.exceptions.InvalidMarkerException):
         kms.list_key_rotations(KeyId=key_id, Marker="not-a-marker")
+
+
+# --- multi-Region keys rotate with their primary --------------------------------------------------
+
+def _mr_rotating_key():
+    east = boto3.client("kms", region_name="us-east-1")
+    west = boto3.client("kms", region_name="us-west-2")
+    kid = east.create_key(MultiRegion=True)["KeyMetadata"]["KeyId"]
+    east.enable_key_rotation(KeyId=kid, RotationPeriodInDays=90)
+    east.replicate_key(KeyId=kid, ReplicaRegion="us-west-2")
+    return east, west, kid
+
+
+def _current(c, kid):
+    return c.describe_key(KeyId=kid)["KeyMetadata"]["CurrentKeyMaterialId"]
+
+
+def test_rotation_follows_the_new_primary(kms_mock):
+    east, west, kid = _mr_rotating_key()
+    east.update_primary_region(KeyId=kid, PrimaryRegion="us-west-2")
+    east.disable_key(KeyId=kid)  # the old primary, now a replica
+    before = _current(west, kid)
+    kms_mock.advance(days=91)
+    assert _current(west, kid) != before
+    assert len(west.list_key_rotations(KeyId=kid)["Rotations"]) == 1
+    east.enable_key(KeyId=kid)
+    assert _current(east, kid) == _current(west, kid)
+    # disabling rotation on the new primary stops it everywhere (the old primary no longer drives)
+    west.disable_key_rotation(KeyId=kid)
+    before = _current(east, kid)
+    kms_mock.advance(days=200)
+    assert _current(east, kid) == before == _current(west, kid)
+
+
+def test_replica_next_rotation_follows_a_skipped_rotation(kms_mock):
+    east, west, kid = _mr_rotating_key()
+    east.disable_key(KeyId=kid)
+    kms_mock.advance(days=91)
+    primary = east.get_key_rotation_status(KeyId=kid)["NextRotationDate"]
+    assert west.get_key_rotation_status(KeyId=kid)["NextRotationDate"] == primary
+    assert primary.timestamp() > kms_mock.backend.clock.now()
+
+
+# --- AWS managed keys rotate yearly ---------------------------------------------------------------
+
+def test_aws_managed_key_rotates_yearly(kms_mock, kms):
+    md = kms.describe_key(KeyId="alias/aws/s3")["KeyMetadata"]
+    with kms_mock.via_service("s3"):  # AWS managed keys are usable only through their service
+        old = kms.encrypt(KeyId=md["KeyId"], Plaintext=b"old")["CiphertextBlob"]
+    assert kms.list_key_rotations(KeyId=md["KeyId"])["Rotations"] == []
+    kms_mock.advance(days=366)
+    rotations = kms.list_key_rotations(KeyId=md["KeyId"])["Rotations"]
+    assert [r["RotationType"] for r in rotations] == ["AUTOMATIC"]
+    with kms_mock.via_service("s3"):
+        assert kms.decrypt(CiphertextBlob=old)["Plaintext"] == b"old"
+    assert _current(kms, md["KeyId"]) != md["CurrentKeyMaterialId"]

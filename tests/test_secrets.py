@@ -134,10 +134,10 @@ def test_no_secret_in_the_mocks_log_output(caplog, monkeypatch):
         def broken(ctx, params):
             raise RuntimeError("handler bug")
         monkeypatch.setitem(_dispatch.HANDLERS, "Encrypt", broken)
-        with pytest.raises(ClientError):
-            boto3.client("kms", region_name=REGION, config=botocore.config.Config(
-                retries={"total_max_attempts": 1})).encrypt(  # a key that exists: the
-                KeyId="alias/aws/s3", Plaintext=PLAINTEXT)      # handler runs after its lookup
+        with pytest.raises(ClientError), mock.via_service("s3"):  # AWS managed keys: usable
+            boto3.client("kms", region_name=REGION, config=botocore.config.Config(  # through
+                retries={"total_max_attempts": 1})).encrypt(  # their service only; a key that
+                KeyId="alias/aws/s3", Plaintext=PLAINTEXT)    # exists: the handler runs after
         monkeypatch.setitem(_dispatch.HANDLERS, "Encrypt", real)
         secrets += state_secrets(mock.backend)
     ours = [r for r in caplog.records if r.name == "mockkms" or r.name.startswith("mockkms.")]

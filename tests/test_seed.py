@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import math
 import os
 
 import boto3
@@ -212,7 +213,8 @@ def _bad_entries():
          "Keys[0]: alias alias/aws/s3: the alias/aws/ prefix is reserved for AWS"),
         ({"Aliases": ["alias/bad!"]}, "Keys[0]: alias 'alias/bad!' must be 1 to 256 characters"),
         ({"Aliases": "alias/x"}, "Keys[0]: Aliases must be a list of alias names"),
-        ({"Tags": {"aws:x": "1"}}, "Keys[0]: Tags: TagException: Tags beginning with aws: are reserved"),
+        ({"Tags": {"aws:x": "1"}},
+         "Keys[0]: Tags: TagException: Tags beginning with aws: are reserved"),
         ({"Tags": ["a"]}, "Keys[0]: Tags must be an object {key: value} or a list of"),
         ({"Tags": {"k": 1}}, "Keys[0]: the value of tag k must be a string"),
         ({"Policy": {"Statement": []}}, "Keys[0]: Policy: MalformedPolicyDocumentException"),
@@ -246,7 +248,8 @@ def test_malformed_entries(tmp_path, kms_mock, entry, message):
     ('{"Keys": []}', "Version must be 1, got None"),
     ('{"Version": 2, "Keys": []}', "Version must be 1, got 2"),
     ('{"Version": 1, "Keys": {}}', "Keys must be a list"),
-    ('{"Version": 1, "Key": []}', "unknown top-level field(s) Key (expected Version and Keys)"),
+    ('{"Version": 1, "Key": []}',
+     "unknown top-level field(s) Key (expected Version, Keys, Principals and Authorization)"),
     ("[1, 2]", "a seed must be an object with Version and Keys"),
 ])
 def test_malformed_files(tmp_path, kms_mock, content, message):
@@ -274,7 +277,8 @@ def test_nothing_is_half_loaded(tmp_path, kms_mock, kms):
     assert str(exc.value) == (f"{path}: Keys[3] (KeyId {HMAC_ID}): KeyId {HMAC_ID} is also used "
                               f"by Keys[1] (KeyId {HMAC_ID})")
     doc["Keys"][3] = {"Aliases": ["alias/orders"]}
-    with pytest.raises(SeedError, match=r"Keys\[3\]: alias alias/orders is also given to Keys\[0\]"):
+    taken_twice = r"Keys\[3\]: alias alias/orders is also given to Keys\[0\]"
+    with pytest.raises(SeedError, match=taken_twice):
         load_seed(write(tmp_path, doc))
     assert kms.list_keys()["Keys"] == [] and kms.list_aliases()["Aliases"] == [
         a for a in kms.list_aliases()["Aliases"] if a["AliasName"].startswith("alias/aws/")]
@@ -301,3 +305,30 @@ def test_bad_seed_leaves_no_mock_running(tmp_path):
         m.start()
     assert not m.active and dict(os.environ) == before
     assert not mockkms._mock._stack
+
+
+# --- CreationDate: finite and within what botocore can read ---------------------------------------
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, -1, 1e20,
+                                   pytest.param(10 ** 400, id="10**400"),
+                                   "0001-01-01T00:00:00Z", "9999-12-31T23:00:00-05:00"])
+def test_seed_creation_date_out_of_range_is_refused(value):
+    doc = {"Version": 1, "Keys": [{"CreationDate": value}]}
+    with mock_kms():
+        with pytest.raises(SeedError) as exc:
+            load_seed(doc)
+        assert boto3.client("kms", region_name="us-east-1").list_keys()["Keys"] == []
+    assert str(exc.value) == (f"<seed mapping>: Keys[0]: CreationDate {value!r} must be a date "
+                              "from 1970-01-01 to 9999-12-31 (ISO 8601 text or finite epoch "
+                              "seconds)")
+
+
+def test_seed_creation_date_at_the_limits_is_readable():
+    latest = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.timezone.utc)
+    doc = {"Version": 1, "Keys": [{"CreationDate": latest.timestamp()}, {"CreationDate": 0}]}
+    with mock_kms():
+        late, early = load_seed(doc)
+        kms = boto3.client("kms", region_name="us-east-1")
+        assert kms.describe_key(KeyId=late)["KeyMetadata"]["CreationDate"] == latest
+        assert kms.describe_key(KeyId=early)["KeyMetadata"]["CreationDate"] == \
+            dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)

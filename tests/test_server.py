@@ -168,7 +168,8 @@ TOO_FAR = ("That is too far ahead: the mock's clock may not pass 9989-12-31T23:5
      "/_mockkms/reset accepts POST requests only, not GET"),
     ("GET", "/_mockkms/nope", b"", 404, "UnknownOperationException",
      "Unknown mockkms admin endpoint /_mockkms/nope; there are GET /_mockkms/health, "
-     "GET /_mockkms/state, POST /_mockkms/reset, POST /_mockkms/advance"),
+     "GET /_mockkms/state, POST /_mockkms/reset, POST /_mockkms/advance, "
+     "POST /_mockkms/principals, POST /_mockkms/assume-role"),
     ("POST", "/_mockkms/advance", b"{", 400, "SerializationException",
      "Malformed JSON in request body."),
     ("POST", "/_mockkms/advance", b'{"days": -1}', 400, "ValidationException",

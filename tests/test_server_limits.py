@@ -246,7 +246,7 @@ def _cpu_seconds(pid: int) -> float:
 def test_no_busy_loop_at_the_descriptor_limit():
     import resource
 
-    from test_server import ENV, ROOT, _URL
+    from test_server import _URL, ENV, ROOT
 
     def low_limit():
         resource.setrlimit(resource.RLIMIT_NOFILE, (24, 24))

@@ -7,10 +7,12 @@ import datetime as dt
 import pytest
 from freezegun import freeze_time
 
-from helpers import error_of
+from helpers import error_of, run_python
 from mockkms import mock_kms
+from mockkms._backend import Backend
 
 UTC = dt.timezone.utc
+REGION = "us-east-1"
 
 
 def _deleted(kms, key_id, arn):
@@ -149,3 +151,56 @@ def test_imported_material_expires_with_freezegun():
             kms.encrypt(KeyId=key["KeyId"], Plaintext=b"x")
         assert error_of(exc) == ("KMSInvalidStateException",
                                  f"{key['Arn']} is pending import.")
+
+
+# --- scheduled events: loaded lazily, never dropped, no race on the first look --------------------
+
+def test_tick_before_any_request_loads_the_event_handlers():
+    # a fresh process: no KMS request has imported mockkms.operations yet
+    result = run_python(
+        "import datetime, sys\n"
+        "from mockkms._backend import Backend\n"
+        "assert 'mockkms.operations' not in sys.modules\n"
+        "b = Backend()\n"
+        "b.schedule(b.clock.now() + 60, 'delete_key', b.store('123456789012', 'us-east-1'),"
+        " '0d6c3d4e-7a4f-4b0a-9a43-0e7f5d0c1a2b')\n"
+        "b.clock.advance(datetime.timedelta(days=1))\n"
+        "b.tick()\n"
+        "print(len(b.events))\n")
+    assert (result.returncode, result.stdout.strip()) == (0, "0"), result.stderr
+
+
+def test_an_unknown_event_kind_is_an_error_and_stays_queued():
+    backend = Backend()
+    backend.schedule(backend.clock.now() + 60, "no-such-kind",
+                     backend.store("123456789012", REGION), "k")
+    backend.clock.advance(dt.timedelta(days=1))
+    with pytest.raises(RuntimeError) as exc:
+        backend.tick()
+    assert str(exc.value) == "mockkms: no handler for scheduled event kind 'no-such-kind'"
+    assert [e[2] for e in backend.events] == ["no-such-kind"]
+
+
+class _EmptiedByAnotherThread(list):
+    """An event queue that another thread empties right after the first unlocked look at it
+    (a concurrent request's tick or a reset, which take the backend lock)."""
+
+    def __init__(self, items, lock):
+        super().__init__(items)
+        self.lock = lock
+
+    def __bool__(self):
+        result = len(self) > 0
+        if not self.lock._is_owned():
+            self.clear()
+        return result
+
+
+def test_tick_survives_the_queue_being_emptied_meanwhile():
+    backend = Backend()
+    backend.schedule(backend.clock.now() + 60, "delete_key",
+                     backend.store("123456789012", REGION), "k")
+    backend.events = _EmptiedByAnotherThread(backend.events, backend.lock)
+    backend.clock.advance(dt.timedelta(days=1))
+    backend.tick()                                   # was: IndexError (a 500 in the server)
+    assert len(backend.events) == 0

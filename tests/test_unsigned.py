@@ -76,7 +76,7 @@ def test_the_answer_is_the_one_a_signature_would_get(network):
         signed = [_transport.identify({"Authorization": (
             f"AWS4-HMAC-SHA256 Credential={key}/20240101/{region}/kms/aws4_request, "
             "SignedHeaders=host, Signature=" + "0" * 64)}, "https://kms.us-east-1.amazonaws.com/",
-            mock) for key, region in (("111122223333", "eu-west-1"),
+            mock)[:2] for key, region in (("111122223333", "eu-west-1"),
                                       ("AKIAIOSFODNN7EXAMPLE", "us-west-2"),
                                       ("12345678901", "ap-south-1"))]
         assert [(c.account, c.region) for c in mock.calls] == signed == [

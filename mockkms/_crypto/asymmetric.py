@@ -90,23 +90,23 @@ class KeyPair:
                 "pkcs8": base64.b64encode(self.private_pkcs8_der()).decode("ascii")}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "KeyPair":
+    def from_dict(cls, data: dict) -> KeyPair:
         return cls.from_pkcs8(data["spec"], base64.b64decode(data["pkcs8"]))
 
     @classmethod
-    def from_pkcs8(cls, spec: str, der: bytes) -> "KeyPair":
+    def from_pkcs8(cls, spec: str, der: bytes) -> KeyPair:
         """A holder for existing material (persistence, imported key material);
         ``BadKeyMaterial`` unless ``der`` is a PKCS #8 private key of ``spec``."""
         return cls(spec, family(spec).load(der))
 
-    def __deepcopy__(self, memo) -> "KeyPair":
+    def __deepcopy__(self, memo) -> KeyPair:
         clone = KeyPair.__new__(KeyPair)
         clone.spec, clone.family = self.spec, self.family
         clone._cell = self._cell  # shared: the key is immutable once generated
         clone._public = self._public
         return clone
 
-    def __copy__(self) -> "KeyPair":
+    def __copy__(self) -> KeyPair:
         return self.__deepcopy__({})
 
     def __getstate__(self):

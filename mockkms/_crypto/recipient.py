@@ -106,7 +106,8 @@ def _check_signature(headers: dict, protected: bytes, payload: bytes, signature:
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec, utils
 
-    hash_name = _COSE_ALGORITHMS.get(headers.get(1))
+    algorithm = headers.get(1)  # any CBOR value: a list would not even hash
+    hash_name = _COSE_ALGORITHMS.get(algorithm) if isinstance(algorithm, int) else None
     if hash_name is None:
         raise BadAttestation("its COSE algorithm is not ES256, ES384 or ES512")
     try:
@@ -132,7 +133,8 @@ def _indefinite(tag: int, *members: bytes) -> bytes:
 
 def envelope(key, plaintext: bytes) -> bytes:
     """CMS EnvelopedData (BER) of ``plaintext`` for the RSA public ``key``, as KMS builds it."""
-    from cryptography.hazmat.primitives import hashes, padding as sym_padding, serialization
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives import padding as sym_padding
     from cryptography.hazmat.primitives.asymmetric import padding
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 

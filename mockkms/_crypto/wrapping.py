@@ -56,9 +56,14 @@ def unwrap(algorithm: str, private_der: bytes, wrapped: bytes) -> bytes:
             sm2 = family("SM2")
             return sm2.decrypt(sm2.load(private_der), algorithm, wrapped)
         from cryptography.hazmat.primitives import serialization
-        from cryptography.hazmat.primitives.keywrap import (InvalidUnwrap,
-                                                            aes_key_unwrap_with_padding)
+        from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+        from cryptography.hazmat.primitives.keywrap import (
+            InvalidUnwrap,
+            aes_key_unwrap_with_padding,
+        )
         private = serialization.load_der_private_key(private_der, password=None)
+        if not isinstance(private, RSAPrivateKey):  # the mock's wrapping keys are RSA or SM2
+            raise BadCiphertext("the wrapping key is not an RSA key")
         rsa = family(f"RSA_{private.key_size}")
         oaep = _OAEP[algorithm]
         if algorithm == oaep:

@@ -11,8 +11,14 @@ Choices where AWS is silent or unrecorded (../shared/kms-facts.md §4.5):
 * ``alias/`` with nothing after it: ``InvalidAliasNameException`` (the model's code for a bad alias
   name; message ours). A ``:`` in the name: ``ValidationException`` ``<name> contains invalid
   characters for an alias`` (real AWS text, hashicorp/terraform-provider-aws#12891).
-* The target must be a customer managed key of the caller's account: an AWS managed key gets the
-  AccessDeniedException of ``Context.access_denied``; a key ARN of another account gets
+* Authorization (authz facts R9): the action on the alias ARN (identity policies), checked after
+  the name rules and, in UpdateAlias/DeleteAlias, after the alias lookup; then on the key
+  (key policy): the target in CreateAlias, the new and the current target in UpdateAlias (the
+  current one without a key-state check: the key-state table has none for it), the target in
+  DeleteAlias.
+* The target must be a customer managed key of the caller's account: an AWS managed key's
+  policy does not allow kms:CreateAlias/UpdateAlias (AccessDeniedException); a key ARN of
+  another account gets
   ``NotFoundException`` (``Key '<ARN>' does not exist``), as if looked up in the caller's account
   (``_lookup.resolve``: CreateAlias/UpdateAlias are not cross-account operations).
 * UpdateAlias to a key of another type (symmetric / asymmetric / HMAC) or key usage:
@@ -79,6 +85,7 @@ def _kind(key) -> str:
 def create_alias(ctx, p):
     name = p["AliasName"]
     check_new_name(name)
+    ctx.authorize_alias(name)
     key = ctx.key()  # the target: a customer managed key of this account
     store = ctx.store
     if name in store.aliases:
@@ -92,8 +99,10 @@ def update_alias(ctx, p):
     name = p["AliasName"]
     _check_prefix(name)
     alias = _alias(ctx, name)
+    ctx.authorize_alias(name)
     key = ctx.key()  # the new target
     current = ctx.store.keys[alias.target_key_id]
+    ctx.authorize_key(current, "current")
     if (_kind(key), key.usage) != (_kind(current), current.usage):
         raise E.ValidationException(
             f"{key.arn} is not the same key type and key usage as the current target key of "
@@ -107,7 +116,9 @@ def update_alias(ctx, p):
 def delete_alias(ctx, p):
     name = p["AliasName"]
     _check_prefix(name)
-    _alias(ctx, name)
+    alias = _alias(ctx, name)
+    ctx.authorize_alias(name)
+    ctx.authorize_key(ctx.store.keys[alias.target_key_id])
     ctx.store.remove_alias(name)
 
 

@@ -22,16 +22,22 @@ needs ``KeyId`` and ``EncryptionAlgorithm``. Choices where AWS is silent or unre
   decided before the blob is parsed so the answer never depends on the ciphertext bytes.
 * Cross-account Decrypt (allowed by AWS): with a KeyId naming another account's key by ARN, the
   blob's key is looked up in that key's account. Without a KeyId the blob's key is looked up in
-  the caller's account and Region. A well-formed blob whose key is not there but lives in another
-  Region or account, or was deleted, is ``AccessDeniedException``: ``The ciphertext refers to a
-  customer master key that does not exist, does not exist in this region, or you are not allowed
-  to access.`` (the code and text of ../shared/kms-facts.md §4.1 and kms-authz-facts.md §2,
-  recorded from real KMS; AWS's newer wording names the caller — "User: <caller> is not
-  authorized to perform: kms:Decrypt on the resource associated with this ciphertext because the
-  resource does not exist in this Region, ..." — which needs the caller's identity, left to the
-  authorization work). Until key policies are evaluated, another account's blob is refused even
-  where its key policy would allow the caller. Same for ReEncrypt's source. A blob naming a key
-  id that no store has ever held (a corrupt or altered blob) stays ``InvalidCiphertextException``.
+  the caller's account and Region, then in the other accounts' stores of the Region (an AWS
+  ciphertext names its key, account included); such a key decrypts when its key policy (and the
+  caller's identity policies, or a grant) allow the caller, as in AWS, and is otherwise denied
+  with AWS's current text for a ciphertext's key of another account: ``User: <caller> is not
+  authorized to perform: kms:Decrypt on the resource associated with this ciphertext because
+  the resource does not exist in this Region, no resource-based policies allow access, or a
+  resource-based policy explicitly denies access`` (``because no identity-based policy allows
+  the kms:Decrypt action`` when the key policy allows the caller's account but its identity
+  policies do not; ``_authz.authorize``). A well-formed blob whose key is in no store of this
+  Region (another Region's key, a multi-Region key without a replica here) or was deleted for
+  good is ``AccessDeniedException`` with the recorded legacy text ``The ciphertext refers to a
+  customer master key that does not exist, does not exist in this region, or you are not
+  allowed to access.`` (../shared/kms-facts.md §4.1, kms-authz-facts.md §2): there is no key
+  whose policy could be evaluated. Same for ReEncrypt's source (``kms:ReEncryptFrom``). A blob
+  naming a key id that no store has ever held (a corrupt or altered blob) stays
+  ``InvalidCiphertextException``.
 * A KeyId whose key cannot decrypt with the requested algorithm (wrong spec, wrong usage, e.g. a
   SIGN_VERIFY key) is ``IncorrectKeyException`` (same text as for symmetric blobs: it is the
   wrong key for this ciphertext), after the key-state check.
@@ -50,13 +56,15 @@ import os
 
 from .. import _errors as E
 from .. import _keyspecs as specs
+from .. import _lookup
 from .._crypto import symmetric
 from .._crypto.errors import BadCiphertext
 from . import _common
 from . import _recipient as recipient
 
 SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT"
-_INCORRECT_KEY = "The key ID in the request does not identify a CMK that can perform this operation."
+_INCORRECT_KEY = ("The key ID in the request does not identify a CMK that can perform this "
+                  "operation.")
 _ASYM_CONTEXT = "EncryptionContext is not supported for asymmetric KMS keys."
 _UNREACHABLE_KEY = ("The ciphertext refers to a customer master key that does not exist, does "
                     "not exist in this region, or you are not allowed to access.")
@@ -110,12 +118,15 @@ def decrypt_blob(ctx, blob: bytes, context: dict | None, key_id: str | None) -> 
         parsed = symmetric.parse(blob)
     except BadCiphertext:
         raise E.InvalidCiphertextException(None) from None
-    # the blob's key is looked up where the requested key lives (another account's, by ARN)
-    store = ctx.store if requested is None else ctx.backend.store(requested.account,
-                                                                  requested.region)
-    key = store.keys.get(parsed.key_id)
-    if requested is not None and (key is None or requested is not key):
-        raise E.IncorrectKeyException(_INCORRECT_KEY)
+    # the blob's key is looked up where the requested key lives (another account's, by ARN),
+    # else in the caller's account, else in the other accounts of the Region
+    if requested is not None:
+        key = ctx.backend.store(requested.account, requested.region).keys.get(parsed.key_id)
+        if key is None or requested is not key:
+            raise E.IncorrectKeyException(_INCORRECT_KEY)
+    else:
+        key = ctx.store.keys.get(parsed.key_id) or \
+            _lookup.in_region(ctx.backend, ctx.region, parsed.key_id)
     if key is None:
         if _held_elsewhere(ctx.backend, parsed.key_id):
             raise E.AccessDeniedException(_UNREACHABLE_KEY)

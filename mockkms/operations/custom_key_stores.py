@@ -136,10 +136,10 @@ def create_custom_key_store(ctx, p):
         _refuse_foreign(p, _CLOUDHSM_PARAMS, store_type)
         _require(p, ("XksProxyConnectivity", "XksProxyUriEndpoint", "XksProxyUriPath",
                      "XksProxyAuthenticationCredential"), "an external key store")
-        cks.connectivity = p["XksProxyConnectivity"]
+        connectivity = cks.connectivity = p["XksProxyConnectivity"]
         cks.vpc_service_name = p.get("XksProxyVpcEndpointServiceName")
         cks.vpc_service_owner = p.get("XksProxyVpcEndpointServiceOwner")
-        _xks_connectivity(cks.connectivity, cks.vpc_service_name, cks.vpc_service_owner)
+        _xks_connectivity(connectivity, cks.vpc_service_name, cks.vpc_service_owner)
         cks.uri_endpoint = p["XksProxyUriEndpoint"]
         cks.uri_path = p["XksProxyUriPath"]
         cred = p["XksProxyAuthenticationCredential"]

@@ -5,8 +5,8 @@ takes them, are ``_grant_tokens``'.
 A grant (``_records.Grant``) lives in the store of its key's account and Region
 (``Store.grants``, grant id -> Grant; ``Store.grant_index``, key id -> that key's grants in
 creation order) and goes with its key.
-The mock evaluates no permissions, so grants are recorded and listed but never change what a
-caller may do, and anyone may retire any grant.
+What a grant allows, and who may retire it, is ``_authz.grants``' (RetireGrant asks
+``Context.authorize_retire`` once the grant is found).
 
 Choices where AWS is silent or unrecorded (../shared/kms-facts.md §4.11):
 * Grant ids are 64 lowercase hex characters. Grant tokens are opaque base64 strings
@@ -17,8 +17,9 @@ Choices where AWS is silent or unrecorded (../shared/kms-facts.md §4.11):
   the catalogue's ``grant_keys`` column),
   an encryption-context constraint on a non-symmetric key, more than 8 pairs in a constraint, and
   bad combinations of the principal members: ``ValidationException`` (messages ours).
-* CreateGrant on an AWS managed key: AccessDeniedException (only the owning service may; §4.9).
-  ListGrants and RevokeGrant work on them (their policy allows ``kms:List*``/``kms:RevokeGrant``).
+* CreateGrant on an AWS managed key: AccessDeniedException unless through its service (its key
+  policy allows ``kms:CreateGrant`` only with ``kms:ViaService``). ListGrants and RevokeGrant work
+  on them (their policy allows ``kms:List*``/``kms:RevokeGrant`` to the account).
 * A malformed GrantId is ``InvalidGrantIdException``; a well-formed one that names no grant of
   the key is ``NotFoundException`` in RetireGrant/RevokeGrant and an empty list in ListGrants.
 * Grants per key: 50,000 (``LimitExceededException``). The environment variable
@@ -32,9 +33,8 @@ from __future__ import annotations
 import os
 import re
 
-from .. import _catalogue
+from .. import _catalogue, _grant_tokens
 from .. import _errors as E
-from .. import _grant_tokens
 from .. import _keyspecs as specs
 from .._pagination import check_limit, page, response, scope
 from .._records import Grant, KeyGrants
@@ -215,7 +215,7 @@ def retire_grant(ctx, p):
         account, region, grant_id = _grant_tokens.read(p["GrantToken"])
         store = ctx.backend.store(account, region) if region == ctx.region else None
         grant = store.grants.get(grant_id) if store is not None else None
-        if grant is None:
+        if store is None or grant is None:
             raise E.NotFoundException(f"Grant ID {grant_id} not found")
     elif "KeyId" in p and "GrantId" in p:
         key = ctx.key()
@@ -224,6 +224,7 @@ def retire_grant(ctx, p):
     else:
         raise E.ValidationException(
             "You must specify either a GrantToken, or a KeyId and a GrantId.")
+    ctx.authorize_retire(grant, grant.key_arn)
     _common.dry_run(p)
     store.remove_grant(grant)
 

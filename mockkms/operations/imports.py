@@ -227,7 +227,7 @@ def _install(ctx, key, material_id: bytes, prepared, import_type: str) -> None:
                                   state=state))
 
 
-# --- DeleteImportedKeyMaterial ----------------------------------------------------------------------
+# --- DeleteImportedKeyMaterial --------------------------------------------------------------------
 def delete_imported_key_material(ctx, p):
     key = ctx.key()  # EXTERNAL: the catalogue row checks the origin first
     symmetric = specs.is_symmetric(key.spec)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from .. import _errors as E
 from . import _common
 
+
 def _kem_key(ctx, p):
     key = ctx.key()
     return key, _common.check_algorithm(key, p["EncapsulationAlgorithm"])

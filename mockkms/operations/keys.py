@@ -12,6 +12,7 @@ from __future__ import annotations
 from .. import _errors as E
 from .. import _keyspecs as specs
 from .. import _lifecycle
+from .._authz.request_context import NewKey
 from .._pagination import check_limit, response, scope
 from .._store import new_key_id
 from . import tags
@@ -25,7 +26,12 @@ def create_key(ctx, p):
     origin = p.get("Origin", "AWS_KMS")
     key_tags = tags.requested_tags(p)
     store = ctx.store
-    policy = requested_policy(p, ctx.account, store.partition)
+    multi_region = bool(p.get("MultiRegion"))
+    key_id = new_key_id(multi_region)
+    policy = requested_policy(ctx, p, ctx.account, ctx.region, lambda: NewKey(
+        account=ctx.account, region=ctx.region, arn=store.key_arn(key_id), key_id=key_id,
+        spec=spec, usage=usage, origin=origin, multi_region=multi_region, tags=key_tags,
+        created=ctx.now))
     if len(store.keys) >= KEY_QUOTA and sum(
             k.manager == "CUSTOMER" for k in store.keys.values()) >= KEY_QUOTA:
         raise E.LimitExceededException(
@@ -38,12 +44,11 @@ def create_key(ctx, p):
     elif p.get("XksKeyId"):
         raise E.ValidationException(
             "XksKeyId is valid only for keys in an external key store (Origin EXTERNAL_KEY_STORE).")
-    multi_region = bool(p.get("MultiRegion"))
     if multi_region and origin in ("AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"):
         raise E.UnsupportedOperationException(
             "Multi-Region keys are not supported in custom key stores.")
     key = _lifecycle.create_key(
-        store, key_id=new_key_id(multi_region), created=ctx.now, spec=spec, usage=usage,
+        store, key_id=key_id, created=ctx.now, spec=spec, usage=usage,
         origin=origin, description=p.get("Description", ""), policy=policy, tags=key_tags,
         multi_region=multi_region)
     if "CustomerMasterKeySpec" in p:

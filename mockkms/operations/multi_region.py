@@ -22,7 +22,10 @@ Choices where AWS is silent or unrecorded (see docs/multi-region-and-custom-key-
   ``<ARN> is not a multi-region key.``; a Region that already holds a key of the set (a replica or
   the primary itself) gives AlreadyExistsException ``Key '<ARN in that Region>' already
   exists``; a Region unknown to botocore's endpoint data, or in another partition, gives
-  ValidationException ``<region> is not a valid Region for a replica of <ARN>.``.
+  ValidationException ``<region> is not a valid Region for a replica of <ARN>.``;
+  UpdatePrimaryRegion to a Region without a replica (one that does not exist included) gives
+  NotFoundException ``Key '<ARN in that Region>' does not exist``. Both check before touching
+  that Region: a made-up one never gets a store.
 * A replica's default policy is the default key policy; it is not copied from the primary.
 * No cross-account use (AWS: "Cross-account use: No"): a key ARN of another account gives
   NotFoundException ``Key '<ARN>' does not exist`` (``_lookup.resolve``, for every operation the
@@ -39,10 +42,10 @@ from .. import _errors as E
 from .. import _keyspecs as specs
 from .. import _keystate as ks
 from .. import _lifecycle
+from .._authz.request_context import NewKey
 from .._keys import set_regions
 from . import tags as _tags
 from .policies import requested_policy
-
 
 # --- checks ----------------------------------------------------------------------------------
 
@@ -79,7 +82,10 @@ def replicate_key(ctx, p):
     target = ctx.backend.store(ctx.account, region)
     if region == primary.region or primary.key_id in target.keys:
         raise E.AlreadyExistsException(f"Key '{target.key_arn(primary.key_id)}' already exists")
-    policy = requested_policy(p, ctx.account, target.partition)
+    policy = requested_policy(ctx, p, ctx.account, region, lambda: NewKey(
+        account=ctx.account, region=region, arn=target.key_arn(primary.key_id),
+        key_id=primary.key_id, spec=primary.spec, usage=primary.usage, origin=primary.origin,
+        multi_region=True, tags=None, created=ctx.now))
     replica_tags = _tags.requested_tags(p)
 
     family = ctx.backend.related_keys(primary)

@@ -1,63 +1,37 @@
-"""Key policies: GetKeyPolicy, PutKeyPolicy, ListKeyPolicies, and the policy-document check
-CreateKey shares (``check_policy``).
+"""Key policies: GetKeyPolicy, PutKeyPolicy, ListKeyPolicies, and the ``Policy`` of CreateKey and
+ReplicateKey (``requested_policy``).
 
 Policies are stored and returned byte for byte as given (AWS is not recorded either way;
 LocalStack compares after parsing). A key has exactly one policy, named ``default``.
 
+The document checks (grammar, principals, resources, condition keys, size) and the
+policy-lockout safety check are ``_authz.checks``' (its docstring lists each answer); CreateKey,
+ReplicateKey and PutKeyPolicy apply them in that order, the lockout check for the calling
+principal with its identity policies, unless ``BypassPolicyLockoutSafetyCheck`` is true.
+
 Choices where AWS is silent or unrecorded:
-* A document that is not JSON gets ``MalformedPolicyDocumentException`` with **no message**, as
-  AWS answered ``not a real policy statement`` (aws/aws-sdk-ruby#1784); so does a JSON document
-  that is not an object with a non-empty ``Statement`` of objects with ``Effect`` Allow/Deny and
-  an ``Action``/``NotAction``. A statement without ``Principal``/``NotPrincipal`` gets AWS's text
-  ``Policy contains a statement with no principal.``
-* Principals are not checked against IAM, and the policy-lockout safety check is not made: the
-  mock does not know which principal is calling, so it cannot tell whether the new policy would
-  lock that principal out (``BypassPolicyLockoutSafetyCheck`` is accepted and has no effect).
-* A policy over 32 KiB (UTF-8 bytes) gets ``LimitExceededException`` (AWS documents the quota;
-  the message is ours). A PolicyName other than ``default`` gets ``NotFoundException``.
-* AWS managed keys: GetKeyPolicy and ListKeyPolicies work; PutKeyPolicy is AccessDenied (§4.9).
+* A PolicyName other than ``default`` gets ``NotFoundException``.
+* AWS managed keys: their key policy lets the account read them (GetKeyPolicy, ListKeyPolicies)
+  and denies PutKeyPolicy (kms-facts §4.9), by evaluation.
 * ListKeyPolicies always answers ``["default"]``, not truncated; Limit is range-checked by the
   model (1–1000) and Marker is accepted and ignored (there is never a second page).
 """
 from __future__ import annotations
 
-import json
-
 from .. import _errors as E
 from .. import _policies
-
-MAX_POLICY_BYTES = 32 * 1024
-_NO_PRINCIPAL = "Policy contains a statement with no principal."
-
-
-def check_policy(text: str) -> None:
-    """Raise what AWS raises for a key policy document it would not accept."""
-    if len(text.encode("utf-8")) > MAX_POLICY_BYTES:
-        raise E.LimitExceededException(
-            f"Policy exceeds the maximum size of {MAX_POLICY_BYTES} bytes.")
-    try:
-        doc = json.loads(text)
-    except ValueError:
-        raise E.MalformedPolicyDocumentException(None) from None
-    statements = doc.get("Statement") if isinstance(doc, dict) else None
-    if isinstance(statements, dict):
-        statements = [statements]
-    if not isinstance(statements, list) or not statements:
-        raise E.MalformedPolicyDocumentException(None)
-    for st in statements:
-        if not isinstance(st, dict) or st.get("Effect") not in ("Allow", "Deny") or \
-                not ("Action" in st or "NotAction" in st):
-            raise E.MalformedPolicyDocumentException(None)
-    for st in statements:
-        if "Principal" not in st and "NotPrincipal" not in st:
-            raise E.MalformedPolicyDocumentException(_NO_PRINCIPAL)
+from .._authz.checks import check_key_policy
+from .._keyspecs import partition
 
 
-def requested_policy(p: dict, account: str, partition: str) -> str:
-    """The ``Policy`` of a CreateKey/ReplicateKey request, checked, or the default policy."""
+def requested_policy(ctx, p: dict, account: str, region: str, new_key) -> str:
+    """The ``Policy`` of a CreateKey/ReplicateKey request for a key of ``account`` in
+    ``region``, checked (``new_key()``: what the key will be, for the lockout check), or the
+    default policy."""
     if "Policy" not in p:
-        return _policies.default_policy(account, partition)
-    check_policy(p["Policy"])
+        return _policies.default_policy(account, partition(region))
+    check_key_policy(p["Policy"])
+    ctx.check_lockout(p["Policy"], new_key())
     return p["Policy"]
 
 
@@ -76,7 +50,8 @@ def get_key_policy(ctx, p):
 def put_key_policy(ctx, p):
     key = ctx.key()  # any key state (PutKeyPolicy is never refused)
     _check_name(p)
-    check_policy(p["Policy"])
+    check_key_policy(p["Policy"])
+    ctx.check_lockout(p["Policy"], key)
     key.policy = p["Policy"]
 
 

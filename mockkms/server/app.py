@@ -7,25 +7,18 @@ Mount it under any WSGI server (``gunicorn 'mockkms.server.app:application'``,
 ``application`` is one built at import.
 
 KMS requests go through ``mockkms._transport.answer``, as intercepted boto3 requests do: the
-account is the access key id when that is 12 digits (else ``account_id``), the region comes from
-the SigV4 credential scope (else ``region``). Signatures are not checked, and an unsigned request
+caller is the registered principal whose access key id signed the request (``POST
+/_mockkms/principals``), else the root of the account the access key id names when that is 12
+digits, else of ``account_id``; the region comes from the SigV4 credential scope (else
+``region``). Requests are authorized as AWS authorizes them (``authorization=False``, ``mockkms
+serve --no-authorization``: not at all). Signatures are not checked, and an unsigned request
 is answered in the default account and region. A request signed for a Region that does not exist
 (not in botocore's partition data, see ``mockkms._regions``) is refused with 400
 ``InvalidSignatureException`` ``Credential should be scoped to a valid region, not '<region>'.``
 (AWS's wording for a credential scope it does not serve; UNCONFIRMED for KMS) and creates no state.
 
-Admin endpoints (JSON bodies):
-
-* ``GET /_mockkms/health`` → ``{"status": "ok"}``
-* ``GET /_mockkms/state`` → counts of keys per account, region and key state, aliases, grants,
-  custom key stores, scheduled events, the clock offset.
-* ``POST /_mockkms/reset`` → empties all state (the clock goes back to real time).
-* ``POST /_mockkms/advance`` with ``{"days": .., "hours": .., "minutes": .., "seconds": ..}`` →
-  moves the mock's clock forward and applies what falls due (deletions, rotations, expiry), like
-  ``MockKms.advance``. The clock may not pass ``MAX_CLOCK`` (the end of year 9989), so that
-  every date the mock derives from it — up to 2,560 days later, the longest rotation period —
-  stays before the year 10000, the last a client can parse; a request that would move it
-  further, or a value that is not a finite non-negative number, is a 400 and changes nothing.
+Admin endpoints under ``/_mockkms/``: ``server.admin`` (health, state, reset, advance,
+principals, assume-role).
 
 Protections against web pages (a page in the user's browser can send requests to a local
 server: a cross-origin "simple" POST, or, after DNS rebinding, a same-origin one):
@@ -57,11 +50,9 @@ Content-Length is 411 ``MissingContentLengthException``. Every answer has AWS's 
 from __future__ import annotations
 
 import collections
-import datetime as _dt
 import http
 import json
 import logging
-import math
 import re
 import sys
 import time
@@ -72,6 +63,8 @@ from .. import _regions, _transport
 from .._backend import Backend
 from .._mock import DEFAULT_ACCOUNT, DEFAULT_REGION, CallLog
 from .._protocol import CONTENT_TYPE, TARGET_PREFIX, encode_error
+from . import admin
+from .errors import HttpError
 
 log = logging.getLogger("mockkms.server")
 request_log = logging.getLogger("mockkms.server.requests")   # one line per request, INFO
@@ -80,9 +73,7 @@ MAX_BODY = 1 << 20          # bytes; larger requests are refused unread
 CALL_LOG = 1000             # the server keeps the most recent calls only
 ADMIN_PREFIX = "/_mockkms/"
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
-MAX_CLOCK = _dt.datetime(9990, 1, 1, tzinfo=_dt.timezone.utc).timestamp()
 _CHUNK = 1 << 16
-_ADVANCE_UNITS = ("weeks", "days", "hours", "minutes", "seconds")
 _WILDCARDS = frozenset({"", "0.0.0.0", "::"})
 _PLAIN = re.compile(r"[A-Za-z0-9._:/-]{1,80}")
 
@@ -96,31 +87,20 @@ class RingCallLog(collections.deque):
     operations = CallLog.operations
 
 
+class _RequestLogHandler(logging.StreamHandler):
+    """The handler ``log_requests`` adds (once)."""
+
+
 def log_requests(stream=None) -> None:
     """Write the request log (one line per request) to ``stream`` (default stderr): what
     ``mockkms serve --verbose`` turns on. Lines hold the operation, account/Region, status,
     outcome and duration; never a request or response body."""
-    if not any(getattr(h, "mockkms", False) for h in request_log.handlers):
-        handler = logging.StreamHandler(stream or sys.stderr)
+    if not any(isinstance(h, _RequestLogHandler) for h in request_log.handlers):
+        handler = _RequestLogHandler(stream or sys.stderr)
         handler.setFormatter(logging.Formatter("mockkms: %(message)s"))
-        handler.mockkms = True
         request_log.addHandler(handler)
     request_log.setLevel(logging.INFO)
     request_log.propagate = False
-
-
-class HttpError(E.KMSError):
-    """An AWS-shaped error answered at the HTTP level, with its own status and code."""
-
-    def __init__(self, status: int, code: str, message: str | None, headers=None):
-        super().__init__(message)
-        self.status = status
-        self._code = code
-        self.headers = headers or {}
-
-    @property
-    def code(self) -> str:
-        return self._code
 
 
 class _EnvironHeaders:
@@ -141,14 +121,20 @@ class KmsApp:
 
     ``state`` (a ``mockkms._persist.StateDir``) is told about every request so it can write the
     state directory. ``backend``, ``account_id`` and ``region`` make the app a route for
-    ``_transport.answer``. A new backend's call log keeps the ``call_log_size`` most recent
+    ``_transport.answer``; ``region`` (the region of requests that name none: unsigned, sent to
+    a URL that is no KMS endpoint) must be one botocore lists, else ``ValueError``. A new
+    backend's call log keeps the ``call_log_size`` most recent
     calls (:class:`RingCallLog`; 0 keeps none). ``allowed_hosts``: host names, besides the
     local ones, that the ``Host`` and ``Origin`` checks accept (see the module docstring).
+    ``authorization``: evaluate key policies, grants and identity policies (docs/authorization.md).
     """
 
     def __init__(self, backend: Backend | None = None, *, account_id: str = DEFAULT_ACCOUNT,
                  region: str = DEFAULT_REGION, max_body: int = MAX_BODY, state=None,
-                 call_log_size: int = CALL_LOG, allowed_hosts=()):
+                 call_log_size: int = CALL_LOG, allowed_hosts=(), authorization: bool = True):
+        if not _regions.exists(region):
+            raise ValueError(f"region must be an AWS Region that botocore knows, like "
+                             f"'us-east-1'; got {region!r}")
         if backend is None:
             if call_log_size < 0:
                 raise ValueError(f"call_log_size must not be negative, not {call_log_size}")
@@ -160,6 +146,7 @@ class KmsApp:
         self.max_body = max_body
         self.state = state
         self.allowed_hosts = LOCAL_HOSTS | {_bare(h) for h in allowed_hosts}
+        self.authorization = authorization
 
     # --- WSGI ------------------------------------------------------------------------------
     def __call__(self, environ, start_response):
@@ -188,7 +175,8 @@ class KmsApp:
         if isinstance(target, bytes):
             target = target.decode("latin-1")
         if path == "/" and target.startswith(TARGET_PREFIX):
-            account, region = _transport.identify(_EnvironHeaders(environ), _url(environ), self)
+            account, region, _ = _transport.identify(_EnvironHeaders(environ), _url(environ),
+                                                     self)
             what = f"{_plain(target[len(TARGET_PREFIX):])} {_plain(account)}/{_plain(region)}"
         else:
             what = f"{_plain(environ.get('REQUEST_METHOD', '-'))} {_plain(path)}"
@@ -290,8 +278,7 @@ class KmsApp:
 
     # --- admin endpoints -------------------------------------------------------------------
     def _admin(self, method: str, name: str, environ) -> tuple[int, dict, bytes]:
-        routes = {"health": ("GET", self._health), "state": ("GET", self._summary),
-                  "reset": ("POST", self._reset), "advance": ("POST", self._advance)}
+        routes = admin.ROUTES
         route = routes.get(name)
         if route is None:
             raise HttpError(404, "UnknownOperationException",
@@ -315,47 +302,10 @@ class KmsApp:
                                 f"{ADMIN_PREFIX}{name} accepts Content-Type: application/json "
                                 f"only, not {media or 'none'!r}.")
         body = self._read_body(environ) if allowed == "POST" else b""
-        result = fn(body)
+        result = fn(self, body)
         payload = json.dumps(result, sort_keys=True).encode()
         return 200, {"Content-Type": "application/json",
                      "Content-Length": str(len(payload))}, payload
-
-    def _health(self, body: bytes) -> dict:
-        return {"status": "ok"}
-
-    def _reset(self, body: bytes) -> dict:
-        self.backend.reset()
-        self._changed()
-        return {"status": "ok"}
-
-    def _advance(self, body: bytes) -> dict:
-        try:
-            spec = json.loads(body or b"{}")
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            raise HttpError(400, "SerializationException",
-                            "Malformed JSON in request body.") from None
-        if (not isinstance(spec, dict) or not spec or set(spec) - set(_ADVANCE_UNITS)
-                or not all(type(v) in (int, float) and math.isfinite(v) and v >= 0
-                           for v in spec.values())):
-            raise HttpError(400, "ValidationException",
-                            "Expected a JSON object with finite, non-negative numbers for any "
-                            "of: " + ", ".join(_ADVANCE_UNITS))
-        backend = self.backend
-        with backend.lock:  # check and move at once: two advances cannot both pass the check
-            try:
-                seconds = _dt.timedelta(**spec).total_seconds()
-            except OverflowError:
-                seconds = math.inf
-            if backend.clock.now() + seconds >= MAX_CLOCK:
-                raise HttpError(400, "ValidationException",
-                                "That is too far ahead: the mock's clock may not pass "
-                                "9989-12-31T23:59:59Z, so that every date it schedules (up to "
-                                "2,560 days later) stays before the year 10000.")
-            backend.clock.advance(seconds)
-            backend.tick()
-        self._changed()
-        return {"status": "ok", "clock_offset": backend.clock._offset,
-                "now": backend.clock.now()}
 
     def _changed(self) -> None:
         if self.state is not None:
@@ -363,31 +313,6 @@ class KmsApp:
                 self.state.changed()
             except Exception as exc:
                 raise self._save_failed(exc) from None
-
-    def _summary(self, body: bytes) -> dict:
-        backend = self.backend
-        accounts: dict = {}
-        totals: dict = {}
-        keys = 0
-        with backend.lock:
-            for (account, region), store in backend.stores.items():
-                if not (store.keys or store.aliases or store.grants or store.custom_key_stores):
-                    continue
-                states: dict = {}
-                for key in store.keys.values():
-                    states[key.state] = states.get(key.state, 0) + 1
-                    totals[key.state] = totals.get(key.state, 0) + 1
-                keys += len(store.keys)
-                accounts.setdefault(account, {})[region] = {
-                    "keys": len(store.keys), "key_states": states,
-                    "aliases": len(store.aliases), "grants": len(store.grants),
-                    "custom_key_stores": len(store.custom_key_stores)}
-            events = len(backend.events)
-            offset = backend.clock._offset
-            now = backend.clock.now()
-        return {"keys": keys, "key_states": totals, "accounts": accounts,
-                "scheduled_events": events, "clock_offset": offset, "now": now,
-                "state_file": self.state.file if self.state is not None else None}
 
     # --- who may ask ------------------------------------------------------------------------
     def _local(self, host: str | None, environ) -> bool:

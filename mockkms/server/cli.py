@@ -3,10 +3,13 @@
 Output: progress lines on stdout, the last one at start ``mockkms: serving AWS KMS at <URL>``
 (printed once the socket listens; with ``--port 0`` it carries the port the system chose).
 Errors go to stderr. Exit codes: 0 after SIGINT/SIGTERM, 1 when the state directory, the seed
-file or the listening socket cannot be used.
+file or the listening socket cannot be used, 2 for a ``region`` that does not exist (the command
+line refuses it before: exit code 2 too).
 
 With both ``--state-dir`` and ``--seed``, the seed is applied only when the state directory holds
-no state yet (the first start); later starts load the saved state and say the seed was skipped.
+no state yet (the first start); later starts load the saved state (registered principals
+included) and say the seed was skipped. A seed's ``"Authorization": false`` turns evaluation off
+on every start (as ``--no-authorization``).
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ import signal
 import sys
 import threading
 
+from .._mock import DEFAULT_REGION
 from .._persist import StateDir, StateError
 from .app import CALL_LOG, KmsApp, log_requests
 from .httpd import DEFAULTS, make_server
@@ -32,14 +36,21 @@ def _fail(message: str) -> int:
 
 
 def serve_forever(host: str = "127.0.0.1", port: int = 4599, state_dir: str | None = None,
-                  seed: str | None = None, *, request_timeout: float = DEFAULTS["request_timeout"],
+                  seed: str | None = None, *, region: str = DEFAULT_REGION,
+                  request_timeout: float = DEFAULTS["request_timeout"],
                   idle_timeout: float = DEFAULTS["idle_timeout"],
                   workers: int = DEFAULTS["workers"],
                   max_connections: int = DEFAULTS["max_connections"],
-                  call_log_size: int = CALL_LOG, allowed_hosts=(), verbose: bool = False) -> int:
+                  call_log_size: int = CALL_LOG, allowed_hosts=(), verbose: bool = False,
+                  authorization: bool = True) -> int:
     """Serve KMS over HTTP until SIGINT or SIGTERM; the process exit code. The options are
     those of ``mockkms serve`` (``mockkms serve --help``)."""
-    app = KmsApp(call_log_size=call_log_size, allowed_hosts=allowed_hosts)
+    try:
+        app = KmsApp(region=region, call_log_size=call_log_size, allowed_hosts=allowed_hosts,
+                     authorization=authorization)
+    except ValueError as exc:  # a region that does not exist: a usage error, as argparse's
+        _say(f"--region: {exc}", sys.stderr)
+        return 2
     if verbose:
         log_requests()
     limits = {"request_timeout": request_timeout, "idle_timeout": idle_timeout,
@@ -72,6 +83,9 @@ def _start(app, state, loaded, seed, host, port, limits) -> int:
         keys = sum(len(s.keys) for s in app.backend.stores.values())
         _say(f"loaded {keys} key(s) from {state.file}")
     if seed is not None:
+        error = _seed_settings(seed, app)
+        if error:
+            return _fail(error)
         if loaded:
             _say(f"--seed {seed} not applied: {state.file} already holds state")
         else:
@@ -85,6 +99,17 @@ def _start(app, state, loaded, seed, host, port, limits) -> int:
     except OSError as exc:
         return _fail(f"cannot listen on {host}:{port}: {exc}")
     return _run(server, state)
+
+
+def _seed_settings(path: str, app: KmsApp) -> str | None:
+    """Apply the seed's settings (``Authorization``) to ``app``; an error message, or None."""
+    from .._seed import settings
+    try:
+        if settings(path).get("Authorization") is False:
+            app.authorization = False
+    except Exception as exc:
+        return f"cannot load seed file {path}: {exc}"
+    return None
 
 
 def _load_seed(path: str, app: KmsApp) -> str | None:

@@ -40,8 +40,8 @@ Robustness rules (the server never dies on a bad request):
 
 * The request body reaches the application through a stream limited to Content-Length; a body
   the application refused unread (too large) is drained, within the deadline and up to
-  ``DRAIN_LIMIT`` bytes, so the client reads the error instead of a connection reset; then the
-  connection is closed.
+  ``connection.DRAIN_LIMIT`` bytes, so the client reads the error instead of a connection reset;
+  then the connection is closed.
 * Malformed HTTP (bad request line, oversized headers) is answered in AWS's error shape.
 * An exception in a worker is printed to stderr and answered with HTTP 500; client disconnects
   are ignored.
@@ -50,163 +50,35 @@ from __future__ import annotations
 
 import collections
 import errno
-import http.server
 import itertools
-import json
-import logging
 import selectors
 import socket
 import sys
 import threading
 import time
 import traceback
-from urllib.parse import unquote
+from typing import TypedDict
 
-from .._protocol import CONTENT_TYPE
+from .connection import _CHUNK, _Connection, _Handler
 
-DEFAULTS = {"request_timeout": 10.0, "idle_timeout": 60.0, "workers": 32,
-            "max_connections": 512}
-DRAIN_LIMIT = 64 << 20   # bytes of an unread body read and discarded before answering
+
+class Limits(TypedDict):
+    request_timeout: float
+    idle_timeout: float
+    workers: int
+    max_connections: int
+
+
+DEFAULTS: Limits = {"request_timeout": 10.0, "idle_timeout": 60.0, "workers": 32,
+                    "max_connections": 512}
 BACKOFF_MIN, BACKOFF_MAX = 0.01, 1.0   # seconds of the accept back-off
 LINGER = 1.0             # seconds, at most, of reading a closing connection's last input
 NEXT_REQUEST_WAIT = 0.02  # seconds a worker waits on its connection for the next request
 FULL_PAUSE = 0.05        # seconds between looks for room when every connection is busy
 _ROOM_CANDIDATES = 8     # longest-idle connections looked at to make room for a new one
-_CHUNK = 1 << 16
 _ACCEPT_BATCH = 64       # connections accepted per wake-up of the selector thread
 _OUT_OF_RESOURCES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 _LISTENER, _WAKE = "listener", "wake"
-
-# Codes for errors http.server detects itself (UNCONFIRMED: AWS's front end is not reproducible).
-_HTTP_ERROR_CODES = {400: "SerializationException", 408: "RequestTimeoutException",
-                     413: "RequestEntityTooLargeException", 414: "RequestEntityTooLargeException",
-                     431: "RequestEntityTooLargeException", 501: "UnknownOperationException",
-                     505: "UnknownOperationException"}
-
-request_log = logging.getLogger("mockkms.server.requests")
-
-
-class _Expired(socket.timeout):
-    """The request's deadline passed while reading it."""
-
-
-class _Connection:
-    """One client connection: its socket, the bytes read ahead, the response being built.
-
-    It is the handler's ``rfile`` (``readline``/``read`` under the request's deadline) and
-    ``wfile`` (``write`` collects, ``flush`` sends everything in one ``sendall``)."""
-
-    __slots__ = ("sock", "address", "buffer", "deadline", "received", "responded", "out",
-                 "write_timeout", "handler")
-
-    def __init__(self, sock: socket.socket, address, write_timeout: float):
-        self.sock = sock
-        self.address = address
-        self.buffer = bytearray()
-        self.deadline = 0.0
-        self.received = 0
-        self.responded = False
-        self.out: list[bytes] = []
-        self.write_timeout = write_timeout
-        self.handler = None
-
-    def start_request(self, timeout: float) -> None:
-        self.deadline = time.monotonic() + timeout
-        self.received = len(self.buffer)
-        self.responded = False
-
-    # --- reading ---------------------------------------------------------------------------
-    def _recv(self) -> bytes:
-        remaining = self.deadline - time.monotonic()
-        if remaining <= 0:
-            raise _Expired("the request did not arrive within the request timeout")
-        self.sock.settimeout(remaining)
-        try:
-            data = self.sock.recv(_CHUNK)
-        except socket.timeout:
-            raise _Expired("the request did not arrive within the request timeout") from None
-        self.received += len(data)
-        return data
-
-    def readline(self, limit: int = -1) -> bytes:
-        buffer = self.buffer
-        scanned = 0
-        while True:
-            end = buffer.find(b"\n", scanned)
-            if end >= 0:
-                size = end + 1 if limit < 0 else min(end + 1, limit)
-                break
-            if 0 <= limit <= len(buffer):
-                size = limit
-                break
-            scanned = len(buffer)
-            data = self._recv()
-            if not data:
-                size = len(buffer)
-                break
-            buffer += data
-        line = bytes(buffer[:size])
-        del buffer[:size]
-        return line
-
-    def read(self, size: int = -1) -> bytes:
-        buffer = self.buffer
-        while size < 0 or len(buffer) < size:
-            data = self._recv()
-            if not data:
-                break
-            buffer += data
-        if size < 0:
-            size = len(buffer)
-        data = bytes(buffer[:size])
-        del buffer[:size]
-        return data
-
-    # --- writing ---------------------------------------------------------------------------
-    def write(self, data: bytes) -> int:
-        self.out.append(data)
-        return len(data)
-
-    def flush(self) -> None:
-        if self.out:
-            data = b"".join(self.out)
-            self.out.clear()
-            self.responded = True
-            self.sock.settimeout(self.write_timeout)
-            self.sock.sendall(data)
-
-
-class _Body:
-    """``wsgi.input``: the request body, never read past Content-Length."""
-
-    def __init__(self, rfile, length: int):
-        self._rfile = rfile
-        self.remaining = length
-        self.broken = False
-
-    def read(self, size: int = -1) -> bytes:
-        if self.remaining <= 0:
-            return b""
-        if size is None or size < 0 or size > self.remaining:
-            size = self.remaining
-        try:
-            data = self._rfile.read(size)
-        except OSError:
-            self.broken = True
-            raise
-        if len(data) < size:
-            self.broken = True  # end of stream before Content-Length
-        self.remaining -= len(data)
-        return data
-
-    def readline(self, size: int = -1) -> bytes:
-        return self.read(size if size is not None and size >= 0 else self.remaining)
-
-    def readlines(self, hint: int = -1) -> list:
-        return [self.read()]
-
-    def __iter__(self):
-        yield self.read()
 
 
 class _Pool:
@@ -260,161 +132,6 @@ class _Pool:
             self._queue.clear()
             self._cv.notify_all()
         return queued
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    """Parses and answers the requests of one connection, one ``handle_one_request()`` at a
-    time (the server drives it; ``setup``/``handle``/``finish`` are not used)."""
-
-    protocol_version = "HTTP/1.1"
-    server_version = "mockkms"
-    sys_version = ""
-
-    def __init__(self, server: "Server", conn: _Connection):  # not BaseRequestHandler's: no I/O here
-        self.server = server
-        self.request = self.connection = conn.sock
-        self.client_address = conn.address
-        self.rfile = self.wfile = conn
-        self.close_connection = True
-        self.forget_request()
-
-    def forget_request(self) -> None:
-        """Before each request: nothing known about it yet."""
-        self.command = None
-        self.request_version = self.default_request_version
-        self.requestline = ""
-
-    def version_string(self) -> str:
-        return self.server_version
-
-    def __getattr__(self, name: str):
-        if name.startswith("do_"):  # every method reaches the application, which answers it
-            return self._run
-        raise AttributeError(name)
-
-    def handle_expect_100(self) -> bool:
-        super().handle_expect_100()
-        self.wfile.flush()  # the client waits for it before sending the body
-        return True
-
-    def _run(self) -> None:
-        raw_length = self.headers.get("Content-Length")
-        chunked = self.headers.get("Transfer-Encoding") is not None
-        try:
-            length = int(raw_length) if raw_length is not None and not chunked else 0
-        except ValueError:
-            length = -1
-        body = _Body(self.rfile, max(length, 0))
-        environ = self._environ(body)
-        if chunked:  # not decoded here: the application answers 411 (Content-Length required)
-            environ.pop("CONTENT_LENGTH", None)
-        status, headers, chunks = self._call(environ)
-        if length < 0 or chunked or body.broken:
-            self.close_connection = True  # the rest of the input cannot be framed
-        elif body.remaining:
-            self._drain(body)
-            self.close_connection = True
-        code, _, reason = status.partition(" ")
-        self.send_response(int(code), reason or None)
-        for name, value in headers:
-            if name.lower() not in ("connection", "server", "date"):
-                self.send_header(name, value)
-        if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD":
-            for chunk in chunks:
-                self.wfile.write(chunk)
-        self.wfile.flush()
-
-    def _call(self, environ):
-        captured = {}
-
-        def start_response(status, headers, exc_info=None):
-            captured["status"], captured["headers"] = status, headers
-            return lambda data: captured.setdefault("written", []).append(data)
-        try:
-            result = self.server.app(environ, start_response)
-            try:
-                chunks = captured.pop("written", []) + list(result)
-            finally:
-                if hasattr(result, "close"):
-                    result.close()
-            return captured["status"], captured["headers"], chunks
-        except Exception:
-            traceback.print_exc(file=sys.stderr)
-            body = b'{"__type": "KMSInternalException", "message": "mockkms internal error"}'
-            return "500 Internal Server Error", [("Content-Type", CONTENT_TYPE),
-                                                 ("Content-Length", str(len(body)))], [body]
-
-    @staticmethod
-    def _drain(body: _Body) -> None:
-        """Read and discard what is left of a body (within the request's deadline)."""
-        if body.remaining > DRAIN_LIMIT:
-            return
-        try:
-            while body.remaining and body.read(_CHUNK):
-                pass
-        except OSError:
-            pass
-
-    def _environ(self, body: _Body) -> dict:
-        path, _, query = self.path.partition("?")
-        if "://" in path:  # absolute-form request target
-            path = "/" + path.split("://", 1)[1].partition("/")[2]
-        host, port = self.server.server_address[:2]
-        env = {
-            "REQUEST_METHOD": self.command,
-            "SCRIPT_NAME": "",
-            "PATH_INFO": unquote(path, "latin-1"),
-            "QUERY_STRING": query,
-            "SERVER_NAME": str(host),
-            "SERVER_PORT": str(port),
-            "SERVER_PROTOCOL": self.request_version,
-            "REMOTE_ADDR": self.client_address[0],
-            "wsgi.version": (1, 0),
-            "wsgi.url_scheme": "http",
-            "wsgi.input": body,
-            "wsgi.errors": sys.stderr,
-            "wsgi.multithread": True,
-            "wsgi.multiprocess": False,
-            "wsgi.run_once": False,
-            "mockkms.bound_host": str(host),   # a Host the admin endpoints accept
-        }
-        for name, value in self.headers.items():
-            key = name.upper().replace("-", "_")
-            if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-                env[key] = value
-            else:
-                key = "HTTP_" + key
-                env[key] = f"{env[key]},{value}" if key in env else value
-        return env
-
-    def send_error(self, code, message=None, explain=None) -> None:
-        """Errors http.server finds itself (malformed request line or headers), AWS-shaped."""
-        error = _HTTP_ERROR_CODES.get(code, "SerializationException")
-        body = json.dumps({"__type": error, "message": message or explain or "Bad request"}
-                          ).encode()
-        self.close_connection = True
-        if self.request_version == "HTTP/0.9":  # a malformed request line: answer in HTTP/1.x
-            self.request_version = "HTTP/1.0"
-        if request_log.isEnabledFor(logging.INFO):
-            request_log.info("- %s %d %s (%s)", self.client_address[0], code, error,
-                             message or explain or "bad request")
-        self.send_response(code, message)
-        self.send_header("Content-Type", CONTENT_TYPE)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD" and code >= 200 and code not in (204, 304):
-            self.wfile.write(body)
-
-    def log_request(self, code="-", size="-") -> None:
-        pass  # the application logs each request it answers (``--verbose``)
-
-    def log_message(self, format, *args) -> None:
-        if request_log.isEnabledFor(logging.INFO):
-            request_log.info("- %s %s", self.client_address[0], format % args)
 
 
 class Server:

@@ -28,8 +28,8 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "SYMMETRIC_DEFAULT": ("symmetric", "Symmetric"),
     **{f"HMAC_{n}": ("hmac", "Hmac") for n in (224, 256, 384, 512)},
     **{f"RSA_{n}": ("rsa", "Rsa") for n in (2048, 3072, 4096)},
-    **{spec: ("ecc", "Ecc")
-       for spec in ("ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521", "ECC_SECG_P256K1")},
+    **dict.fromkeys(("ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521", "ECC_SECG_P256K1"),
+                    ("ecc", "Ecc")),
     "ECC_NIST_EDWARDS25519": ("ed25519", "Ed25519"),
     **{f"ML_DSA_{n}": ("mldsa", "MlDsa") for n in (44, 65, 87)},
     "SM2": ("sm2", "Sm2"),
@@ -37,7 +37,7 @@ REGISTRY: dict[str, tuple[str, str]] = {
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def family(spec: str) -> Family:
     """The family of key spec ``spec`` (one shared instance per spec)."""
     try:

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import mldsa
 from ..errors import ExternalMuUnavailable
 from .native import Native
 
+KEYS: dict[str, type[mldsa.MLDSA44PrivateKey | mldsa.MLDSA65PrivateKey | mldsa.MLDSA87PrivateKey]]
 KEYS = {"ML_DSA_44": mldsa.MLDSA44PrivateKey, "ML_DSA_65": mldsa.MLDSA65PrivateKey,
         "ML_DSA_87": mldsa.MLDSA87PrivateKey}
 EXTERNAL_MU = "EXTERNAL_MU"

@@ -3,7 +3,7 @@ Ed25519, ML-DSA): PKCS #8 and SubjectPublicKeyInfo encodings, and the hash an al
 ends with (``..._SHA_256``), prehashed for ``MessageType=DIGEST``."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from cryptography.exceptions import UnsupportedAlgorithm as _LibraryUnsupported
 from cryptography.hazmat.primitives import hashes, serialization
@@ -12,8 +12,9 @@ from cryptography.hazmat.primitives.asymmetric import utils
 from ..errors import BadKeyMaterial
 from .base import Family
 
-_HASHES = {"SHA_1": hashes.SHA1, "SHA_256": hashes.SHA256, "SHA_384": hashes.SHA384,
-           "SHA_512": hashes.SHA512}
+_HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
+    "SHA_1": hashes.SHA1, "SHA_256": hashes.SHA256, "SHA_384": hashes.SHA384,
+    "SHA_512": hashes.SHA512}
 
 
 def hash_of(algorithm: str) -> hashes.HashAlgorithm:

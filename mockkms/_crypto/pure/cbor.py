@@ -8,13 +8,14 @@ Known-answer tests (RFC 8949 Appendix A): tests/crypto/test_pure_cbor.py.
 from __future__ import annotations
 
 import struct
+from typing import Any
 
 
 class CborError(ValueError):
     """Not a well-formed CBOR item of the kinds decoded here."""
 
 
-def _item(data: bytes, pos: int, depth: int = 0):
+def _item(data: bytes, pos: int, depth: int = 0) -> tuple[Any, int]:
     if depth > 16:
         raise CborError("nested too deeply")
     if pos >= len(data):
@@ -47,18 +48,18 @@ def _item(data: bytes, pos: int, depth: int = 0):
         except UnicodeDecodeError:
             raise CborError("text string is not UTF-8") from None
     if major == 4:
-        out = []
+        out: list = []
         for _ in range(arg):
             item, pos = _item(data, pos, depth + 1)
             out.append(item)
         return out, pos
     if major == 5:
-        out = {}
+        mapping: dict = {}
         for _ in range(arg):
             k, pos = _item(data, pos, depth + 1)
             v, pos = _item(data, pos, depth + 1)
-            out[k if not isinstance(k, list) else tuple(k)] = v
-        return out, pos
+            mapping[k if not isinstance(k, list) else tuple(k)] = v
+        return mapping, pos
     if major == 6:
         item, pos = _item(data, pos, depth + 1)
         return Tagged(arg, item), pos

@@ -122,7 +122,7 @@ def _sample_ntt(seed: bytes):
     length = 840
     while True:
         stream = hashlib.shake_128(seed).digest(length)
-        out = []
+        out: list[int] = []
         for pos in range(0, length - 2, 3):
             c0, c1, c2 = stream[pos], stream[pos + 1], stream[pos + 2]
             for d in (c0 + 256 * (c1 & 15), (c1 >> 4) + 16 * c2):
@@ -243,11 +243,12 @@ class PrivateKey:
         if spec not in PARAMS or len(seed) != 64:
             raise ValueError("bad ML-KEM private key")
         self.spec, self.seed = spec, bytes(seed)
-        self._ek = self._dk = None
+        self._ek: bytes | None = None
+        self._dk: bytes | None = None
 
     def expanded(self) -> tuple[bytes, bytes]:
         """(encapsulation key, decapsulation key), derived from the seed once."""
-        if self._ek is None:
+        if self._ek is None or self._dk is None:
             self._ek, self._dk = keygen_internal(self.spec, self.seed)
         return self._ek, self._dk
 

@@ -140,6 +140,15 @@ def _mul_affine(k: int, point: tuple[int, int]) -> tuple[int, int] | None:
     return _affine(_mul(k, point))
 
 
+def _mul_finite(k: int, point: tuple[int, int]) -> tuple[int, int]:
+    """k·point where that cannot be the point at infinity (k in [1, N-1], a point on the curve,
+    whose every point has order N); ValueError if it is all the same."""
+    pt = _mul_affine(k, point)
+    if pt is None:
+        raise ValueError("SM2: scalar multiplication gave the point at infinity")
+    return pt
+
+
 def _on_curve(x: int, y: int) -> bool:
     return 0 <= x < P and 0 <= y < P and (y * y - x * x * x - A * x - B) % P == 0
 
@@ -157,7 +166,7 @@ class PrivateKey:
         if not 1 <= d <= N - 2:
             raise ValueError("SM2 private key out of range")
         self.d = d
-        self.public = _mul_affine(d, _G)
+        self.public = _mul_finite(d, _G)
 
     def __repr__(self) -> str:
         return "<SM2 private key>"
@@ -260,7 +269,7 @@ def sign(private: PrivateKey, data: bytes, is_digest: bool, _k: int | None = Non
         k = _k if _k is not None else int.from_bytes(os.urandom(32), "big") % N
         if not k:
             continue
-        x1, _ = _mul_affine(k, _G)
+        x1, _ = _mul_finite(k, _G)
         r = (e + x1) % N
         if not r or r + k == N:
             continue
@@ -310,8 +319,8 @@ def encrypt(public_der_: bytes, plaintext: bytes, _k: int | None = None) -> byte
         k = _k if _k is not None else int.from_bytes(os.urandom(32), "big") % N
         if not k:
             continue
-        c1 = _mul_affine(k, _G)
-        x2, y2 = _mul_affine(k, public)
+        c1 = _mul_finite(k, _G)
+        x2, y2 = _mul_finite(k, public)
         t = _kdf(_b32(x2) + _b32(y2), len(plaintext))
         if any(t):
             break
@@ -330,7 +339,7 @@ def decrypt(private: PrivateKey, ciphertext: bytes) -> bytes:
     c3, c2 = parts[2][1], parts[3][1]
     if not _on_curve(x1, y1) or len(c3) != 32 or not c2:
         raise ValueError("not an SM2 ciphertext")
-    x2, y2 = _mul_affine(private.d, (x1, y1))
+    x2, y2 = _mul_finite(private.d, (x1, y1))
     t = _kdf(_b32(x2) + _b32(y2), len(c2))
     if not any(t):
         raise ValueError("SM2 decryption failed")

@@ -1,0 +1,201 @@
+"""Policy document checks: the key-policy checks of CreateKey, PutKeyPolicy and ReplicateKey
+(``check_key_policy``, then ``check_lockout``), and the checks of the identity policies a test
+registers (``check_identity_policy``) (../shared/kms-authz-facts.md §4).
+
+Key policies, in this order:
+1. Over 32 KiB (UTF-8 bytes): ``LimitExceededException`` ``Policy exceeds the maximum size of
+   32768 bytes.`` (AWS documents the quota; the message is ours). The model's own limits (131072
+   characters; TAB, LF, CR and U+0020–U+00FF only) are checked before, by ``_validation``.
+2. Not JSON, not an object with a non-empty ``Statement`` of objects with ``Effect`` Allow/Deny
+   and an ``Action``/``NotAction``, a ``Version`` other than 2012-10-17/2008-10-17, or a
+   ``Condition`` that is not operator → key → value(s) with a known operator:
+   ``MalformedPolicyDocumentException`` with no message, as AWS answered a document that was
+   not a policy (aws/aws-sdk-ruby#1784).
+3. A statement without ``Principal``/``NotPrincipal`` (or an empty one): ``Policy contains a
+   statement with no principal.`` (AWS's text).
+4. A statement without ``Resource``, or with one other than ``"*"`` (refused since 18 August
+   2025): ``Policy contains a statement with no resource.`` / ``Policy contains a statement with a
+   Resource other than "*".`` (UNCONFIRMED: our wording).
+5. Principals: an IAM group ARN or another ARN that is not an IAM/STS principal ARN:
+   ``InvalidArnException`` ``An ARN in the specified key policy is invalid.`` (the code is
+   UNCONFIRMED); a partial wildcard (``role/app-*``), a name that is neither ``"*"``, an account
+   id nor an ARN, or an unknown principal type: ``MalformedPolicyDocumentException`` ``Policy
+   contains a statement with one or more invalid principals.``. Principals are not required to
+   exist (tests name principals they never register).
+6. ``aws:ResourceTag/…``, ``kms:ResourceTag…`` or ``kms:ResourceAliases`` in a condition:
+   ``These condition keys are not permitted in a key policy: aws:ResourceTag, kms:ResourceTag,
+   kms:ResourceAliases`` (AWS's text); ``ForAllValues:`` on ``kms:EncryptionContext:<k>``: AWS's
+   ``OverlyPermissiveCondition:EncryptionContext: …`` text (code UNCONFIRMED:
+   MalformedPolicyDocumentException).
+7. The policy-lockout safety check, unless ``BypassPolicyLockoutSafetyCheck``: KMS simulates a
+   later PutKeyPolicy by the *calling* principal under the new policy, with its identity
+   policies; if that would be denied, ``The new key policy will not allow you to update the key
+   policy in the future.``. Skipped when the mock evaluates no permissions.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+from .. import _errors as E
+from .authorize import decide
+from .conditions import known, split_operator
+from .policy import as_list, statements_of
+from .request_context import RequestContext
+
+MAX_POLICY_BYTES = 32 * 1024
+VERSIONS = ("2012-10-17", "2008-10-17")
+NO_PRINCIPAL = "Policy contains a statement with no principal."
+NO_RESOURCE = "Policy contains a statement with no resource."
+NOT_STAR = 'Policy contains a statement with a Resource other than "*".'
+INVALID_PRINCIPALS = "Policy contains a statement with one or more invalid principals."
+INVALID_ARN = "An ARN in the specified key policy is invalid."
+FORBIDDEN_KEYS = ("These condition keys are not permitted in a key policy: aws:ResourceTag, "
+                  "kms:ResourceTag, kms:ResourceAliases")
+FOR_ALL_CONTEXT = ("OverlyPermissiveCondition:EncryptionContext: Using the ForAllValues set "
+                   "operator with a single-valued condition key matches requests without the "
+                   "specified encryption context or with an unspecified encryption context. To "
+                   "fix, remove ForAllValues.")
+LOCKOUT = "The new key policy will not allow you to update the key policy in the future."
+
+_PRINCIPAL_TYPES = ("AWS", "Service", "Federated", "CanonicalUser")
+_ACCOUNT = r"\d{12}"
+_PARTITION = r"aws[a-z-]*"
+_NAME = r"[\w+=,.@-]+"
+_VALID_ARN = re.compile(
+    rf"^arn:{_PARTITION}:(?:iam::{_ACCOUNT}:(?:root|(?:user|role)/(?:[\x21-\x7e]*/)?{_NAME})"
+    rf"|sts::{_ACCOUNT}:(?:assumed-role/{_NAME}/{_NAME}|federated-user/{_NAME}))$")
+_WILDCARD_ARN = re.compile(rf"^arn:{_PARTITION}:(?:iam|sts)::{_ACCOUNT}:[^*?]*[*?]")
+
+
+def _malformed(message: str | None = None) -> E.MalformedPolicyDocumentException:
+    return E.MalformedPolicyDocumentException(message)
+
+
+def _document(text: str) -> list[dict]:
+    """The statements of a policy that passes the grammar checks (step 2)."""
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError):
+        raise _malformed() from None
+    if not isinstance(doc, dict) or ("Version" in doc and doc["Version"] not in VERSIONS):
+        raise _malformed()
+    statements = statements_of(doc)
+    if not statements:
+        raise _malformed()
+    for st in statements:
+        if not isinstance(st, dict) or st.get("Effect") not in ("Allow", "Deny") or \
+                not ("Action" in st or "NotAction" in st):
+            raise _malformed()
+        block = st.get("Condition", {})
+        if not isinstance(block, dict) or not all(
+                isinstance(op, str) and known(op) and isinstance(tests, dict)
+                for op, tests in block.items()):
+            raise _malformed()
+    return statements
+
+
+def _conditions(statement: dict):
+    for operator, tests in (statement.get("Condition") or {}).items():
+        for key in tests:
+            yield operator, str(key).lower()
+
+
+def _check_principal_value(value) -> None:
+    if not isinstance(value, str):
+        raise _malformed(INVALID_PRINCIPALS)
+    if value == "*" or re.fullmatch(_ACCOUNT, value):
+        return
+    if not value.startswith("arn:"):
+        raise _malformed(INVALID_PRINCIPALS)
+    if _WILDCARD_ARN.match(value):
+        raise _malformed(INVALID_PRINCIPALS)
+    if not _VALID_ARN.match(value):
+        raise E.InvalidArnException(INVALID_ARN)
+
+
+def _check_principals(statement: dict) -> None:
+    element = statement.get("Principal", statement.get("NotPrincipal"))
+    if element == "*":
+        return
+    if not isinstance(element, dict):
+        raise _malformed(INVALID_PRINCIPALS)
+    for kind, values in element.items():
+        if kind not in _PRINCIPAL_TYPES:
+            raise _malformed(INVALID_PRINCIPALS)
+        for value in as_list(values):
+            if kind == "AWS":
+                _check_principal_value(value)
+            elif not isinstance(value, str) or not value or "*" in value:
+                raise _malformed(INVALID_PRINCIPALS)
+
+
+def check_key_policy(text: str) -> None:
+    """Raise what AWS raises for a key policy document it would not accept (steps 1–6)."""
+    if len(text.encode("utf-8")) > MAX_POLICY_BYTES:
+        raise E.LimitExceededException(
+            f"Policy exceeds the maximum size of {MAX_POLICY_BYTES} bytes.")
+    statements = _document(text)
+    for st in statements:
+        element = st.get("Principal", st.get("NotPrincipal"))
+        if element in (None, "", {}, []) or (isinstance(element, dict) and not any(
+                as_list(v) for v in element.values())):
+            raise _malformed(NO_PRINCIPAL)
+    for st in statements:
+        if "Resource" not in st:
+            raise _malformed(NO_RESOURCE)
+        if as_list(st["Resource"]) != ["*"]:
+            raise _malformed(NOT_STAR)
+    for st in statements:
+        _check_principals(st)
+    for st in statements:
+        for operator, key in _conditions(st):
+            if key.startswith(("aws:resourcetag/", "kms:resourcetag")) or \
+                    key == "kms:resourcealiases":
+                raise _malformed(FORBIDDEN_KEYS)
+            qualifier = split_operator(operator)[0]
+            if qualifier == "ForAllValues" and key.startswith("kms:encryptioncontext:"):
+                raise _malformed(FOR_ALL_CONTEXT)
+
+
+def check_lockout(caller, text: str, key, region: str, now: float, aliases_of=None) -> None:
+    """The policy-lockout safety check: would ``caller`` (with its identity policies) still be
+    allowed ``kms:PutKeyPolicy`` on ``key`` under the key policy ``text``?"""
+    if caller is None or not caller.authorize:
+        return
+    action = "kms:PutKeyPolicy"
+    ctx = RequestContext(caller, action, "PutKeyPolicy", {}, key, region, now,
+                         aliases_of=aliases_of)
+    if decide(caller, action, key.arn, ctx, key_policy=text, owner=key.account) is not None:
+        raise _malformed(LOCKOUT)
+
+
+def check_identity_policy(text: str) -> None:
+    """ValueError unless ``text`` is an identity policy IAM would accept: JSON, a non-empty
+    ``Statement`` whose statements have Effect, Action/NotAction, Resource/NotResource, no
+    Principal, and known condition operators."""
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise ValueError(f"identity policy: not JSON ({exc})") from None
+    if not isinstance(doc, dict) or ("Version" in doc and doc["Version"] not in VERSIONS):
+        raise ValueError('identity policy: must be an object; Version "2012-10-17"')
+    statements = statements_of(doc)
+    if not statements:
+        raise ValueError("identity policy: Statement must be a non-empty list of statements")
+    for st in statements:
+        if not isinstance(st, dict) or st.get("Effect") not in ("Allow", "Deny"):
+            raise ValueError("identity policy: every statement needs Effect Allow or Deny")
+        if "Action" not in st and "NotAction" not in st:
+            raise ValueError("identity policy: every statement needs Action or NotAction")
+        if "Resource" not in st and "NotResource" not in st:
+            raise ValueError("identity policy: every statement needs Resource or NotResource")
+        if "Principal" in st or "NotPrincipal" in st:
+            raise ValueError("identity policy: a statement of an identity policy has no "
+                             "Principal (the principal is the identity it is attached to)")
+        block = st.get("Condition", {})
+        if not isinstance(block, dict):
+            raise ValueError("identity policy: Condition must be an object")
+        for operator, tests in block.items():
+            if not known(operator) or not isinstance(tests, dict):
+                raise ValueError(f"identity policy: unknown condition operator {operator!r}")

@@ -1,0 +1,270 @@
+"""Who is calling: the account's root by default, registered IAM users and roles
+(``MockKms.principal``), role sessions (``assume``), the ``kms_principal`` fixture, and the
+``authorization`` switch."""
+from __future__ import annotations
+
+import unittest
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from helpers import denied, document, error_of, statement
+from mockkms import mock_kms
+
+ACCOUNT, OTHER = "123456789012", "111122223333"
+ROOT = f"arn:aws:iam::{ACCOUNT}:root"
+ALL_KMS = document(statement(action="kms:*"))
+REGION = "us-east-1"
+
+
+def nobody_policy(principal=f"arn:aws:iam::{ACCOUNT}:role/nobody"):
+    """A key policy that names only ``principal`` (created with the lockout check bypassed)."""
+    return document(statement(principal=principal))
+
+
+def test_default_caller_is_the_accounts_root(kms):
+    key = kms.create_key(Policy=nobody_policy(), BypassPolicyLockoutSafetyCheck=True)
+    arn = key["KeyMetadata"]["Arn"]
+    with pytest.raises(ClientError) as exc:
+        kms.describe_key(KeyId=arn)
+    assert error_of(exc) == denied(ROOT, "kms:DescribeKey", arn, "resource")
+    other = boto3.client("kms", region_name=REGION, aws_access_key_id=OTHER,
+                         aws_secret_access_key="x")  # 12 digits: that account's root
+    key = other.create_key(Policy=nobody_policy(f"arn:aws:iam::{OTHER}:user/u"),
+                           BypassPolicyLockoutSafetyCheck=True)["KeyMetadata"]
+    with pytest.raises(ClientError) as exc:
+        other.encrypt(KeyId=key["KeyId"], Plaintext=b"x")
+    assert error_of(exc) == denied(f"arn:aws:iam::{OTHER}:root", "kms:Encrypt", key["Arn"],
+                                   "resource")
+
+
+def test_a_user_calls_with_its_credentials(kms_mock, kms):
+    alice = kms_mock.principal(f"arn:aws:iam::{ACCOUNT}:user/alice", policies=[ALL_KMS])
+    assert alice.arn == f"arn:aws:iam::{ACCOUNT}:user/alice" and alice.account == ACCOUNT
+    assert set(alice.credentials) == {"aws_access_key_id", "aws_secret_access_key"}
+    assert alice.credentials["aws_access_key_id"].startswith("AKIA")
+    key = alice.client().create_key()["KeyMetadata"]
+    assert key["AWSAccountId"] == ACCOUNT and key["Arn"].startswith("arn:aws:kms:us-east-1:")
+    same = boto3.client("kms", region_name=REGION, **alice.credentials)
+    assert same.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["Arn"] == key["Arn"]
+    assert kms.describe_key(KeyId=key["KeyId"])  # the root may too (default key policy)
+    assert alice.client(region_name="eu-west-1").list_keys()["Keys"] == []  # another Region
+
+
+def test_a_principal_without_identity_policies_may_do_nothing_alone(kms_mock, kms, key_id):
+    bob = kms_mock.principal(f"arn:aws:iam::{ACCOUNT}:user/bob").client()
+    arn = kms.describe_key(KeyId=key_id)["KeyMetadata"]["Arn"]
+    caller = f"arn:aws:iam::{ACCOUNT}:user/bob"
+    with pytest.raises(ClientError) as exc:
+        bob.list_keys()
+    assert error_of(exc) == denied(caller, "kms:ListKeys", "*", "identity")
+    with pytest.raises(ClientError) as exc:  # the default key policy delegates to IAM
+        bob.encrypt(KeyId=key_id, Plaintext=b"x")
+    assert error_of(exc) == denied(caller, "kms:Encrypt", arn, "identity")
+    assert kms_mock.calls[-1].operation == "Encrypt"
+    assert kms_mock.calls[-1].error == "AccessDeniedException"  # denials are logged
+
+
+def test_roles_call_through_sessions(kms_mock, kms):
+    role = kms_mock.principal("role/app", policies=[ALL_KMS])
+    assert role.arn == f"arn:aws:iam::{ACCOUNT}:role/app"
+    assert role.session_arn == f"arn:aws:sts::{ACCOUNT}:assumed-role/app/mockkms"
+    assert set(role.credentials) == {"aws_access_key_id", "aws_secret_access_key",
+                                     "aws_session_token"}
+    first, second = role.assume("first"), role.assume("second")
+    assert first.arn == f"arn:aws:sts::{ACCOUNT}:assumed-role/app/first"
+    # the key policy names the role: every session of it; or one session exactly
+    by_role = kms.create_key(Policy=document(
+        statement(principal=ROOT), statement(principal=role.arn, action="kms:Encrypt")))
+    by_session = kms.create_key(Policy=document(
+        statement(principal=ROOT), statement(principal=first.arn, action="kms:Encrypt")))
+    for key in (by_role, by_session):
+        first_client = first.client()
+        first_client.encrypt(KeyId=key["KeyMetadata"]["KeyId"], Plaintext=b"x")
+    second.client().encrypt(KeyId=by_role["KeyMetadata"]["KeyId"], Plaintext=b"x")
+    role.client().encrypt(KeyId=by_role["KeyMetadata"]["KeyId"], Plaintext=b"x")
+    # the session is not named and the role has no identity policy for this key: denied,
+    # with the session's ARN in the message
+    kms_mock.principal("role/app", policies=[])
+    with pytest.raises(ClientError) as exc:
+        second.client().encrypt(KeyId=by_session["KeyMetadata"]["KeyId"], Plaintext=b"x")
+    assert error_of(exc) == denied(second.arn, "kms:Encrypt", by_session["KeyMetadata"]["Arn"],
+                                   "identity")
+    with pytest.raises(TypeError):
+        first.assume("again")
+
+
+def test_a_role_path_is_dropped_from_its_session_arn(kms_mock):
+    role = kms_mock.principal("role/service-role/team/app")
+    assert role.arn == f"arn:aws:iam::{ACCOUNT}:role/service-role/team/app"
+    assert role.assume("s1").arn == f"arn:aws:sts::{ACCOUNT}:assumed-role/app/s1"
+
+
+def test_a_principal_of_another_account_calls_in_its_account(kms_mock, kms):
+    carol = kms_mock.principal(f"arn:aws:iam::{OTHER}:user/carol", policies=[ALL_KMS])
+    key = carol.client().create_key()["KeyMetadata"]
+    assert key["AWSAccountId"] == OTHER
+    assert kms.list_keys()["Keys"] == []
+    root = kms_mock.principal(f"arn:aws:iam::{OTHER}:root")  # that account's root, by keys
+    assert root.client().list_keys()["Keys"] == [{"KeyId": key["KeyId"], "KeyArn": key["Arn"]}]
+
+
+def test_registering_again_replaces_policies_and_keeps_credentials(kms_mock):
+    user = kms_mock.principal("user/dave", policies=[ALL_KMS], tags={"team": "a"})
+    before = user.credentials
+    client = user.client()
+    client.list_keys()
+    again = kms_mock.principal("user/dave")
+    assert again.credentials == before
+    with pytest.raises(ClientError) as exc:
+        client.list_keys()
+    assert error_of(exc)[0] == "AccessDeniedException"
+
+
+@pytest.mark.parametrize("arn,policies,tags,problem", [
+    ("arn:aws:iam::123456789012:group/admins", None, None, "not an IAM user, role or root"),
+    ("arn:aws:sts::123456789012:assumed-role/app/s", None, None, "role.assume"),
+    ("alice", None, None, "not an IAM user, role or root"),
+    ("arn:aws:iam::12345:user/alice", None, None, "not an IAM user, role or root"),
+    ("user/alice", ["{not json"], None, "not JSON"),
+    ("user/alice", [{"Statement": [{"Effect": "Allow", "Action": "kms:*"}]}], None,
+     "Resource or NotResource"),
+    ("user/alice", [{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*",
+                                    "Principal": "*"}]}], None, "no Principal"),
+    ("user/alice", [{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*",
+                                    "Condition": {"StringSorta": {"a": "b"}}}]}], None,
+     "unknown condition operator"),
+    ("user/alice", [42], None, "JSON text or a dict"),
+    ("user/alice", None, {"k": 1}, "tags must be a dict of strings"),
+    ("arn:aws:iam::123456789012:root", [ALL_KMS], None, "every IAM permission"),
+])
+def test_bad_registrations(kms_mock, arn, policies, tags, problem):
+    with pytest.raises(ValueError, match=problem):
+        kms_mock.principal(arn, policies=policies, tags=tags)
+    assert kms_mock.backend.principals == {}
+
+
+def test_bad_session_names(kms_mock):
+    role = kms_mock.principal("role/app")
+    for name in ("x", "has space", "a" * 65, None):
+        with pytest.raises(ValueError, match="session name"):
+            role.assume(name)
+
+
+def test_kms_principal_fixture(kms_principal, kms_client, kms_mock):
+    app = kms_principal("role/app", policies=[ALL_KMS])
+    assert app is not None and app.arn.endswith(":role/app")
+    key = kms_client.create_key()["KeyMetadata"]["KeyId"]
+    assert app.client().encrypt(KeyId=key, Plaintext=b"x")["KeyId"].endswith(key)
+    assert set(kms_mock.backend.principals) == {
+        app.arn, f"arn:aws:sts::{ACCOUNT}:assumed-role/app/mockkms"}
+
+
+def test_principals_are_reset_with_the_state():
+    with mock_kms() as m:
+        user = m.principal("user/erin", policies=[ALL_KMS])
+        creds = user.credentials
+        boto3.client("kms", region_name=REGION, **creds).create_key()
+        m.reset()
+        assert m.backend.principals == {} and m.backend.access_keys == {}
+        # the same credentials now sign as the account's root (unregistered)
+        other = boto3.client("kms", region_name=REGION, **creds)
+        key = other.create_key(Policy=nobody_policy(), BypassPolicyLockoutSafetyCheck=True)
+        with pytest.raises(ClientError) as exc:
+            other.describe_key(KeyId=key["KeyMetadata"]["KeyId"])
+        assert f"User: {ROOT} " in error_of(exc)[1]
+    with mock_kms() as m:
+        assert m.backend.principals == {}
+
+
+@mock_kms
+class TestPrincipalsInATestCase(unittest.TestCase):
+    """A principal registered in setUpClass is there, with the same credentials, in every test
+    method (the class's snapshot holds principals too)."""
+
+    @classmethod
+    def setUpClass(cls):
+        import mockkms._mock as m
+        cls.creds = m._stack[-1].principal("user/tc", policies=[ALL_KMS]).credentials
+
+    def test_one(self):
+        boto3.client("kms", region_name=REGION, **self.creds).create_key()
+
+    def test_two(self):
+        kms = boto3.client("kms", region_name=REGION, **self.creds)
+        self.assertEqual(kms.list_keys()["Keys"], [])  # test_one's key is gone
+
+
+def test_authorization_off_lets_everyone_do_everything():
+    with mock_kms(authorization=False) as m:
+        assert "authorization=False" in repr(m)
+        nobody = m.principal("user/nobody").client()
+        key = nobody.create_key(Policy=nobody_policy())["KeyMetadata"]  # no lockout check
+        nobody.encrypt(KeyId=key["KeyId"], Plaintext=b"x")
+        boto3.client("kms", region_name=REGION).disable_key(KeyId=key["KeyId"])
+        # the documents are still checked
+        with pytest.raises(ClientError) as exc:
+            nobody.create_key(Policy=document(statement(principal=ROOT, resource=None)))
+        assert error_of(exc)[0] == "MalformedPolicyDocumentException"
+        with m.via_service("s3"):
+            pass
+        nobody.encrypt(KeyId="alias/aws/s3", Plaintext=b"x")  # direct use of a managed key
+
+
+@pytest.mark.mock_kms(authorization=False)
+def test_marker_switches_authorization_off(kms_mock, kms_client):
+    assert kms_mock.authorization is False
+    kms_client.encrypt(KeyId="alias/aws/ebs", Plaintext=b"x")
+
+
+def test_seed_files_register_principals():
+    seed = {"Version": 1,
+            "Keys": [{"KeyId": "0d6c3d4e-7a4f-4b0a-9a43-0e7f5d0c1a2b"}],
+            "Principals": [
+                {"Arn": "role/app", "Policies": [ALL_KMS], "Tags": {"tenant": "a"},
+                 "AccessKeyId": "AKIAAPPROLEEXAMPLE1", "SecretAccessKey": "s"},
+                {"Arn": f"arn:aws:iam::{OTHER}:user/partner"}]}
+    with mock_kms(seed=seed) as m:
+        assert m.authorization is True
+        app = boto3.client("kms", region_name=REGION, aws_access_key_id="AKIAAPPROLEEXAMPLE1",
+                           aws_secret_access_key="s")
+        assert app.list_keys()["Keys"][0]["KeyId"] == "0d6c3d4e-7a4f-4b0a-9a43-0e7f5d0c1a2b"
+        assert f"arn:aws:iam::{OTHER}:user/partner" in m.backend.principals
+    with mock_kms(seed={"Version": 1, "Authorization": False}) as m:
+        assert m.authorization is False
+
+
+@pytest.mark.parametrize("principals,problem", [
+    ("x", "Principals must be a list"),
+    ([1], "each principal must be an object"),
+    ([{"Policies": []}], "Arn required"),
+    ([{"Arn": "user/a", "Role": 1}], "unknown: Role"),
+    ([{"Arn": "group/a"}], "not an IAM user, role or root"),
+    ([{"Arn": "user/a"}, {"Arn": "user/a"}], "Arn arn:aws:iam::123456789012:user/a is also used"),
+    ([{"Arn": "user/a", "AccessKeyId": "AKIAEXAMPLEEXAMPLE", "SecretAccessKey": "s"},
+      {"Arn": "user/b", "AccessKeyId": "AKIAEXAMPLEEXAMPLE", "SecretAccessKey": "s"}],
+     "AccessKeyId AKIAEXAMPLEEXAMPLE is also used"),
+    ([{"Arn": "user/a", "AccessKeyId": "123456789012", "SecretAccessKey": "s"}],
+     "AccessKeyId must be"),
+    ([{"Arn": "user/a", "AccessKeyId": "AKIAEXAMPLEEXAMPLE"}], "needs its SecretAccessKey"),
+])
+def test_bad_seed_principals(principals, problem):
+    import mockkms
+    with mock_kms() as m:
+        with pytest.raises(mockkms.SeedError, match=problem):
+            mockkms.load_seed({"Version": 1, "Keys": [{}], "Principals": principals})
+        assert m.backend.principals == {} and boto3.client(
+            "kms", region_name=REGION).list_keys()["Keys"] == []  # all or nothing
+
+
+def test_seed_principal_conflicting_with_a_registered_one():
+    import mockkms
+    with mock_kms() as m:
+        m.principal("user/x")
+        taken = m.backend.principals[f"arn:aws:iam::{ACCOUNT}:user/x"].access_key_id
+        with pytest.raises(mockkms.SeedError, match="belongs to"):
+            mockkms.load_seed({"Version": 1, "Principals": [
+                {"Arn": "user/y", "AccessKeyId": taken, "SecretAccessKey": "s"}]})
+        with pytest.raises(mockkms.SeedError, match="Authorization must be true or false"):
+            mockkms.load_seed({"Version": 1, "Authorization": "no"})
