@@ -23,32 +23,34 @@ from . import _protocol, _validation
 _NO_BODY = b""  # what every request without parameters keeps (``{}``, empty, none)
 
 
-class _Struct(tuple):
-    """A packed dict: ``(member names, value, value, ...)``."""
+class _Names(tuple):
+    """The member names of a packed dict: a packed dict is the tuple ``(names, value, ...)``."""
     __slots__ = ()
 
 
-_names: dict[tuple, tuple] = {}  # one shared tuple per set of member names (bounded)
+_names: dict[tuple, _Names] = {}  # one shared _Names per set of member names (bounded)
 _MAX_NAMES = 4096
 
 
 def pack(value):
-    """The compact form of an answer: each dict (and each dict among its values) as a
-    ``_Struct``. Lists are kept as they are: packing ListKeys' hundred entries would cost more
-    time than the entries cost memory."""
+    """The compact form of an answer: each dict (and each dict among its values) as a tuple of
+    its member names (shared by every dict with those names) and its values. Lists are kept as
+    they are: packing ListKeys' hundred entries would cost more time than they cost memory."""
     if type(value) is not dict:
         return value
     names = tuple(value)
     shared = _names.get(names)
     if shared is None:
-        shared = _names.setdefault(names, names) if len(_names) < _MAX_NAMES else names
-    return _Struct((shared, *[pack(v) if type(v) is dict else v for v in value.values()]))
+        shared = _Names(names)
+        if len(_names) < _MAX_NAMES:
+            shared = _names.setdefault(names, shared)
+    return (shared, *[pack(v) if type(v) is dict else v for v in value.values()])
 
 
 def unpack(value):
     """What :func:`pack` was given, in new dicts and lists."""
     kind = type(value)
-    if kind is _Struct:
+    if kind is tuple and value and type(value[0]) is _Names:
         return {name: unpack(v) for name, v in zip(value[0], value[1:])}
     if kind is dict:
         return {name: unpack(v) for name, v in value.items()}
