@@ -125,7 +125,7 @@ def main(argv=None) -> int:
         "floor": (floor.use, lambda kms: {
             ROWS[0]: bench.per_call_rows(kms, floor=True)[ENC_DEC]}),
     }
-    table = bench.run_interleaved(groups, repeats, seconds)
+    table, _ = bench.summarize(bench.run_interleaved(groups, repeats, seconds))
     base, floor_rate = table[ROWS[0]]["mockkms"], table[ROWS[0]]["floor"]
     lines = ["| Encrypt+Decrypt 1 KiB, with context | ops/s | / root, default policy | "
              "/ floor |", "|---|---:|---:|---:|"]

@@ -42,6 +42,8 @@ import pytest
 import mockkms  # noqa: F401  (installs the botocore hook before test modules create clients)
 from mockkms import _mock
 
+from . import _reuse
+
 if TYPE_CHECKING:
     from botocore.client import BaseClient
 
@@ -123,11 +125,33 @@ def kms_mock(request: pytest.FixtureRequest,
 
 
 @pytest.fixture
-def kms_client(kms_mock: MockKms) -> BaseClient:
-    """A boto3 KMS client in ``kms_mock``'s region, talking to its (fresh) state."""
+def kms_client(kms_mock: MockKms) -> Iterator[BaseClient]:
+    """A boto3 KMS client in ``kms_mock``'s region, talking to its (fresh) state.
+
+    What it guarantees: the client is made as ``boto3.client("kms", region_name=...)`` makes
+    it, on boto3's default session, with the credentials and ``AWS_*`` settings in the
+    environment while the mock is active; its calls reach this test's mock, whose state is
+    empty when the test starts (the state is the mock's, never the client's).
+
+    The client object may be one an earlier test of this process got: making a client costs
+    more than a hundred mocked calls, so one is kept per (account, region, boto3 default
+    session, credentials and every other ``AWS_*`` and proxy variable of the environment) and
+    handed out again. Only an unchanged client is: if the test registers or removes an event
+    handler on it (a ``botocore.stub.Stubber`` activated, say), sets or replaces an attribute
+    (of the client, its ``meta`` or its signer) or changes its config, it is dropped when the
+    test ends and the next test gets a new one; so does every test after a handler was
+    registered on (or removed from) boto3's default session, or after that session was
+    replaced. Changes botocore does not let one see (a change inside an object the client
+    holds, such as its endpoint's HTTP session) are not noticed: a test that makes them should
+    make its own client with ``boto3.client("kms")``."""
     import boto3
 
-    return boto3.client("kms", region_name=kms_mock.region)
+    key, client = _reuse.take(kms_mock.account_id, kms_mock.region)
+    if client is None:
+        client = boto3.client("kms", region_name=kms_mock.region)
+    lease = _reuse.Lease(client)
+    yield client
+    _reuse.give_back(key, lease)
 
 
 @pytest.fixture

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import importlib
 import logging
-import os
+import random
 import threading
 from typing import Any, Callable
 
 from . import _errors as E
 from . import _grant_tokens, _protocol, _validation
 from ._backend import Backend
+from ._calls import Call
 from ._context import Context, Outside
 from ._journal import Escalate
 
@@ -56,24 +57,6 @@ def _load_operations() -> None:
         _loaded = True
 
 
-class Call:
-    """One entry of the call log: what a client asked and what the mock answered."""
-
-    __slots__ = ("operation", "account", "region", "params", "response", "error")
-
-    def __init__(self, operation, account, region, params, response=None, error=None):
-        self.operation = operation
-        self.account = account
-        self.region = region
-        self.params = params
-        self.response = response
-        self.error = error
-
-    def __repr__(self) -> str:  # parameters may hold plaintext: never shown in reprs or logs
-        outcome = self.error or "ok"
-        return f"Call({self.operation}, {self.account}, {self.region}, {outcome})"
-
-
 def handle(backend: Backend, account: str, region: str, target: str | None,
            body: bytes | str | None, caller=None) -> tuple[int, bytes]:
     """Answer one KMS request; never raises."""
@@ -92,22 +75,22 @@ def handle(backend: Backend, account: str, region: str, target: str | None,
         tokens = params.get("GrantTokens")
         if tokens:
             _grant_tokens.check(operation, tokens)
-        result = _run(backend, account, region, row, fn, params, caller)
+        result = _run(backend, account, region, row, fn, params, caller, body)
         return 200, _protocol.encode_output(operation, result)
     except E.KMSError as err:
-        _log_error(backend, operation, account, region, params, err)
+        _log_error(backend, operation, account, region, _kept(params, body), err)
         return _protocol.encode_error(err)
     except Exception as exc:  # a bug in the mock: answer as AWS answers an internal failure
         log.exception("mockkms internal error in %s", operation)
         internal = E.KMSInternalException(f"mockkms internal error: {type(exc).__name__}")
-        _log_error(backend, operation, account, region, params, internal)
+        _log_error(backend, operation, account, region, _kept(params, body), internal)
         return _protocol.encode_error(internal)
 
 
 _RUNS = 8  # runs of one request: each value computed outside the lock adds one
 
 
-def _run(backend: Backend, account: str, region: str, row, fn, params: dict, caller):
+def _run(backend: Backend, account: str, region: str, row, fn, params: dict, caller, body):
     """The handler's result, run under the backend lock (in a transaction of the backend's
     state directory, if it has one: ``Backend.transaction``). Slow cryptography raises ``Outside``
     the first time (``Context.outside``): it is computed here with no lock held and the request
@@ -120,8 +103,8 @@ def _run(backend: Backend, account: str, region: str, row, fn, params: dict, cal
         try:
             with backend.transaction(writing):
                 backend.tick()
-                return _attempt(backend, account, region, row, fn, params, caller, prepared,
-                                defer)
+                return _attempt(backend, account, region, row, fn, params, caller, body,
+                                prepared, defer)
         except Outside as outside:
             if prepared is None:
                 prepared = {}
@@ -132,7 +115,8 @@ def _run(backend: Backend, account: str, region: str, row, fn, params: dict, cal
     raise RuntimeError("unreachable: the last run does not defer")  # pragma: no cover
 
 
-def _attempt(backend, account, region, row, fn, params, caller, prepared, defer: bool):
+def _attempt(backend, account, region, row, fn, params, caller, body, prepared,
+             defer: bool):
     ctx = Context(backend, account, region, row, params, caller, prepared)
     ctx.inline = not defer
     try:
@@ -145,7 +129,7 @@ def _attempt(backend, account, region, row, fn, params, caller, prepared, defer:
         raise ctx.not_generated(missing.pair) from None
     for deferred in ctx._on_success:
         deferred()
-    backend.calls.append(Call(row.name, account, region, params, result))
+    backend.calls.append(Call(row.name, account, region, _kept(params, body), result))
     return result
 
 
@@ -157,16 +141,24 @@ def _handler(ctx, row, fn, params):
     return fn(ctx, params)
 
 
-def _log_error(backend, operation, account, region, params, err) -> None:
+def _kept(params, body):
+    """What the call log keeps of a request's body: all of it (``b""`` for none) once it was
+    decoded and validated into ``params``, else None."""
+    return None if params is None else body or b""
+
+
+def _log_error(backend, operation, account, region, body, err) -> None:
     if operation is not None:
         with backend.lock:
-            backend.calls.append(Call(operation, account, region, params, error=err.code))
+            backend.calls.append(Call(operation, account, region, body, error=err.code))
+
+
+_random_bits = random.getrandbits  # request ids need uniqueness, not secrecy
+_UUID4_CLEAR = ~((0xF << 76) | (0x3 << 62))  # the version nibble and the variant bits
+_UUID4_SET = (0x4 << 76) | (0x2 << 62)       # version 4, RFC 4122 variant
 
 
 def request_id() -> str:
-    """A random version-4 UUID string: what ``str(uuid.uuid4())`` gives, built faster."""
-    b = bytearray(os.urandom(16))
-    b[6] = b[6] & 0x0F | 0x40  # version 4
-    b[8] = b[8] & 0x3F | 0x80  # RFC 4122 variant
-    h = b.hex()
+    """A random version-4 UUID string, as ``str(uuid.uuid4())`` gives, built faster."""
+    h = "%032x" % (_random_bits(128) & _UUID4_CLEAR | _UUID4_SET)
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"

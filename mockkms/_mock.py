@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Callable, TypeVar, overload
 
 from . import _decorate, _regions, _transport
 from ._backend import Backend
+from ._calls import CallLog
 from ._names import is_account_id
 
 if TYPE_CHECKING:
@@ -49,19 +50,6 @@ _Target = TypeVar("_Target", bound=Callable[..., Any])
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
 
-
-
-class CallLog(list):
-    """The call log: a list of ``_dispatch.Call`` in the order the requests took effect."""
-
-    def of(self, operation: str) -> list:
-        """The calls of one operation, e.g. ``m.calls.of("Encrypt")``."""
-        return [call for call in self if call.operation == operation]
-
-    @property
-    def operations(self) -> list[str]:
-        """The operation names, in order: handy for ``assert m.calls.operations == [...]``."""
-        return [call.operation for call in self]
 
 
 _BACKEND = Backend()

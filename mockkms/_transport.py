@@ -17,11 +17,20 @@
   is answered by the same code as the fast path, and anything else goes to the original
   ``send`` untouched. If a KMS request cannot be answered there, :class:`InterceptionError`
   says why: it is never sent to AWS instead.
-* signing: while a mock is active, ``RequestSigner.sign`` (and aiobotocore's
-  ``AioRequestSigner.sign``) are wrapped too. For a KMS request a client without credentials
-  (made before the mock started, on a machine with none) borrows the mock's fake credentials
-  (given back, ``None``, when the last mock stops), and a request to a Region that does not
-  exist is refused before it is signed (:mod:`mockkms._regions`), so botocore does not retry it.
+* signing: while a mock is active, ``RequestSigner.get_auth_instance`` (and aiobotocore's
+  ``AioRequestSigner.get_auth_instance``) are wrapped too, so every client is covered, made
+  before ``import mockkms`` or after. For a KMS request a client without credentials (made
+  before the mock started, on a machine with none) borrows the mock's fake credentials (given
+  back, ``None``, when the last mock stops), and botocore's SigV4 signer is replaced by a
+  stand-in (``Unsigned``): botocore still chooses the signer, runs its ``choose-signer`` and
+  ``before-sign`` events and resolves the credentials and the signing region by its own rules,
+  and a session token still goes in ``X-Amz-Security-Token``, but no signature is computed
+  (nothing checks it while a mock is active, and it was a quarter of a call's time). The access
+  key id and signing region go in the ``X-Mockkms-Credential`` header instead of
+  ``Authorization``'s credential scope; a request to a Region that does not exist is refused
+  there, before it is sent (:mod:`mockkms._regions`), so botocore does not retry it. Requests
+  to other services, every request while no mock is active, and KMS clients configured to sign
+  otherwise (or not at all) are signed exactly as botocore signs them.
 * The wrapped attributes are the classes' own, restored (the very same objects) when the last
   mock stops, whatever the order in which nested activations stop. If something else replaced
   one of them meanwhile, that replacement is left in place (it may call ours, which passes
@@ -37,10 +46,11 @@
   ``https://kms.<region>.amazonaws.com/`` from the same backend and passes every other URL through.
 
 Each request becomes (account, region, caller, target, body): :func:`resolve` is the one place
-that decides who calls and where, from the access key id and region of the SigV4 credential
-scope (else the endpoint host, else the mock's default): the access key id of a registered
-principal (``MockKms.principal``) is that principal, in its account; an access key id of exactly
-12 digits is the root of that account; any other is the root of the mock's default account. A
+that decides who calls and where, from the access key id and signing region (:func:`credential`:
+the ``X-Mockkms-Credential`` header of an unsigned request, else the SigV4 credential scope;
+else the endpoint host, else the mock's default): the access key id of a registered principal
+(``MockKms.principal``) is that principal, in its account; an access key id of exactly 12
+digits is the root of that account; any other is the root of the mock's default account. A
 Region that does not exist is refused before any state is touched (``UnknownRegionError``, an
 ``EndpointConnectionError``; the server turns it into an HTTP 400).
 """
@@ -62,6 +72,8 @@ _route = None          # the innermost active mock (anything with backend/accoun
 _lock = threading.Lock()
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/,\s]+)/")
+_SCOPE_PART = re.compile(r"[^/,\s]+")  # what _CREDENTIAL reads as an access key id or region
+CREDENTIAL_HEADER = "X-Mockkms-Credential"  # "<access key id>/<region>" of an unsigned request
 _KMS_ORIGIN = r"https?://kms(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?"  # group: region
 _KMS_ENDPOINT = re.compile(rf"^{_KMS_ORIGIN}(?=[:/?]|$)")   # any URL of a KMS endpoint
 _KMS_URL = re.compile(rf"^{_KMS_ORIGIN}/?$")                # KMS's own URL (``responses``)
@@ -74,10 +86,24 @@ def _text(value) -> str | None:
     return value.decode("latin-1")
 
 
-def identify(headers, url: str, route) -> tuple[str, str, object]:
-    """(account, region, caller) of a request, from its SigV4 Authorization header and URL."""
+def credential(headers) -> tuple[str | None, str | None]:
+    """(access key id, signing region) of a request: from the ``X-Mockkms-Credential`` header
+    of a request the ``Unsigned`` stand-in handled, else from the credential scope of its SigV4
+    ``Authorization`` header; (None, None) if unsigned."""
+    value = headers.get(CREDENTIAL_HEADER)
+    if value is not None:
+        access_key_id, _, region = (_text(value) or "").rpartition("/")
+        return access_key_id or None, region or None
     match = _CREDENTIAL.search(_text(headers.get("Authorization")) or "")
-    access_key_id, region = match.groups() if match else (None, None)
+    if match is None:
+        return None, None
+    return match.group(1), match.group(2)
+
+
+def identify(headers, url: str, route) -> tuple[str, str, object]:
+    """(account, region, caller) of a request, from its credential (:func:`credential`) and
+    URL."""
+    access_key_id, region = credential(headers)
     return resolve(route, access_key_id, region, url)
 
 
@@ -225,35 +251,82 @@ def _wrap_async_send(send):
 _borrowed: weakref.WeakSet = weakref.WeakSet()
 
 
-def _before_signing(signer, request, region_name, aio: bool) -> None:
-    """What happens to a KMS request before it is signed while a mock is active."""
-    if signer._credentials is None:
-        if aio:  # aiobotocore's signer awaits ``get_frozen_credentials()``
-            from aiobotocore.credentials import AioCredentials as Credentials
-        else:
-            from botocore.credentials import Credentials
-        signer._credentials = Credentials(*_FAKE_CREDENTIALS)
-        _borrowed.add(signer)
-    # the region botocore signs for (RequestSigner.sign's own rule): refused now, not retried
-    region = region_name or request.context.get("signing", {}).get("region") or \
-        signer._region_name
-    _regions.require(region, request.url)
+def _borrow_credentials(signer, aio: bool) -> None:
+    if aio:  # aiobotocore's signer awaits ``get_frozen_credentials()``
+        from aiobotocore.credentials import AioCredentials as Credentials
+    else:
+        from botocore.credentials import Credentials
+    signer._credentials = Credentials(*_FAKE_CREDENTIALS)
+    _borrowed.add(signer)
 
 
-def _wrap_sign(sign):
-    def mockkms_sign(self, operation_name, request, region_name=None, *args, **kwargs):
-        if _route is not None and self._service_id == "KMS":
-            _before_signing(self, request, region_name, aio=False)
-        return sign(self, operation_name, request, region_name, *args, **kwargs)
-    return mockkms_sign
+# botocore's SigV4 signer and its stand-in (made when a mock first starts)
+_SigV4Auth: Any = None
+_Unsigned: Any = None
 
 
-def _wrap_async_sign(sign):
-    async def mockkms_sign(self, operation_name, request, region_name=None, *args, **kwargs):
-        if _route is not None and self._service_id == "KMS":
-            _before_signing(self, request, region_name, aio=True)
-        return await sign(self, operation_name, request, region_name, *args, **kwargs)
-    return mockkms_sign
+def _define_unsigned() -> None:
+    global _SigV4Auth, _Unsigned
+    if _Unsigned is not None:
+        return
+    from botocore.auth import SigV4Auth
+    from botocore.exceptions import NoCredentialsError
+
+    class Unsigned(SigV4Auth):
+        """Stands in for botocore's SigV4 signer of a KMS request while a mock is active. It
+        computes no signature: the access key id and signing region that botocore resolved go
+        in ``X-Mockkms-Credential``, for :func:`credential` to read as it reads a signature's
+        credential scope; a session token goes in ``X-Amz-Security-Token``, as SigV4Auth puts
+        it. (No date header: nothing reads it.)"""
+
+        def add_auth(self, request):
+            credentials = self.credentials
+            if credentials is None:
+                raise NoCredentialsError()
+            region = self._region_name
+            _regions.require(region, request.url)  # refused before it is sent: no retries
+            headers = request.headers
+            token = credentials.token
+            if token:
+                del headers["X-Amz-Security-Token"]  # every occurrence, if any
+                headers["X-Amz-Security-Token"] = token
+            del headers[CREDENTIAL_HEADER]
+            access_key_id = credentials.access_key
+            # only what a credential scope can carry (otherwise the request reads as unsigned,
+            # as its Authorization header would have)
+            if _SCOPE_PART.fullmatch(access_key_id or "") and _SCOPE_PART.fullmatch(region):
+                headers[CREDENTIAL_HEADER] = f"{access_key_id}/{region}"
+
+    _SigV4Auth, _Unsigned = SigV4Auth, Unsigned
+
+
+def _stand_in(auth):
+    """The auth of a KMS request while a mock is active: botocore's own SigV4 signer is replaced
+    by :class:`Unsigned` with the credentials and region botocore resolved for it; any other
+    signature version the client asked for is kept."""
+    if type(auth) is not _SigV4Auth:
+        return auth
+    return _Unsigned(auth.credentials, auth._service_name, auth._region_name)
+
+
+def _wrap_get_auth(get_auth_instance):
+    def mockkms_get_auth_instance(self, *args, **kwargs):
+        if _route is None or self._service_id != "KMS":
+            return get_auth_instance(self, *args, **kwargs)
+        if self._credentials is None:
+            _borrow_credentials(self, aio=False)
+        return _stand_in(get_auth_instance(self, *args, **kwargs))
+    return mockkms_get_auth_instance
+
+
+def _wrap_async_get_auth(get_auth_instance):
+    async def mockkms_get_auth_instance(self, *args, **kwargs):
+        if _route is None or self._service_id != "KMS":
+            return await get_auth_instance(self, *args, **kwargs)
+        if self._credentials is None:
+            _borrow_credentials(self, aio=True)
+        return _stand_in(await get_auth_instance(self, *args, **kwargs))
+    return mockkms_get_auth_instance
 
 
 def _return_borrowed_credentials() -> None:
@@ -266,15 +339,17 @@ def _return_borrowed_credentials() -> None:
 # when it is imported (a client of it can exist only then; a session made after mockkms carries
 # the fast path's handler anyway).
 _NET = (("botocore.httpsession", "URLLib3Session", "send", _wrap_send),
-        ("botocore.signers", "RequestSigner", "sign", _wrap_sign),
+        ("botocore.signers", "RequestSigner", "get_auth_instance", _wrap_get_auth),
         ("aiobotocore.httpsession", "AIOHTTPSession", "send", _wrap_async_send),
         ("aiobotocore.httpxsession", "HttpxSession", "send", _wrap_async_send),
-        ("aiobotocore.signers", "AioRequestSigner", "sign", _wrap_async_sign))
+        ("aiobotocore.signers", "AioRequestSigner", "get_auth_instance",
+         _wrap_async_get_auth))
 
 _wrapped: list = []  # (class, attribute, original, wrapper) while a mock is active
 
 
 def _install_net() -> None:
+    _define_unsigned()
     for module, class_name, name, wrap in _NET:
         if module.startswith("aiobotocore") and "aiobotocore" not in sys.modules:
             continue

@@ -100,12 +100,12 @@ import aiobotocore.httpsession, aiobotocore.signers
 from aiobotocore.session import AioSession
 from botocore import xform_name
 ORIGINALS["aio-send"] = aiobotocore.httpsession.AIOHTTPSession.send
-ORIGINALS["aio-sign"] = aiobotocore.signers.AioRequestSigner.sign
+ORIGINALS["aio-sign"] = aiobotocore.signers.AioRequestSigner.get_auth_instance
 _unwrapped = unwrapped
 
 def unwrapped():
     return (_unwrapped() and aiobotocore.httpsession.AIOHTTPSession.send is ORIGINALS["aio-send"]
-            and aiobotocore.signers.AioRequestSigner.sign is ORIGINALS["aio-sign"])
+            and aiobotocore.signers.AioRequestSigner.get_auth_instance is ORIGINALS["aio-sign"])
 
 loop = asyncio.new_event_loop()
 client = loop.run_until_complete(
@@ -136,4 +136,42 @@ def test_client_in_a_made_up_region(network):
         asyncio.run(main())
         assert all(region != "us-east-9" for _, region in _mock._BACKEND.stores)
         assert mock.calls == []
+    assert network == []
+
+
+def test_unsigned_while_mocked_signed_after(network):
+    """As for botocore (tests/test_unsigned.py): no signature while a mock is active, the access
+    key id and region still select the account; signed again after stop."""
+    from botocore.awsrequest import AWSResponse
+
+    from mockkms import _transport
+
+    seen = []
+
+    def record(request, **kwargs):
+        seen.append({k: v.decode() if isinstance(v, bytes) else v
+                     for k, v in request.headers.items()})
+        if _transport._route is None:  # after stop: answered here, not by the network
+            response = AWSResponse(request.url, 200, {}, _transport._RawBody(b'{"Keys":[]}'))
+            response._content = _transport._Content(b'{"Keys":[]}')  # awaitable for aiobotocore
+            return response
+        return None
+
+    async def main(mock):
+        async with AioSession().create_client(
+                "kms", region_name="eu-west-1", aws_access_key_id="111122223333",
+                aws_secret_access_key="x", aws_session_token="tok") as kms:
+            kms.meta.events.register_first("before-send.kms", record)
+            with mock:
+                await kms.list_keys()
+            await kms.list_keys()
+
+    mock = mock_kms()
+    asyncio.run(main(mock))
+    during, after = seen
+    assert "Authorization" not in during and during["X-Amz-Security-Token"] == "tok"
+    assert during[_transport.CREDENTIAL_HEADER] == "111122223333/eu-west-1"
+    assert after["Authorization"].startswith(
+        "AWS4-HMAC-SHA256 Credential=111122223333/") and _transport.CREDENTIAL_HEADER not in after
+    assert [(c.account, c.region) for c in mock.calls] == [("111122223333", "eu-west-1")]
     assert network == []

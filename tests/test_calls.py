@@ -102,3 +102,65 @@ def test_plaintext_never_in_logging_or_reprs(kms_mock, kms, key_id, caplog):
             assert repr(form)[2:-1].encode() not in encoded  # nor as a bytes repr
     assert repr(kms_mock.calls.of("Encrypt")[0]) == "Call(Encrypt, 123456789012, us-east-1, ok)"
     assert any(SECRET == c.params.get("Plaintext") for c in kms_mock.calls.of("Encrypt"))
+
+
+def test_entries_give_fresh_copies(kms_mock, kms, key_id):
+    """Changing what an entry returned changes nothing in the log (the entry keeps the request
+    body and a packed answer, and decodes them on each access)."""
+    kms_mock.calls.clear()
+    kms.encrypt(KeyId=key_id, Plaintext=SECRET, EncryptionContext={"app": "x"})
+    kms.describe_key(KeyId=key_id)
+    enc, desc = kms_mock.calls
+    enc.params["EncryptionContext"]["app"] = "changed"
+    desc.response["KeyMetadata"]["EncryptionAlgorithms"].append("changed")
+    desc.response["KeyMetadata"]["KeyState"] = "changed"
+    assert enc.params["EncryptionContext"] == {"app": "x"}
+    metadata = desc.response["KeyMetadata"]
+    assert (metadata["KeyState"], metadata["EncryptionAlgorithms"]) == (
+        "Enabled", ["SYMMETRIC_DEFAULT"])
+    assert metadata == kms.describe_key(KeyId=key_id)["KeyMetadata"] | {
+        "CreationDate": metadata["CreationDate"]}  # botocore parses the date, the log does not
+
+
+def test_requests_without_parameters_and_nested_answers(kms_mock, kms):
+    kms.create_key()
+    kms.list_keys(Limit=1)
+    create, listing = kms_mock.calls
+    assert create.params == {} and listing.params == {"Limit": 1}
+    key = create.response["KeyMetadata"]
+    assert listing.response == {"Keys": [{"KeyId": key["KeyId"], "KeyArn": key["Arn"]}],
+                                "Truncated": False}
+
+
+def test_a_create_key_entry_is_small():
+    """A CreateKey's entry references what the key holds anyway; what it adds is its own
+    (packed answer, the material id's hex text, the entry): well under the 1.5 KiB that a
+    symmetric key may cost with its entry (docs/benchmarks.md)."""
+    import gc
+    import tracemalloc
+
+    from mockkms import _dispatch
+    from mockkms._mock import _BACKEND
+
+    def create(n):
+        for _ in range(n):
+            assert _dispatch.handle(_BACKEND, "123456789012", "us-east-1",
+                                    "TrentService.CreateKey", b"{}")[0] == 200
+
+    with mock_kms():
+        create(10)
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            create(1000)
+            gc.collect()
+            with_log = tracemalloc.get_traced_memory()[0]
+            _BACKEND.calls.clear()
+            gc.collect()
+            without_log = tracemalloc.get_traced_memory()[0]
+        finally:
+            tracemalloc.stop()
+    entry = (with_log - without_log) / 1000
+    per_key = (with_log - before) / 1000
+    assert entry <= 600 and per_key <= 1536, (entry, per_key)

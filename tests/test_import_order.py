@@ -34,11 +34,11 @@ socket.getaddrinfo = lambda host, *a, **k: _refuse(host)
 
 import botocore.httpsession, botocore.signers
 ORIGINALS = {"send": botocore.httpsession.URLLib3Session.send,
-             "sign": botocore.signers.RequestSigner.sign}
+             "sign": botocore.signers.RequestSigner.get_auth_instance}
 
 def unwrapped():
     return (botocore.httpsession.URLLib3Session.send is ORIGINALS["send"]
-            and botocore.signers.RequestSigner.sign is ORIGINALS["sign"])
+            and botocore.signers.RequestSigner.get_auth_instance is ORIGINALS["sign"])
 
 def kms_session(kms):
     """Create, encrypt, decrypt and list through ``kms(operation, **params)``."""
@@ -227,7 +227,7 @@ NO_RETRY = Config(retries={"total_max_attempts": 1})
 def _wrapped_attributes() -> dict:
     """Every attribute the safety net may wrap, as the class holds it now."""
     targets = {"send": botocore.httpsession.URLLib3Session,
-               "sign": botocore.signers.RequestSigner}
+               "get_auth_instance": botocore.signers.RequestSigner}
     try:
         import aiobotocore.httpsession
         import aiobotocore.httpxsession
@@ -237,13 +237,13 @@ def _wrapped_attributes() -> dict:
     else:
         targets.update({"aio-send": aiobotocore.httpsession.AIOHTTPSession,
                         "httpx-send": aiobotocore.httpxsession.HttpxSession,
-                        "aio-sign": aiobotocore.signers.AioRequestSigner})
+                        "aio-get_auth_instance": aiobotocore.signers.AioRequestSigner})
     return {name: cls.__dict__[name.rsplit("-", 1)[-1]] for name, cls in targets.items()}
 
 
 def test_nothing_is_wrapped_while_no_mock_is_active():
     originals = _wrapped_attributes()
-    assert all(fn.__name__ in ("send", "sign") for fn in originals.values())
+    assert all(fn.__name__ in ("send", "get_auth_instance") for fn in originals.values())
     outer, inner = mock_kms(), mock_kms(region="eu-west-1")
     outer.start()
     during = _wrapped_attributes()

@@ -273,6 +273,66 @@ def test_{i}(kms_client):
     run(pytester, tests, "-n", "2", passed=6)
 
 
+def test_kms_client_is_reused_while_unchanged(pytester):
+    """One client per (account, region, environment), handed out again while no test changed
+    it; every test still starts from empty state. A changed client is not handed out again."""
+    run(pytester, """
+        import boto3, pytest
+        from botocore.config import Config
+        from botocore.stub import Stubber
+
+        seen = []
+
+        def use(client):
+            seen.append(id(client))
+            assert client.list_keys()["Keys"] == []  # fresh state, whatever client
+            client.create_key()
+
+        def test_a(kms_client):
+            use(kms_client)
+
+        def test_b_same_client(kms_client):
+            use(kms_client)
+            assert seen[-1] == seen[-2]
+
+        def test_c_stubbed(kms_client):
+            use(kms_client)
+            assert seen[-1] == seen[-2]
+            Stubber(kms_client).activate()  # registers handlers, left active
+
+        def test_d_new_client_not_stubbed(kms_client):
+            use(kms_client)
+            assert seen[-1] != seen[-2]
+            kms_client.list_keys = lambda **kw: {"Keys": ["patched"]}
+
+        def test_e_new_client(kms_client):
+            use(kms_client)
+            assert seen[-1] != seen[-2]
+            kms_client.meta.config.read_timeout = 1
+
+        def test_f_new_client(kms_client):
+            use(kms_client)
+            assert seen[-1] != seen[-2]
+
+        @pytest.mark.mock_kms(region="eu-west-1")
+        def test_g_other_region(kms_client):
+            assert kms_client.meta.region_name == "eu-west-1"
+            use(kms_client)
+            assert seen[-1] != seen[-2]
+
+        def test_h_first_region_again(kms_client):
+            use(kms_client)
+            assert seen[-1] == seen[-3]
+            boto3.DEFAULT_SESSION.events.register("before-call.kms", lambda **kw: None,
+                                                  unique_id="test-plugin-noop")
+
+        def test_i_after_a_session_handler(kms_client):
+            boto3.DEFAULT_SESSION.events.unregister("before-call.kms", unique_id="test-plugin-noop")
+            use(kms_client)
+            assert seen[-1] != seen[-2]
+        """, "-p", "no:randomly", passed=9)
+
+
 # --- fresh state inside an outer mock ------------------------------------------------------------
 
 OUTER_MOCK = '''
