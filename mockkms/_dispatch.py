@@ -119,14 +119,13 @@ def _attempt(backend, account, region, row, fn, params, caller, body, prepared,
              defer: bool):
     ctx = Context(backend, account, region, row, params, caller, prepared)
     ctx.inline = not defer
+    asymmetric.deferring(defer)
     try:
-        if defer:
-            with asymmetric.deferring():
-                result = _handler(ctx, row, fn, params)
-        else:
-            result = _handler(ctx, row, fn, params)
+        result = _handler(ctx, row, fn, params)
     except asymmetric.NotGenerated as missing:
         raise ctx.not_generated(missing.pair) from None
+    finally:
+        asymmetric.deferring(False)
     for deferred in ctx._on_success:
         deferred()
     backend.calls.append(Call(row.name, account, region, _kept(params, body), result))

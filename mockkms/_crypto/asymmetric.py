@@ -11,10 +11,10 @@ after a snapshot was taken is the same key in the snapshot, and a replica made b
 has the same material as its primary. Once generated, material never changes.
 
 Generated outside every lock. While a request runs under the backend lock, the dispatcher
-switches ``deferring()`` on: a first use then raises :class:`NotGenerated` instead of generating
-(the handlers use key material only after their checks, before they change anything); the
-dispatcher generates the key without any lock held and runs the request again, which
-``publish``es it under the lock — unless another request published one meanwhile, which then
+switches ``deferring(True)`` on: a first use then raises :class:`NotGenerated` instead of
+generating (the handlers use key material only after their checks, before they change
+anything); the dispatcher generates the key without any lock held and runs the request again,
+which ``publish``es it under the lock — unless another request published one meanwhile, which then
 wins: two racing first uses end with one key pair. Outside requests (seeding, tests) a first use
 generates at once, and also publishes with a compare-and-set, never replacing a published key.
 
@@ -50,16 +50,10 @@ class NotGenerated(Exception):
         self.pair = pair
 
 
-class deferring:
-    """While active (in this thread), a first use raises :class:`NotGenerated`."""
-
-    __slots__ = ()
-
-    def __enter__(self) -> None:
-        _DEFERRING.on = True
-
-    def __exit__(self, *exc) -> None:
-        _DEFERRING.on = False
+def deferring(on: bool) -> None:
+    """From now on in this thread, a first use raises :class:`NotGenerated` (``on``), or
+    generates at once (the default)."""
+    _DEFERRING.on = on
 
 
 class _Cell:
