@@ -77,9 +77,12 @@ def parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="close a kept-alive connection that sends no new request for this long "
              "(default: %(default)s)")
-    add("--workers", type=_positive(int), default=DEFAULTS["workers"], metavar="N",
-        help="connection worker threads: requests read and answered at once; idle "
-             "connections hold none (default: %(default)s)")
+    add("--threads", type=_positive(int), default=DEFAULTS["threads"], metavar="N",
+        help="connection worker threads (per process): requests read and answered at once; "
+             "idle connections hold none (default: %(default)s)")
+    add("--workers", type=_positive(int), default=1, metavar="N",
+        help="server processes sharing the listening socket and the state directory; more "
+             "than 1 needs --state-dir (default: %(default)s)")
     add("--max-connections", type=_positive(int), default=DEFAULTS["max_connections"],
         metavar="N",
         help="open connections at most; beyond it the longest-idle one is closed, or "
@@ -113,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     return serve_forever(host=args.host, port=args.port, region=args.region,
                          state_dir=args.state_dir,
                          seed=args.seed, request_timeout=args.request_timeout,
-                         idle_timeout=args.idle_timeout, workers=args.workers,
+                         idle_timeout=args.idle_timeout, threads=args.threads,
+                         workers=args.workers,
                          max_connections=args.max_connections, call_log_size=args.call_log_size,
                          allowed_hosts=args.allowed_hosts, verbose=args.verbose,
                          authorization=args.authorization)

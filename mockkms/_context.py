@@ -14,6 +14,12 @@ permissions for the key's role (key policy, identity policies, grants). The row'
 permissions are asked for where they apply: ``authorize_request`` (identity policies on
 ``"*"``; the dispatcher, before the handler), ``authorize_alias`` (the alias ARN; the alias
 handlers, after the name checks), ``authorize_retire`` (RetireGrant, decided by the grant).
+
+Slow cryptography (a key pair's first use, a data key pair, an import's wrapping key) is not
+done under the backend lock: ``Context.outside`` raises :class:`Outside` the first time, the
+dispatcher computes the value without the lock and runs the request again with it in
+``prepared``. A key pair made that way is published into its key when ``admit`` meets the key
+again (``Backend.publish_pair``); both happen before a handler changes anything.
 """
 from __future__ import annotations
 
@@ -30,11 +36,23 @@ from ._keyspecs import is_symmetric
 # policy never does.
 
 
+class Outside(Exception):
+    """Compute ``compute()`` without the backend lock, then run the request again with the
+    value in ``prepared[token]``; ``writes``: the request then writes (it publishes a key)."""
+
+    def __init__(self, token: tuple, compute: Callable, writes: bool = False):
+        super().__init__(token)
+        self.token = token
+        self.compute = compute
+        self.writes = writes
+
+
 class Context:
     __slots__ = ("backend", "store", "account", "region", "operation", "row", "params", "now",
-                 "caller", "_on_success", "_key", "_keys")
+                 "caller", "_on_success", "_key", "_keys", "prepared", "inline", "_lazy")
 
-    def __init__(self, backend, account: str, region: str, row, params: dict, caller=None):
+    def __init__(self, backend, account: str, region: str, row, params: dict, caller=None,
+                 prepared: dict | None = None):
         self.backend = backend
         self.store = backend.store(account, region)
         self.account = account
@@ -48,11 +66,36 @@ class Context:
         self._on_success: list[Callable[[], None]] = []
         self._key = None
         self._keys: dict = {}  # role -> the key admitted for it (ReEncrypt's conditions)
+        self.prepared = prepared  # token -> value computed outside the lock (``outside``)
+        self.inline = False  # compute under the lock (the dispatcher's last run, a fallback)
+        self._lazy: list | None = None  # admitted keys whose key pair is not generated yet
 
     def on_success(self, fn: Callable[[], None]) -> None:
         """Run ``fn`` once the handler has returned (not if it raises): bookkeeping that a
         failed request must not leave behind, such as a key's last use."""
         self._on_success.append(fn)
+
+    def outside(self, token: tuple, compute: Callable):
+        """``compute()``, computed without the backend lock: the first time this raises
+        :class:`Outside` (call it before changing anything), the request's next run gets the
+        value."""
+        prepared = self.prepared
+        if prepared is not None and token in prepared:
+            return prepared[token]
+        if self.inline:
+            return compute()
+        raise Outside(token, compute)
+
+    def not_generated(self, pair) -> Outside:
+        """What the dispatcher raises when a handler met ``pair`` (an admitted key's) not
+        generated: generate it outside the lock, then publish it in a writing run."""
+        for key in self._lazy or ():
+            if key.asym is pair:
+                return Outside(("key pair", key.account, key.region, key.key_id),
+                               pair.family.generate, writes=True)
+        # not an admitted key's (never, by the rule of ``admit``): generate it, publish it
+        return Outside(("key pair", id(pair)), lambda: pair.publish(pair.family.generate()),
+                       writes=True)
 
     # --- keys ------------------------------------------------------------------------------
     def key(self, role: str | None = None):
@@ -94,7 +137,17 @@ class Context:
                 key.usage != ref.usage or (ref.symmetric and not is_symmetric(key.spec))):
             raise E.InvalidKeyUsageException(
                 f"{key.arn} key usage is {key.usage} which is not valid for {self.operation}.")
+        if key.asym is not None and not key.asym.generated:
+            self._lazy_pair(key)
+        self.backend.journal.found_key(key)  # a writing request may change it
         return key
+
+    def _lazy_pair(self, key) -> None:
+        private = (self.prepared or {}).get(("key pair", key.account, key.region, key.key_id))
+        if private is not None:
+            self.backend.publish_pair(key, private)
+        else:
+            self._lazy = (self._lazy or []) + [key]
 
     # --- authorization -----------------------------------------------------------------------
     def authorize_key(self, key, role: str = "key") -> None:

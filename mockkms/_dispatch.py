@@ -26,7 +26,8 @@ from . import _errors as E
 from . import _grant_tokens, _protocol, _validation
 from ._backend import Backend
 from ._calls import Call
-from ._context import Context
+from ._context import Context, Outside
+from ._journal import Escalate
 
 log = logging.getLogger("mockkms")
 
@@ -38,15 +39,17 @@ _ROWS: dict = {}
 
 _loaded = False
 _load_lock = threading.Lock()
+asymmetric: Any = None  # mockkms._crypto.asymmetric, loaded with the handlers
 
 
 def _load_operations() -> None:
     """Fill ``HANDLERS`` from the catalogue (once; importing the handler modules)."""
-    global _loaded
+    global _loaded, asymmetric
     with _load_lock:
         if _loaded:
             return
         from . import _catalogue
+        from ._crypto import asymmetric
         for row in _catalogue.OPERATIONS:
             module = importlib.import_module(f"{__package__}.operations.{row.area}")
             HANDLERS.setdefault(row.name, getattr(module, row.handler_name))
@@ -72,18 +75,7 @@ def handle(backend: Backend, account: str, region: str, target: str | None,
         tokens = params.get("GrantTokens")
         if tokens:
             _grant_tokens.check(operation, tokens)
-        backend.tick()
-        with backend.lock:
-            ctx = Context(backend, account, region, row, params, caller)
-            if row.resolve_first:
-                ctx.key()  # resolve → authorize → key state → usage, before the handler
-            if row.request_permissions:
-                ctx.authorize_request()  # identity policies: CreateKey, ListKeys, ...
-            result = fn(ctx, params)
-            for deferred in ctx._on_success:
-                deferred()
-            backend.calls.append(Call(operation, account, region, _kept(params, body),
-                                      result))
+        result = _run(backend, account, region, row, fn, params, caller, body)
         return 200, _protocol.encode_output(operation, result)
     except E.KMSError as err:
         _log_error(backend, operation, account, region, _kept(params, body), err)
@@ -93,6 +85,59 @@ def handle(backend: Backend, account: str, region: str, target: str | None,
         internal = E.KMSInternalException(f"mockkms internal error: {type(exc).__name__}")
         _log_error(backend, operation, account, region, _kept(params, body), internal)
         return _protocol.encode_error(internal)
+
+
+_RUNS = 8  # runs of one request: each value computed outside the lock adds one
+
+
+def _run(backend: Backend, account: str, region: str, row, fn, params: dict, caller, body):
+    """The handler's result, run under the backend lock (in a transaction of the backend's
+    state directory, if it has one: ``Backend.transaction``). Slow cryptography raises ``Outside``
+    the first time (``Context.outside``): it is computed here with no lock held and the request
+    runs again; a reading request that turns out to write (``Escalate``) runs again as a
+    writing one. A run that raised either changed nothing."""
+    prepared: dict | None = None
+    writing = row.writes
+    for attempt in range(_RUNS):
+        defer = attempt < _RUNS - 1  # the last run generates under the lock rather than fail
+        try:
+            with backend.transaction(writing):
+                backend.tick()
+                return _attempt(backend, account, region, row, fn, params, caller, body,
+                                prepared, defer)
+        except Outside as outside:
+            if prepared is None:
+                prepared = {}
+            prepared[outside.token] = outside.compute()  # no lock held
+            writing = writing or outside.writes
+        except Escalate:
+            writing = True
+    raise RuntimeError("unreachable: the last run does not defer")  # pragma: no cover
+
+
+def _attempt(backend, account, region, row, fn, params, caller, body, prepared,
+             defer: bool):
+    ctx = Context(backend, account, region, row, params, caller, prepared)
+    ctx.inline = not defer
+    asymmetric.deferring(defer)
+    try:
+        result = _handler(ctx, row, fn, params)
+    except asymmetric.NotGenerated as missing:
+        raise ctx.not_generated(missing.pair) from None
+    finally:
+        asymmetric.deferring(False)
+    for deferred in ctx._on_success:
+        deferred()
+    backend.calls.append(Call(row.name, account, region, _kept(params, body), result))
+    return result
+
+
+def _handler(ctx, row, fn, params):
+    if row.resolve_first:
+        ctx.key()  # resolve → authorize → key state → usage, before the handler
+    if row.request_permissions:
+        ctx.authorize_request()  # identity policies: CreateKey, ListKeys, ...
+    return fn(ctx, params)
 
 
 def _kept(params, body):

@@ -64,7 +64,7 @@ class Key:
         "key_id", "account", "region", "arn", "created", "description", "usage", "spec",
         "origin", "manager", "state", "deletion_date", "pending_window", "valid_to",
         "expiration_model", "policy", "tags", "materials", "asym", "rotation_enabled",
-        "rotation_period", "next_rotation", "on_demand_rotations", "rotations",
+        "rotation_period", "next_rotation", "on_demand_rotations",
         "custom_key_store_id", "xks_key_id", "cloudhsm_cluster_id",
         "multi_region", "mr_primary_region", "mr_replica_regions", "last_used",
         "rotation_before_deletion", "customer_master_key_spec", "import_state",
@@ -98,7 +98,6 @@ class Key:
         self.rotation_period: int | None = None
         self.next_rotation: float | None = None
         self.on_demand_rotations = 0
-        self.rotations: list[Material] | None = None
         self.custom_key_store_id: str | None = None
         self.xks_key_id: str | None = None
         self.cloudhsm_cluster_id: str | None = None

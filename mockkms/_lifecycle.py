@@ -5,9 +5,11 @@ means for the other keys of a multi-Region set, for keys with imported material 
 custom key stores, written out here rather than left to hooks.
 
 Handlers call these functions once their checks have passed; scheduled events name theirs in
-``EVENTS`` (the kinds are written into state files: never rename one). Every function is given
-the backend or store it works on and the time, so requests, scheduled events
-(``Backend.tick``) and seeding share the same code.
+``EVENTS`` (the kinds are written into state databases: never rename one). Every function is
+given the backend or store it works on and the time, so requests, scheduled events
+(``Backend.tick``) and seeding share the same code. A function that changes a key other than the
+one the request admitted (a related multi-Region key, a key of a custom key store, the key of a
+scheduled event) tells the journal (``_journal``) so: ``_changed``.
 
 Rules (../shared/kms-facts.md §4.9, §9; choices where AWS is silent are in the docstrings of
 ``operations.keys``, ``rotation``, ``imports``, ``multi_region`` and ``custom_key_stores``):
@@ -27,12 +29,18 @@ from . import _keyspecs as specs
 from . import _keystate as ks
 from . import _material
 from ._clock import DAY
+from ._journal import CUSTOM_KEY_STORES
 from ._keys import CURRENT, NON_CURRENT, Key, Material, set_regions
 
 DELETE_KEY, ROTATE, EXPIRE_MATERIAL = "delete_key", "rotate", "expire_material"
 AUTOMATIC, ON_DEMAND = "AUTOMATIC", "ON_DEMAND"
 EXTERNAL = "EXTERNAL"
 EXPIRES = "KEY_MATERIAL_EXPIRES"
+
+
+def _changed(journal, *keys: Key) -> None:
+    for key in keys:
+        journal.key(key)
 
 
 # --- creation ------------------------------------------------------------------------------------
@@ -113,10 +121,12 @@ def _leave_multi_region_set(backend, key: Key) -> None:
     others = [k for k in backend.related_keys(key) if k is not key]
     replicas = [r for r in key.mr_replica_regions or () if r != key.region]
     set_regions(others, key.mr_primary_region, replicas)
+    _changed(backend.journal, *others)
     if replicas:
         return
     primary = backend.store(key.account, key.mr_primary_region).keys.get(key.key_id)
     if primary is not None and primary.state == ks.PENDING_REPLICA_DELETION:
+        _changed(backend.journal, primary)
         start = key.deletion_date if key.deletion_date is not None else backend.clock.now()
         primary.state = ks.PENDING_DELETION
         primary.deletion_date = start + (primary.pending_window or 30) * DAY
@@ -129,6 +139,7 @@ def rotate(backend, key: Key, rotation_type: str, when: float) -> Material:
     """Make new material CURRENT for ``key`` (AUTOMATIC or ON_DEMAND) at time ``when``: staged
     imported material (PENDING_ROTATION) if any, else fresh random material. Earlier versions
     stay, NON_CURRENT, for decryption."""
+    _changed(backend.journal, key)
     new = _material.pending(key)
     if new is None:
         new = Material(os.urandom(32), when)
@@ -151,6 +162,7 @@ def schedule_rotation(backend, store, key: Key, start: float) -> None:
     key's own); nothing while rotation is off (no period)."""
     if key.rotation_period is None:
         return
+    _changed(backend.journal, key)
     key.next_rotation = start + key.rotation_period * DAY
     backend.schedule(key.next_rotation, ROTATE, store, key.key_id)
 
@@ -200,6 +212,7 @@ def _share_rotation(backend, key: Key, material: Material) -> None:
     for other in backend.related_keys(key):
         if other is key:
             continue
+        _changed(backend.journal, other)
         if all(m is not material for m in other.materials):
             other.materials.append(material)
         if material.rotation_type == AUTOMATIC and key.rotation_period:
@@ -209,6 +222,7 @@ def _share_rotation(backend, key: Key, material: Material) -> None:
 def _share_rotation_settings(backend, key: Key) -> None:
     for other in backend.related_keys(key):
         if other is not key:
+            _changed(backend.journal, other)
             other.rotation_enabled = key.rotation_enabled
             other.rotation_period = key.rotation_period
             other.next_rotation = key.next_rotation
@@ -219,7 +233,9 @@ def move_primary(backend, key: Key, new_primary: Key) -> None:
     the last replica; automatic rotation continues in the new primary's Region."""
     region = new_primary.region
     replicas = [r for r in key.mr_replica_regions or () if r != region] + [key.region]
-    set_regions(backend.related_keys(key), region, replicas)
+    related = backend.related_keys(key)
+    set_regions(related, region, replicas)
+    _changed(backend.journal, *related)
     if new_primary.rotation_enabled and new_primary.next_rotation is not None:
         backend.schedule(new_primary.next_rotation, ROTATE,
                          backend.store(new_primary.account, region), new_primary.key_id)
@@ -266,6 +282,7 @@ def _expiry_due(backend, store, key_id: str, when: float) -> None:
                and rec.valid_to <= when}
     if not expired:
         return
+    _changed(backend.journal, key)
     if specs.is_asymmetric(key.spec):
         key.asym = None
     for m in key.materials:
@@ -279,7 +296,9 @@ def _expiry_due(backend, store, key_id: str, when: float) -> None:
 # --- custom key stores ----------------------------------------------------------------------------
 def key_store_connected(store, cks) -> None:
     """Its keys leave Unavailable for the state they had (or were given) meanwhile."""
+    store.journal.touch(CUSTOM_KEY_STORES, store.account, store.region, cks.store_id)
     for key in store.keys_in_custom_key_store(cks.store_id):
+        _changed(store.journal, key)
         saved = cks.saved_states.get(key.key_id, ks.ENABLED)
         if key.state == ks.UNAVAILABLE:
             key.state = saved
@@ -288,7 +307,9 @@ def key_store_connected(store, cks) -> None:
 
 def key_store_disconnected(store, cks) -> None:
     """Its keys become Unavailable, except keys pending deletion (CancelKeyDeletion works)."""
+    store.journal.touch(CUSTOM_KEY_STORES, store.account, store.region, cks.store_id)
     for key in store.keys_in_custom_key_store(cks.store_id):
+        _changed(store.journal, key)
         if key.state not in (ks.PENDING_DELETION, ks.UNAVAILABLE):
             cks.saved_states[key.key_id] = key.state
             key.state = ks.UNAVAILABLE
@@ -298,6 +319,7 @@ def _remember_while_unavailable(store, key: Key, wanted: str) -> None:
     """EnableKey/DisableKey on an Unavailable key: applied when its store reconnects."""
     cks = store.custom_key_stores.get(key.custom_key_store_id or "")
     if cks is not None and key.key_id in cks.saved_states:
+        store.journal.touch(CUSTOM_KEY_STORES, store.account, store.region, cks.store_id)
         cks.saved_states[key.key_id] = wanted
 
 

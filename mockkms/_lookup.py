@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from . import _errors as E
 from . import _managed, _policies
+from ._journal import ALIASES
 from ._keys import Key
 from ._names import is_account_id, is_key_id
 from ._records import Alias
@@ -103,6 +104,7 @@ def aws_managed_key(backend, store: Store, service: str) -> Key:
     alias = store.aliases.get(name)
     if alias is not None and alias.target_key_id:
         return store.keys[alias.target_key_id]
+    store.journal.will_write()  # a reading request that creates a key becomes a writing one
     from . import _lifecycle
     now = store.clock.now()
     key = _lifecycle.create_key(
@@ -113,5 +115,6 @@ def aws_managed_key(backend, store: Store, service: str) -> Key:
     if alias is None:
         store.add_alias(Alias(name, store.alias_arn(name), key.key_id, now))
     else:
+        store.journal.touch(ALIASES, store.account, store.region, name)
         alias.target_key_id, alias.created, alias.updated = key.key_id, now, now
     return key

@@ -1,302 +1,207 @@
-"""Persistence of a whole backend to a state directory (``mockkms serve --state-dir DIR``).
+"""A state directory (``mockkms serve --state-dir DIR``): its files, how they are created and
+guarded, and the migration of the JSON state files of mockkms 0.1. The database inside it, and
+when it is written, are ``_database``'s; its tables are ``_schema``'s.
 
-The state file is ``DIR/mockkms-state.json``, mode 0600 (it holds key material in the clear); its
-format is ``_statefile``'s.
+Files (``DIR`` is created with mode 0700 when missing):
 
-When it is written
-------------------
-``StateDir.after_request`` is called after every request. A successful request of an operation
-that may change state (its catalogue row's ``writes``: everything except the reads and the
-cryptographic operations) is saved before its response is sent, so a restart (or a crash) right
-after a response sees it. Reads can change state only incidentally (last-use time, an AWS managed
-key created on first reference, a scheduled deletion or rotation applied on the way): a change in
-the number of keys or in the event queue is saved at once; anything else is written by a
-background flush within ``debounce`` seconds and when the server stops. Saving asks each
-asymmetric key pair holder (``_crypto.asymmetric.KeyPair``) for ``to_dict()``, which generates
-material that was still lazy; so a key's material is fixed on disk before anyone has seen its
-public key.
+* ``mockkms-state.db`` (mode 0600: it holds key material in the clear) and SQLite's
+  ``mockkms-state.db-wal`` / ``-shm`` beside it while it is open (WAL mode). Any number of server
+  processes may use one directory at once (``_database``: SQLite's locking).
+* ``mockkms-state.json.migrated``: the JSON state file of mockkms 0.1 (``mockkms-state.json``,
+  format ``_statefile``), kept as a backup once its state moved into the database.
 
-Writes are atomic: a temporary file in DIR (mode 0600), ``fsync``, ``os.replace``, ``fsync`` of the
-directory. A crash mid-write leaves the previous file intact (the stale temporary file is removed
-at the next start).
+Migration: a directory holding ``mockkms-state.json`` and no database yet gets one on the first
+start: the file is read (a file that cannot be read stops the start, as it always did, and
+nothing is created), its state is written into the new database in the transaction that
+creates it, and the file is then renamed ``mockkms-state.json.migrated`` (never deleted). The
+database remembers the file's SHA-256, so a start interrupted between the commit and the rename
+finishes the rename; a JSON file beside a database that did not come from it is refused (``...
+holds both ...``) rather than guessed about.
 
-Links are never followed in DIR (the directory itself may be reached through one): the state
-file is read, and the lock file opened, with ``O_NOFOLLOW``; the temporary file is created with
-``O_CREAT | O_EXCL | O_NOFOLLOW``, so a symbolic link (or a hard link) planted under its name can
-never send key material elsewhere. A symbolic link, or anything but a regular file, where the
-state, lock or temporary file belongs is something mockkms did not create: a start refuses it
-with :class:`StateError`, a write with an ``OSError`` (the request is answered with an internal
-error) — it is never removed or replaced silently. A regular file under the temporary name is
-the leftover of an interrupted write and is removed (unlinking a name never touches what else
-it links to). The snapshot is taken under the backend lock, so it is one consistent state;
-JSON encoding and disk I/O happen outside it, under the save lock, which also orders writes (an
-older snapshot never replaces a newer one). ``DIR/mockkms-state.lock`` (an ``flock``) keeps two
-servers from sharing one directory.
-
-A file that cannot be loaded (not JSON, not a mockkms state file, a newer format, corrupt
-content) raises :class:`StateError` naming the file and the problem; it is never ignored or
-overwritten.
+Links are never followed in DIR (the directory itself may be reached through one). A symbolic
+link, a file with other names (a hard link), or anything but a regular file, where one of
+mockkms's files belongs (``NAMES``) is something mockkms did not create: the start refuses it
+with :class:`StateError` naming it, and never removes or writes through it. The database and
+SQLite's files are created by mockkms with ``O_CREAT | O_EXCL | O_NOFOLLOW`` (mode 0600) before
+SQLite opens them, so SQLite never creates one through a planted link; JSON files are read with
+``O_NOFOLLOW``.
 """
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 import stat
 import sys
-import threading
-import time
 
-from . import _catalogue
-from ._statefile import PersistError, decode_state, dumps, encode_state  # noqa: F401
+from ._database import Database, StateError
 
-STATE_FILE = "mockkms-state.json"
-LOCK_FILE = "mockkms-state.lock"
-TMP_FILE = ".mockkms-state.json.tmp"
+__all__ = ["StateDir", "StateError", "DB_FILE", "JSON_FILE", "BACKUP_FILE", "NAMES"]
+
+DB_FILE = "mockkms-state.db"
+SQLITE_FILES = (DB_FILE + "-wal", DB_FILE + "-shm", DB_FILE + "-journal")
+JSON_FILE = "mockkms-state.json"              # mockkms 0.1's state file (migrated)
+BACKUP_FILE = JSON_FILE + ".migrated"
+_OLD_FILES = ("mockkms-state.lock", ".mockkms-state.json.tmp")  # 0.1's lock and temporary file
+NAMES = (DB_FILE, *SQLITE_FILES, JSON_FILE, BACKUP_FILE, *_OLD_FILES)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+VERIFY_VARIABLE = "MOCKKMS_VERIFY_STATE"
 
-
-class StateError(Exception):
-    """A state directory or file that cannot be used; the message names it and says why."""
-
-
-# --- the state directory ---------------------------------------------------------------------
 
 def _not_ours(path: str) -> str | None:
     """Why the entry at ``path`` cannot be one mockkms made (None if absent or a regular file)."""
     try:
-        mode = os.lstat(path).st_mode
+        info = os.lstat(path)
     except FileNotFoundError:
         return None
-    if stat.S_ISLNK(mode):
+    if stat.S_ISLNK(info.st_mode):
         return "is a symbolic link, which mockkms never creates"
-    return None if stat.S_ISREG(mode) else "is not a regular file"
+    if not stat.S_ISREG(info.st_mode):
+        return "is not a regular file"
+    if info.st_nlink > 1:
+        return f"has {info.st_nlink} names (hard links), which mockkms never creates"
+    return None
 
 
-def _create(path: str) -> int:
-    """A new file at ``path`` (mode 0600), never through a link: ``O_EXCL | O_NOFOLLOW``."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW
+def _create(path: str) -> bool:
+    """Create the empty file ``path`` (mode 0600), never through a link; whether it was new."""
     try:
-        return os.open(path, flags, 0o600)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600))
+        return True
     except FileExistsError:
         problem = _not_ours(path)
         if problem:
-            raise OSError(errno.EEXIST, f"{path} {problem}; not writing through it") from None
-        os.unlink(path)  # a regular file: the leftover of an interrupted write
-        return os.open(path, flags, 0o600)
+            raise StateError(f"{path} {problem}; move it away to start (mockkms never follows "
+                             "links in its state directory)") from None
+        return False
 
 
 class StateDir:
-    """A state directory bound to one backend: ``open()`` loads it, ``after_request()`` and
-    ``save()`` write it, ``close()`` flushes and releases it."""
+    """A state directory bound to one backend: ``open()`` loads it (migrating a JSON state
+    file), ``save_all()`` writes the whole state (after seeding), ``close()`` releases it."""
 
-    def __init__(self, path: str, backend, debounce: float = 0.5, log=None):
+    def __init__(self, path: str, backend, *, debounce: float = 0.5, verify: bool | None = None,
+                 log=None):
         self.path = os.path.abspath(path)
-        self.file = os.path.join(self.path, STATE_FILE)
+        self.file = os.path.join(self.path, DB_FILE)
         self.backend = backend
-        self.debounce = debounce
         self.log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
-        self._lock_fd: int | None = None
-        self._save_lock = threading.Lock()
-        self._changes = 0          # state-changing requests seen
-        self._saved = 0            # changes covered by the last write
-        self._count_lock = threading.Lock()
-        self._fingerprint = None
-        self._cond = threading.Condition()
-        self._dirty = False
-        self._closing = False
-        self._flusher: threading.Thread | None = None
+        if verify is None:
+            verify = os.environ.get(VERIFY_VARIABLE, "") not in ("", "0")
+        self.database = Database(self.file, backend, debounce=debounce, verify=verify,
+                                 log=self.log)
+        self.migrated: str | None = None  # the backup of a JSON file migrated by this open
+
+    def _name(self, name: str) -> str:
+        return os.path.join(self.path, name)
 
     # --- start ---------------------------------------------------------------------------
     def open(self) -> bool:
-        """Create/lock the directory and load its state file; True if state was loaded.
-        Raises :class:`StateError`."""
+        """Create the directory and database if needed, migrate a JSON state file, load the
+        state; whether there was state to load. Raises :class:`StateError`."""
         if os.path.exists(self.path) and not os.path.isdir(self.path):
             raise StateError(f"state directory {self.path} is not a directory")
         try:
             os.makedirs(self.path, mode=0o700, exist_ok=True)
         except OSError as exc:
             raise StateError(f"cannot create state directory {self.path}: {exc}") from None
-        for name in (LOCK_FILE, STATE_FILE, TMP_FILE):
-            problem = _not_ours(os.path.join(self.path, name))
+        for name in NAMES:
+            problem = _not_ours(self._name(name))
             if problem:
-                raise StateError(f"{os.path.join(self.path, name)} {problem}; move it away "
-                                 "to start (mockkms never follows links in its state directory)")
-        self._take_lock()
+                raise StateError(f"{self._name(name)} {problem}; move it away to start "
+                                 "(mockkms never follows links in its state directory)")
+        json_path = self._name(JSON_FILE)
+        legacy = _read_json(json_path) if os.path.lexists(json_path) else None
         try:
-            tmp = os.path.join(self.path, TMP_FILE)
-            if os.path.lexists(tmp):  # left by a crash mid-write; the real file is intact
-                os.unlink(tmp)
-            loaded = self._load()
+            new = _create(self.file)
+            for name in SQLITE_FILES[:2]:
+                _create(self._name(name))
+        except OSError as exc:
+            raise StateError(f"cannot create state database {self.file}: {exc}") from None
+        migrate = None
+        if legacy is not None:
+            def migrate(db):
+                _migrate(db, legacy, json_path)
+        try:
+            loaded = self.database.open(before_create=migrate)
         except BaseException:
-            self._release_lock()
+            if new:  # nothing of ours is left behind by a start that failed
+                for name in (DB_FILE, *SQLITE_FILES):
+                    try:
+                        os.unlink(self._name(name))
+                    except FileNotFoundError:
+                        pass
             raise
-        with self.backend.lock:
-            self._fingerprint = self._fingerprint_locked()
+        if legacy is not None:
+            self._finish_migration(legacy, json_path)
         return loaded
 
-    def _take_lock(self) -> None:
+    def _finish_migration(self, legacy: tuple, json_path: str) -> None:
+        raw, _ = legacy
+        source = self.database.meta_value("migrated_from")
+        if source != _fingerprint(raw):
+            self.close()
+            raise StateError(f"{self.path} holds both {DB_FILE} and {JSON_FILE}, which did not "
+                             f"come from each other; move {JSON_FILE} away to start")
         try:
-            import fcntl
-        except ImportError:  # pragma: no cover - Windows: no cross-process guard
+            os.rename(json_path, self._name(BACKUP_FILE))
+        except FileNotFoundError:  # another process starting on this directory renamed it
             return
-        lock_path = os.path.join(self.path, LOCK_FILE)
-        try:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | _NOFOLLOW, 0o600)
-        except OSError as exc:
-            raise StateError(f"cannot open lock file {lock_path}: {exc}") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            raise StateError(f"state directory {self.path} is in use by another mockkms "
-                             f"server (lock file {lock_path})") from None
-        self._lock_fd = fd
-
-    def _release_lock(self) -> None:
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)  # closing the descriptor releases the flock
-            self._lock_fd = None
-
-    def _load(self) -> bool:
-        if not os.path.lexists(self.file):
-            return False
-        try:
-            fd = os.open(self.file, os.O_RDONLY | _NOFOLLOW)
-            with open(fd, "rb") as fh:
-                if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
-                    raise StateError(f"state file {self.file} is not a regular file")
-                raw = fh.read()
-        except OSError as exc:
-            raise StateError(f"cannot read state file {self.file}: {exc}") from None
-        if not raw.strip():
-            raise StateError(f"state file {self.file} is empty; move it away or delete it to "
-                             "start with no state")
-        try:
-            doc = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise StateError(f"state file {self.file} is not valid JSON ({exc}); move it away "
-                             "or delete it to start with no state") from None
-        except RecursionError:
-            raise StateError(f"state file {self.file} is not valid JSON (nested too deeply)"
-                             ) from None
-        try:
-            decode_state(doc, self.backend)
-        except ValueError as exc:
-            raise StateError(f"cannot load state file {self.file}: {exc}") from None
-        return True
-
-    # --- writing -------------------------------------------------------------------------
-    def _fingerprint_locked(self):
-        b = self.backend
-        return (b._event_seq, len(b.events), sum(len(s.keys) for s in b.stores.values()))
-
-    def after_request(self, operation: str | None, succeeded: bool) -> None:
-        """Called after every request. Raises ``PersistError``/``OSError`` if a needed write
-        failed (the caller answers with an internal error)."""
-        row = _catalogue.ROWS.get(operation) if operation is not None else None
-        if succeeded and (row is None or row.writes):
-            self.changed()
-            return
-        with self.backend.lock:
-            fp = self._fingerprint_locked()
-        if fp != self._fingerprint:
-            self.changed()
-        elif succeeded:
-            self._mark_dirty()
-
-    def changed(self) -> None:
-        """Record a state change and write it before returning."""
-        with self._count_lock:
-            self._changes += 1
-            target = self._changes
-        self.save(target)
-
-    def save(self, target: int | None = None) -> None:
-        """Write the state now (unless a write since change ``target`` already covers it)."""
-        with self._save_lock:
-            if target is not None and self._saved >= target:
-                return
-            with self.backend.lock:
-                with self._count_lock:
-                    covered = self._changes
-                doc = encode_state(self.backend)
-                fingerprint = self._fingerprint_locked()
-            self._write(dumps(doc))
-            self._saved = covered
-            self._fingerprint = fingerprint
-
-    def _write(self, data: bytes) -> None:
-        tmp = os.path.join(self.path, TMP_FILE)
-        fd = _create(tmp)
-        try:
-            if hasattr(os, "fchmod"):
-                os.fchmod(fd, 0o600)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
-        except BaseException:
-            os.close(fd)
+        for name in _OLD_FILES:
             try:
-                os.unlink(tmp)  # ours: created just now by _create
-            except OSError:
+                os.unlink(self._name(name))  # regular files (checked above): 0.1's own
+            except FileNotFoundError:
                 pass
-            raise
-        os.close(fd)
-        os.replace(tmp, self.file)
-        if hasattr(os, "O_DIRECTORY"):
-            dfd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY)
-            try:
-                os.fsync(dfd)
-            except OSError:  # pragma: no cover - some filesystems refuse directory fsync
-                pass
-            finally:
-                os.close(dfd)
+        self.migrated = self._name(BACKUP_FILE)
 
-    # --- background flush of incidental changes --------------------------------------------
-    def _mark_dirty(self) -> None:
-        with self._cond:
-            self._dirty = True
-            if self._flusher is None and not self._closing:
-                self._flusher = threading.Thread(target=self._flush_loop, daemon=True,
-                                                 name="mockkms-state-flush")
-                self._flusher.start()
-            self._cond.notify()
-
-    def _flush_loop(self) -> None:
-        while True:
-            with self._cond:
-                while not self._dirty and not self._closing:
-                    self._cond.wait()
-                if self._closing:
-                    return
-                # a true debounce: further changes in the interval do not shorten it, so
-                # incidental changes are written at most once per ``debounce`` seconds
-                deadline = time.monotonic() + self.debounce
-                while not self._closing:
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        break
-                    self._cond.wait(remaining)
-                if self._closing:
-                    return
-                self._dirty = False
-            try:
-                self.save()
-            except Exception as exc:  # keep serving; say so loudly
-                self.log(f"mockkms: could not save state to {self.file}: {exc}")
+    def save_all(self) -> None:
+        """Write the whole state (after ``load_seed`` filled the backend)."""
+        self.database.save_all()
 
     def close(self) -> None:
-        """Stop the background flush, write what is not written yet, release the directory."""
-        with self._cond:
-            self._closing = True
-            dirty = self._dirty
-            self._cond.notify_all()
-        if self._flusher is not None:
-            self._flusher.join()
-        try:
-            if dirty or self._saved < self._changes:
-                self.save()
-        finally:
-            self._release_lock()
+        """Write the last uses not written yet and close the database."""
+        self.database.close()
+
+
+# --- mockkms 0.1's JSON state file ----------------------------------------------------------------
+def _fingerprint(raw: bytes) -> str:
+    return f"{JSON_FILE} sha256:{hashlib.sha256(raw).hexdigest()}"
+
+
+def _read_json(path: str) -> tuple[bytes, dict]:
+    """(bytes, document) of a JSON state file; :class:`StateError` if it cannot be read."""
+    try:
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
+        with open(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                raise StateError(f"state file {path} is not a regular file")
+            raw = fh.read()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise StateError(f"{path} is a symbolic link, which mockkms never creates; move it "
+                             "away to start") from None
+        raise StateError(f"cannot read state file {path}: {exc}") from None
+    if not raw.strip():
+        raise StateError(f"state file {path} is empty; move it away or delete it to start "
+                         "with no state")
+    try:
+        doc = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise StateError(f"state file {path} is not valid JSON ({exc}); move it away or delete "
+                         "it to start with no state") from None
+    except RecursionError:
+        raise StateError(f"state file {path} is not valid JSON (nested too deeply)") from None
+    return raw, doc
+
+
+def _migrate(db: Database, legacy: tuple, path: str) -> None:
+    """Fill a new database (in the transaction that creates it) from a JSON state file."""
+    from ._statefile import decode_state
+    raw, doc = legacy
+    try:
+        decode_state(doc, db.backend)
+    except ValueError as exc:
+        raise StateError(f"cannot load state file {path}: {exc}") from None
+    db.save_all(conn=db._wconn)
+    db.set_meta("migrated_from", _fingerprint(raw))

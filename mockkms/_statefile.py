@@ -1,11 +1,10 @@
-"""The state file's format: one JSON document holding a whole backend, with a generic encoding
-of its values (``encode_state``/``decode_state``). ``_persist`` writes and reads it in a state
-directory (``mockkms serve --state-dir DIR``).
+"""The JSON state file of mockkms 0.1 (``DIR/mockkms-state.json``), read once to migrate a state
+directory into its database (``_persist``); mockkms no longer writes it.
 
-``DIR/mockkms-state.json`` (``_persist``) is one JSON object::
+The file is one JSON object::
 
     {"format": "mockkms-state",      # identifies the file; anything else is refused
-     "format_version": 1,            # FORMAT_VERSION; a newer file is refused, never rewritten
+     "format_version": 1,            # a newer file is refused, never guessed about
      "written_by": "mockkms 0.1.0",
      "saved_at": 1700000000.0,       # wall-clock time of the write
      "clock_offset": 0.0,            # seconds the mock's clock runs ahead of real time
@@ -14,8 +13,7 @@ directory (``mockkms serve --state-dir DIR``).
      "stores": [<Store object>, ...],                               # one per (account, region)
      "principals": [<Principal object>, ...]}   # registered IAM principals (absent: none)
 
-Values are encoded generically, so a field another module adds to ``Key``, ``Store``, a grant or
-a custom key store record is stored without a change here:
+Values were encoded generically:
 
 * ``None``, ``bool``, ``int``, ``str``, finite ``float`` and ``list`` are themselves; a ``dict``
   whose keys are strings not starting with ``$`` is itself.
@@ -28,29 +26,22 @@ a custom key store record is stored without a change here:
 * An instance of a class defined in ``mockkms`` is ``{"$obj": "module:QualName", "$id": n,
   "fields": {...}}`` with every ``__slots__`` member (whole MRO) and ``__dict__`` entry, or
   ``{"$obj": ..., "$id": n, "state": ...}`` when the class has ``to_dict()`` and a
-  ``from_dict()`` classmethod (the asymmetric material holder). ``{"$ref": n}`` refers back to an
-  object written earlier, so shared objects stay shared and cycles are fine.
-* Anything else (a class from outside mockkms, a function, a socket) raises
-  :class:`PersistError` naming where the value sits (``stores[0].keys.<id>.asym``): a new kind of
-  state fails loudly in the tests instead of being lost silently.
+  ``from_dict()`` classmethod (the asymmetric key pair holder). ``{"$ref": n}`` refers back to
+  an object written earlier, so shared objects stay shared and cycles are fine.
 
 Loading reverses this. Only classes defined in ``mockkms`` are instantiated. ``Store`` and
 ``Key`` are built through their constructors first and then given the stored fields, so fields
 added after the file was written keep their constructor defaults; other objects are made with
-``__new__`` and a slot the file lacks is set to ``None``. Bump ``FORMAT_VERSION`` when a change
-cannot be read that way.
-
-Records that moved to another module since a file could name them are found through ``MOVED``.
+``__new__`` and a slot the file lacks is set to ``None``; a field the record no longer has is
+ignored. Records that moved to another module since a file could name them are found through
+``MOVED``. (The database that replaced this file stores records by explicit columns instead:
+``_schema``.)
 """
 from __future__ import annotations
 
 import base64
-import enum
 import importlib
-import json
-import math
 import threading
-import time
 from typing import Any
 
 from ._records import Event
@@ -69,21 +60,11 @@ MOVED = {
 }
 
 
-class PersistError(Exception):
-    """A value in the backend that the state file cannot hold."""
-
-
-# --- encoding --------------------------------------------------------------------------------
-
 _PLAIN = (bool, int, str)
 
 
 def _class_name(cls: type) -> str:
     return f"{cls.__module__}:{cls.__qualname__}"
-
-
-def _own_class(cls: type) -> bool:
-    return cls.__module__ == "mockkms" or cls.__module__.startswith("mockkms.")
 
 
 def _slot_names(cls: type) -> list[str]:
@@ -105,118 +86,6 @@ def _mangled(cls: type, name: str) -> str:
             if name in (klass.__dict__.get("__slots__") or ()):
                 return f"_{klass.__name__.lstrip('_')}{name}"
     return name
-
-
-class _Encoder:
-    def __init__(self, clock):
-        self.clock = clock
-        self.ids: dict[int, int] = {}
-        self.alive: list = []  # keeps encoded objects alive so their ids stay unique
-
-    def value(self, v: Any, path: str) -> Any:
-        t = type(v)
-        if v is None or t in _PLAIN:
-            return v
-        if t is float:
-            return v if math.isfinite(v) else {"$float": repr(v)}
-        if t is list:
-            return [self.value(x, f"{path}[{i}]") for i, x in enumerate(v)]
-        if t is dict:
-            if all(type(k) is str and not k.startswith("$") for k in v):
-                return {k: self.value(x, f"{path}.{k}") for k, x in v.items()}
-            return {"$dict": [[self.value(k, f"{path}<key>"), self.value(x, f"{path}[{k!r}]")]
-                              for k, x in v.items()]}
-        if t is bytes or t is bytearray:
-            return {"$bytes": base64.b64encode(bytes(v)).decode("ascii")}
-        if t is tuple:
-            return {"$tuple": [self.value(x, f"{path}[{i}]") for i, x in enumerate(v)]}
-        if t is set or t is frozenset:
-            items = [self.value(x, f"{path}{{}}") for x in v]
-            try:
-                items.sort()
-            except TypeError:
-                pass
-            return {"$set" if t is set else "$frozenset": items}
-        if v is self.clock:
-            return {"$clock": 0}
-        if isinstance(v, enum.Enum):
-            if not _own_class(t):
-                raise PersistError(f"cannot store {t.__module__}.{t.__qualname__} at {path}")
-            return {"$enum": _class_name(t), "name": v.name}
-        if t is _LOCK_TYPE or t is _RLOCK_TYPE:
-            return {"$lock": "Lock" if t is _LOCK_TYPE else "RLock"}
-        if t.__module__.startswith("cryptography."):
-            return self.crypto_key(v, path)
-        return self.obj(v, path)
-
-    def obj(self, v: Any, path: str) -> Any:
-        cls = type(v)
-        ref = self.ids.get(id(v))
-        if ref is not None:
-            return {"$ref": ref}
-        if not _own_class(cls) or isinstance(v, type) or callable(v):
-            raise PersistError(f"cannot store a value of type {cls.__module__}.{cls.__qualname__} "
-                               f"at {path}")
-        ref = len(self.ids)
-        self.ids[id(v)] = ref
-        self.alive.append(v)
-        name = _class_name(cls)
-        if callable(getattr(cls, "to_dict", None)) and callable(getattr(cls, "from_dict", None)):
-            return {"$obj": name, "$id": ref, "state": self.value(v.to_dict(), path)}
-        slots = _slot_names(cls)
-        has_dict = hasattr(v, "__dict__")
-        if not slots and not has_dict:
-            raise PersistError(f"cannot store {cls.__module__}.{cls.__qualname__} at {path}: "
-                               "it has neither __slots__ nor __dict__")
-        fields = {}
-        for slot in slots:
-            try:
-                fields[slot] = getattr(v, _mangled(cls, slot))
-            except AttributeError:
-                continue
-        if has_dict:
-            fields.update(vars(v))
-        return {"$obj": name, "$id": ref,
-                "fields": {k: self.value(x, f"{path}.{k}") for k, x in fields.items()}}
-
-    def crypto_key(self, v: Any, path: str) -> Any:
-        from cryptography.hazmat.primitives import serialization as ser
-
-        if hasattr(v, "private_bytes"):
-            der = v.private_bytes(ser.Encoding.DER, ser.PrivateFormat.PKCS8,
-                                  ser.NoEncryption())
-            return {"$pkey": base64.b64encode(der).decode("ascii")}
-        if hasattr(v, "public_bytes"):
-            der = v.public_bytes(ser.Encoding.DER, ser.PublicFormat.SubjectPublicKeyInfo)
-            return {"$pubkey": base64.b64encode(der).decode("ascii")}
-        cls = type(v)
-        raise PersistError(f"cannot store a value of type {cls.__module__}.{cls.__qualname__} "
-                           f"at {path}")
-
-
-_LOCK_TYPE = type(threading.Lock())
-_RLOCK_TYPE = type(threading.RLock())
-
-
-def encode_state(backend) -> dict:
-    """The state document of ``backend``. Takes the backend lock while it reads."""
-    with backend.lock:
-        enc = _Encoder(backend.clock)
-        stores = [enc.value(store, f"stores[{i}]")
-                  for i, store in enumerate(backend.stores.values())]
-        principals = [enc.value(p, f"principals[{i}]")
-                      for i, p in enumerate(backend.principals.values())]
-        return {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "written_by": f"mockkms {_version()}",
-            "saved_at": time.time(),
-            "clock_offset": backend.clock._offset,
-            "event_seq": backend._event_seq,
-            "events": [list(e) for e in sorted(backend.events)],
-            "stores": stores,
-            "principals": principals,
-        }
 
 
 def _version() -> str:
@@ -434,7 +303,3 @@ def decode_state(doc: Any, backend) -> None:
         backend.clock.reset()
         if offset:
             backend.clock.advance(float(offset))
-
-
-def dumps(doc: dict) -> bytes:
-    return (json.dumps(doc, indent=1, allow_nan=False) + "\n").encode()

@@ -116,6 +116,9 @@ def resolve(route, access_key_id: str | None, region: str | None, url: str | Non
     if region is None:
         host = _KMS_ENDPOINT.match(url or "")
         region = host.group(1) if host else route.region
+    keeper = route.backend.keeper
+    if keeper is not None:  # principals another process registered (a shared state directory)
+        keeper.catch_up()
     caller = _principals.identify(route.backend, access_key_id, route.account_id, region,
                                   getattr(route, "authorization", True))
     return caller.account, region, caller

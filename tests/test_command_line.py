@@ -37,9 +37,8 @@ def test_serve_help_explains_every_option_with_its_default(capsys):
     options = [a for a in parser._actions if a.option_strings and a.dest != "help"]
     assert {a.option_strings[0] for a in options} == {
         "--host", "--port", "--region", "--state-dir", "--seed", "--request-timeout",
-        "--idle-timeout",
-        "--workers", "--max-connections", "--call-log-size", "--allow-host", "--verbose",
-        "--no-authorization"}
+        "--idle-timeout", "--threads", "--workers", "--max-connections", "--call-log-size",
+        "--allow-host", "--verbose", "--no-authorization"}
     for action in options:
         assert action.help and "(default: " in action.help, action.option_strings
     with pytest.raises(SystemExit):
@@ -57,6 +56,7 @@ def test_serve_help_explains_every_option_with_its_default(capsys):
 
 
 @pytest.mark.parametrize("args, message", [
+    (["--threads", "0"], "argument --threads: must be positive, not 0"),
     (["--workers", "0"], "argument --workers: must be positive, not 0"),
     (["--request-timeout", "-1"], "argument --request-timeout: must be positive, not -1"),
     (["--idle-timeout", "nan"], "argument --idle-timeout: must be positive, not nan"),
@@ -83,18 +83,18 @@ def test_the_options_reach_the_server(monkeypatch):
     monkeypatch.setattr(server_cli, "_run", run)
     assert cli_main.main(["serve", "--port", "0", "--region", "eu-north-1", "--request-timeout",
                           "2.5",
-                          "--idle-timeout", "7", "--workers", "3", "--max-connections", "9",
+                          "--idle-timeout", "7", "--threads", "3", "--max-connections", "9",
                           "--call-log-size", "5", "--allow-host", "kms.test",
                           "--allow-host", "Other.Test."]) == 0
     server = seen["server"]
-    assert (server.request_timeout, server.idle_timeout, server.workers,
+    assert (server.request_timeout, server.idle_timeout, server.threads,
             server.max_connections) == (2.5, 7.0, 3, 9)
     assert server.app.backend.calls.maxlen == 5
     assert server.app.region == "eu-north-1"
     assert {"kms.test", "other.test"} <= server.app.allowed_hosts
     assert cli_main.main(["serve", "--port", "0"]) == 0
     defaults = seen["server"]
-    assert (defaults.request_timeout, defaults.idle_timeout, defaults.workers,
+    assert (defaults.request_timeout, defaults.idle_timeout, defaults.threads,
             defaults.max_connections) == (10.0, 60.0, 32, 512)
     assert defaults.app.backend.calls.maxlen == 1000
     assert defaults.app.region == "us-east-1"

@@ -45,12 +45,15 @@ TIMEOUT = 30
 
 
 @pytest.fixture(scope="module")
-def server():
-    """``mockkms serve --port 0`` (the system picks a free port); its URL and a world in it."""
+def server(tmp_path_factory):
+    """``mockkms serve --port 0`` (the system picks a free port) with a state directory that
+    checks itself after every request (a database that differs from the memory answers 500);
+    its URL and a world in it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["MOCKKMS_VERIFY_STATE"] = "1"
     proc = subprocess.Popen(
         [sys.executable, "-m", "mockkms", "serve", "--host", "127.0.0.1", "--port", "0",
-         "--request-timeout", "1"],
+         "--request-timeout", "1", "--state-dir", str(tmp_path_factory.mktemp("state"))],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT, text=True)
     url = None
     for line in proc.stdout:

@@ -49,7 +49,6 @@ def state_objects(backend):
         for key in store.keys.values():
             yield key
             yield from key.materials
-            yield from key.rotations or ()
             if key.asym is not None:
                 yield key.asym
             if key.import_state is not None:

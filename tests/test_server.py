@@ -264,23 +264,34 @@ def test_an_internal_error_is_a_500_and_the_app_keeps_serving(monkeypatch, capsy
     assert kms_call(app, "ListKeys", {})[0] == 200
 
 
-def test_a_failed_save_is_reported_to_the_client(tmp_path, capsys):
+def test_a_failed_save_is_reported_to_the_client(tmp_path, capsys, monkeypatch):
+    from mockkms import _rows
     from mockkms._persist import StateDir
 
     app = make_app()
     app.state = StateDir(str(tmp_path), app.backend)
     app.state.open()
+    assert kms_call(app, "CreateKey", {})[0] == 200
+    database = app.state.database
 
-    def fail(data):
+    def fail(conn, writer, changes):
         raise OSError(28, "No space left on device")
-    app.state._write = fail
+    monkeypatch.setattr(_rows, "write", fail)
     status, _, out = kms_call(app, "CreateKey", {})
     assert (status, out) == (500, {
         "__type": "KMSInternalException",
         "message": "mockkms could not save its state: [Errno 28] No space left on device"})
     assert f"could not save state to {app.state.file}" in capsys.readouterr().err
+    # the memory keeps nothing the disk did not: one key, as before the failed request
+    assert call(app, "GET", "/_mockkms/state")[2]["keys"] == 1
     status, _, out = call(app, path="/_mockkms/reset", headers=JSON)
     assert (status, out["__type"]) == (500, "KMSInternalException")
+    assert call(app, "GET", "/_mockkms/state")[2]["keys"] == 1
+    monkeypatch.undo()
+    assert kms_call(app, "CreateKey", {})[0] == 200
+    assert call(app, "GET", "/_mockkms/state")[2]["keys"] == 2
+    assert database.verify() == []
+    app.state.close()
 
 
 def test_module_level_application_is_a_wsgi_app():
@@ -311,9 +322,11 @@ def test_make_server_in_process():
 
 # --- the server as a subprocess --------------------------------------------------------------
 
+# MOCKKMS_VERIFY_STATE: a server with a state directory compares its database with its memory
+# after every request and answers 500 on a difference (``mockkms._database``)
 ENV = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDMOCKKMSSERVER", AWS_SECRET_ACCESS_KEY="fake",
            AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-           AWS_EC2_METADATA_DISABLED="true", PYTHONPATH=ROOT)
+           AWS_EC2_METADATA_DISABLED="true", PYTHONPATH=ROOT, MOCKKMS_VERIFY_STATE="1")
 ENV.pop("AWS_PROFILE", None)
 ENV.pop("AWS_SESSION_TOKEN", None)
 _URL = re.compile(r"serving AWS KMS at (http://127\.0\.0\.1:\d+)")
@@ -469,7 +482,7 @@ def test_restart_keeps_keys_aliases_states_and_decryptability(start, tmp_path):
     before = {name: kms.describe_key(KeyId=key)["KeyMetadata"] for name, key in ids.items()}
     code, _, err = server.finish(signal.SIGTERM)
     assert code == 0, err
-    assert oct(os.stat(tmp_path / "mockkms-state.json").st_mode & 0o777) == "0o600"
+    assert oct(os.stat(tmp_path / "mockkms-state.db").st_mode & 0o777) == "0o600"
 
     again = start("--state-dir", str(tmp_path))
     kms = again.client()
@@ -514,7 +527,7 @@ def test_a_corrupt_state_file_stops_the_start(start, tmp_path):
 
 
 @pytest.mark.slow
-def test_one_state_dir_one_server_and_a_busy_port(start, tmp_path):
+def test_servers_share_a_state_dir_and_a_busy_port_is_refused(start, tmp_path):
     first = start("--state-dir", str(tmp_path))
     proc = subprocess.run([sys.executable, "-m", "mockkms", "serve", "--port",
                            first.url.rsplit(":", 1)[1]], env=ENV, cwd=ROOT,
@@ -522,12 +535,12 @@ def test_one_state_dir_one_server_and_a_busy_port(start, tmp_path):
     assert proc.returncode == 1
     assert proc.stderr.startswith(f"mockkms: cannot listen on 127.0.0.1:"
                                   f"{first.url.rsplit(':', 1)[1]}: ")
-    proc = subprocess.run([sys.executable, "-m", "mockkms", "serve", "--port", "0",
-                           "--state-dir", str(tmp_path)], env=ENV, cwd=ROOT,
-                          capture_output=True, text=True, timeout=30)
-    assert proc.returncode == 1
-    assert proc.stderr == (f"mockkms: state directory {tmp_path} is in use by another mockkms "
-                           f"server (lock file {tmp_path / 'mockkms-state.lock'})\n")
+    # a second server on the same directory shares its state (SQLite's locking)
+    second = start("--state-dir", str(tmp_path))
+    key_id = first.client().create_key(Description="one")["KeyMetadata"]["KeyId"]
+    assert second.client().describe_key(KeyId=key_id)["KeyMetadata"]["Description"] == "one"
+    second.client().update_key_description(KeyId=key_id, Description="two")
+    assert first.client().describe_key(KeyId=key_id)["KeyMetadata"]["Description"] == "two"
 
 
 @pytest.mark.slow

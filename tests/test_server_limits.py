@@ -129,7 +129,7 @@ def test_a_response_is_one_write():
 # --- the pool of workers and the timeouts ---------------------------------------------------
 
 def test_idle_connections_hold_no_thread():
-    with serving(workers=4) as server:
+    with serving(threads=4) as server:
         before = threading.active_count()
         idle = [socket.create_connection(("127.0.0.1", port_of(server))) for _ in range(100)]
         try:
@@ -149,7 +149,7 @@ def test_a_trickling_client_is_cut_off_at_the_request_deadline():
     whole request."""
     request = (b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: TrentService.ListKeys\r\n"
                b"Content-Length: 2\r\n" + b"X-Padding: " + b"p" * 200 + b"\r\n\r\n{}")
-    with serving(request_timeout=0.5, workers=2) as server:
+    with serving(request_timeout=0.5, threads=2) as server:
         with socket.create_connection(("127.0.0.1", port_of(server)), timeout=5) as sock:
             started = time.monotonic()
             closed = threading.Event()
@@ -216,7 +216,7 @@ def test_the_connection_limit_closes_the_longest_idle_connection():
 
 
 def test_limits_must_be_positive():
-    for name in ("request_timeout", "idle_timeout", "workers", "max_connections"):
+    for name in ("request_timeout", "idle_timeout", "threads", "max_connections"):
         with pytest.raises(ValueError) as exc:
             make_server(make_app(), "127.0.0.1", 0, **{name: 0})
         assert str(exc.value) == f"{name} must be positive, not 0"

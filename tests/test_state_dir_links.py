@@ -1,14 +1,15 @@
-"""The state directory never follows a link: a symbolic link planted where the temporary file,
-the state file or the lock file belongs is refused (never written through, never removed
-silently), and a hard link under the temporary name is replaced, not written through."""
+"""The state directory never follows a link: a symbolic link (or a hard link, or anything but a
+regular file) planted where the database, SQLite's files beside it, or the JSON state file of
+mockkms 0.1 belong is refused at the start — never written through, never removed — and the
+database's files are created by mockkms with O_EXCL | O_NOFOLLOW before SQLite opens them."""
 from __future__ import annotations
 
-import json
 import os
+import stat
 
 import pytest
 
-from mockkms._persist import LOCK_FILE, STATE_FILE, TMP_FILE, StateDir, StateError
+from mockkms._persist import DB_FILE, JSON_FILE, NAMES, StateDir, StateError
 from mockkms.server import make_app
 from test_server import kms_call
 
@@ -29,82 +30,77 @@ def served(directory):
     return app
 
 
-def test_a_symlink_planted_as_the_temporary_file_is_not_followed(tmp_path, victim, capsys):
-    directory = tmp_path / "state"
-    app = served(directory)
-    assert kms_call(app, "CreateKey", {})[0] == 200
-    tmp = directory / TMP_FILE
-    os.symlink(victim, tmp)
-    status, _, out = kms_call(app, "CreateKey", {})
-    assert (status, out["__type"]) == (500, "KMSInternalException")
-    assert out["message"] == (f"mockkms could not save its state: [Errno 17] {tmp} is a "
-                              "symbolic link, which mockkms never creates; not writing "
-                              "through it")
-    assert victim.read_bytes() == VICTIM
-    assert os.path.islink(tmp)          # refused, not removed
-    assert "could not save state" in capsys.readouterr().err
-    os.unlink(tmp)                      # once it is gone, writes work again
-    assert kms_call(app, "CreateKey", {})[0] == 200
-    assert len(json.loads((directory / STATE_FILE).read_bytes())["stores"]) == 1
-    app.state.close()
+def refusal(path) -> str:
+    return (f"{path} is a symbolic link, which mockkms never creates; move it away to start "
+            "(mockkms never follows links in its state directory)")
 
 
-def test_a_hard_link_planted_as_the_temporary_file_is_replaced(tmp_path, victim):
-    directory = tmp_path / "state"
-    app = served(directory)
-    os.link(victim, directory / TMP_FILE)
-    assert kms_call(app, "CreateKey", {})[0] == 200
-    assert victim.read_bytes() == VICTIM
-    assert not (directory / TMP_FILE).exists()
-    app.state.close()
-
-
-def test_a_temporary_file_left_by_a_failed_write_does_not_block_the_next(tmp_path):
-    directory = tmp_path / "state"
-    app = served(directory)
-    (directory / TMP_FILE).write_bytes(b"half a state file")
-    os.chmod(directory / TMP_FILE, 0o644)
-    assert kms_call(app, "CreateKey", {})[0] == 200
-    assert oct(os.stat(directory / STATE_FILE).st_mode & 0o777) == "0o600"
-    app.state.close()
-
-
-@pytest.mark.parametrize("name", [TMP_FILE, STATE_FILE, LOCK_FILE])
+@pytest.mark.parametrize("name", NAMES)
 def test_a_start_refuses_a_symlink_in_the_state_directory(tmp_path, victim, name):
     directory = tmp_path / "state"
     directory.mkdir()
-    if name == STATE_FILE:  # a link to a real state file: still refused, not loaded through
-        other = tmp_path / "other"
-        app = served(other)
-        kms_call(app, "CreateKey", {})
-        app.state.close()
-        target = other / STATE_FILE
-    else:
-        target = victim
-    before = target.read_bytes()
-    os.symlink(target, directory / name)
+    os.symlink(victim, directory / name)
     with pytest.raises(StateError) as exc:
         StateDir(str(directory), make_app().backend).open()
-    assert str(exc.value) == (f"{directory / name} is a symbolic link, which mockkms never "
-                              "creates; move it away to start (mockkms never follows links in "
-                              "its state directory)")
-    assert target.read_bytes() == before
+    assert str(exc.value) == refusal(directory / name)
+    assert victim.read_bytes() == VICTIM
     assert os.path.islink(directory / name)
+    assert not (directory / DB_FILE).exists() or name == DB_FILE   # nothing created
 
 
-def test_a_dangling_lock_file_link_creates_nothing(tmp_path):
+def test_a_link_to_a_real_database_is_refused_not_opened(tmp_path):
+    other = tmp_path / "other"
+    app = served(other)
+    kms_call(app, "CreateKey", {})
+    app.state.close()
+    before = (other / DB_FILE).read_bytes()
+    directory = tmp_path / "state"
+    directory.mkdir()
+    os.symlink(other / DB_FILE, directory / DB_FILE)
+    with pytest.raises(StateError) as exc:
+        StateDir(str(directory), make_app().backend).open()
+    assert str(exc.value) == refusal(directory / DB_FILE)
+    assert (other / DB_FILE).read_bytes() == before
+
+
+@pytest.mark.parametrize("name", [DB_FILE, DB_FILE + "-wal", DB_FILE + "-shm"])
+def test_a_dangling_link_creates_nothing(tmp_path, name):
     directory = tmp_path / "state"
     directory.mkdir()
     elsewhere = tmp_path / "created-through-the-link"
-    os.symlink(elsewhere, directory / LOCK_FILE)
+    os.symlink(elsewhere, directory / name)
     with pytest.raises(StateError):
         StateDir(str(directory), make_app().backend).open()
     assert not os.path.lexists(elsewhere)
 
 
-def test_a_directory_where_the_state_file_belongs_is_refused(tmp_path):
+@pytest.mark.parametrize("name", [DB_FILE + "-wal", DB_FILE])
+def test_a_hard_link_planted_in_the_state_directory_is_refused(tmp_path, victim, name):
     directory = tmp_path / "state"
-    (directory / STATE_FILE).mkdir(parents=True)
+    directory.mkdir()
+    os.link(victim, directory / name)
     with pytest.raises(StateError) as exc:
         StateDir(str(directory), make_app().backend).open()
-    assert str(exc.value).startswith(f"{directory / STATE_FILE} is not a regular file; ")
+    assert str(exc.value) == (f"{directory / name} has 2 names (hard links), which mockkms "
+                              "never creates; move it away to start (mockkms never follows "
+                              "links in its state directory)")
+    assert victim.read_bytes() == VICTIM
+
+
+def test_a_directory_where_the_database_belongs_is_refused(tmp_path):
+    directory = tmp_path / "state"
+    (directory / DB_FILE).mkdir(parents=True)
+    with pytest.raises(StateError) as exc:
+        StateDir(str(directory), make_app().backend).open()
+    assert str(exc.value).startswith(f"{directory / DB_FILE} is not a regular file; ")
+
+
+def test_the_database_files_are_private_and_made_by_mockkms(tmp_path):
+    directory = tmp_path / "state"
+    app = served(directory)
+    assert kms_call(app, "CreateKey", {})[0] == 200
+    assert stat.S_IMODE(os.stat(directory).st_mode) == 0o700
+    for name in (DB_FILE, DB_FILE + "-wal", DB_FILE + "-shm"):
+        assert stat.S_IMODE(os.stat(directory / name).st_mode) == 0o600, name
+    app.state.close()
+    assert not (directory / JSON_FILE).exists()

@@ -32,6 +32,7 @@ import json
 import os
 import re
 
+from .._journal import PRINCIPALS
 from .._keyspecs import partition as _partition_of
 from .._names import is_account_id
 from .._records import Principal
@@ -237,9 +238,11 @@ def apply(backend, reg: Registration, now: float = 0.0) -> Principal:
             if reg.kind != ROLE:
                 _give_credentials(record, "AKIA")
                 backend.access_keys[record.access_key_id] = reg.arn
+        _changed(backend, record)
         if reg.fixed is not None:
             signer = default_session(backend, reg.arn) if reg.kind == ROLE else record
             _set_credentials(backend, signer, *reg.fixed)
+            _changed(backend, signer)
         elif reg.kind == ROLE:
             default_session(backend, reg.arn)
         return record
@@ -264,7 +267,13 @@ def assume(backend, role_arn: str, session_name: str, tags=None, now: float = 0.
         record.session_token = base64.b64encode(os.urandom(96)).decode()
         backend.principals[arn] = record
         backend.access_keys[record.access_key_id] = arn
+        _changed(backend, record)
         return record
+
+
+def _changed(backend, record: Principal) -> None:
+    """Tell the backend's journal (a state directory writes it: ``_journal``)."""
+    backend.journal.touch(PRINCIPALS, record.account, "", record.arn)
 
 
 def session_arn(role_arn: str, account: str, session_name: str) -> str:

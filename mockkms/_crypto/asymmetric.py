@@ -4,11 +4,19 @@ private key is made, how copies share it, and how it is persisted.
 
 Lazy material. Generating an RSA 4096 key costs about half a second, RSA 3072 about 0.2 s, so
 CreateKey does not generate anything: the private key is made on first use (GetPublicKey, Sign,
-Encrypt, Decrypt, DeriveSharedSecret, ``to_dict``...). Every key still gets its own real, distinct
+Encrypt, Decrypt, DeriveSharedSecret...). Every key still gets its own real, distinct
 material. The private key lives in a small shared cell: copies of the holder (``copy.deepcopy``
 by ``Backend.snapshot``/``restore``, multi-Region replicas) share that cell, so a key generated
 after a snapshot was taken is the same key in the snapshot, and a replica made before first use
 has the same material as its primary. Once generated, material never changes.
+
+Generated outside every lock. While a request runs under the backend lock, the dispatcher
+switches ``deferring(True)`` on: a first use then raises :class:`NotGenerated` instead of
+generating (the handlers use key material only after their checks, before they change
+anything); the dispatcher generates the key without any lock held and runs the request again,
+which ``publish``es it under the lock — unless another request published one meanwhile, which then
+wins: two racing first uses end with one key pair. Outside requests (seeding, tests) a first use
+generates at once, and also publishes with a compare-and-set, never replacing a published key.
 
 No pre-generated pool. A background thread filling a process-wide pool of RSA keys would only
 save time when a test creates an RSA key *and* uses it, and it would do so by burning CPU that
@@ -17,9 +25,9 @@ also leaves a thread running inside the user's test process. Lazy generation alr
 common case (CreateKey, DescribeKey, ListKeys, alias/tag/policy tests) free, so the pool was left
 out on purpose. ``benchmarks/bench_keys.py`` measures the costs.
 
-Persistence: ``to_dict`` is ``{"spec", "pkcs8"}`` (base64 PKCS #8 DER) and the state file names
-this class ``mockkms._crypto.asymmetric:KeyPair``; both are the state file's format, so neither
-moves or changes without a new ``_persist.FORMAT_VERSION``.
+Persistence: a state directory's database keeps the key spec and the PKCS #8 DER of a generated
+key (``_schema``); ``to_dict``/``from_dict`` are what JSON state files of mockkms 0.1 held
+(``{"spec", "pkcs8"}``, base64), for their migration.
 """
 from __future__ import annotations
 
@@ -30,16 +38,33 @@ from typing import Any
 from .errors import UnsupportedAlgorithm
 from .families import Family, family
 
-_GEN_LOCK = threading.Lock()
+_PUBLISH_LOCK = threading.Lock()
+_DEFERRING = threading.local()
+
+
+class NotGenerated(Exception):
+    """A key pair's first use while generation is deferred (``deferring``)."""
+
+    def __init__(self, pair: KeyPair):
+        super().__init__(pair.spec)
+        self.pair = pair
+
+
+def deferring(on: bool) -> None:
+    """From now on in this thread, a first use raises :class:`NotGenerated` (``on``), or
+    generates at once (the default)."""
+    _DEFERRING.on = on
 
 
 class _Cell:
-    """Where a holder's private key lives once generated; shared by all copies of the holder."""
+    """Where a holder's private key lives once generated; shared by all copies of the holder.
+    A key read back from storage stays PKCS #8 DER (``der``) until it is first used."""
 
-    __slots__ = ("private",)
+    __slots__ = ("private", "der")
 
-    def __init__(self, private: Any = None):
+    def __init__(self, private: Any = None, der: bytes | None = None):
         self.private = private
+        self.der = der
 
 
 class KeyPair:
@@ -63,17 +88,31 @@ class KeyPair:
     # --- material ---------------------------------------------------------------------------
     @property
     def generated(self) -> bool:
-        return self._cell.private is not None
+        cell = self._cell
+        return cell.private is not None or cell.der is not None
 
     @property
     def private_key(self) -> Any:
         """The private key object (generated now if this is its first use)."""
         cell = self._cell
         if cell.private is None:
-            with _GEN_LOCK:
-                if cell.private is None:
-                    cell.private = self.family.generate()
+            if cell.der is not None:
+                cell.private = self.family.load(cell.der)
+            else:
+                if getattr(_DEFERRING, "on", False):
+                    raise NotGenerated(self)
+                self.publish(self.family.generate())
         return cell.private
+
+    def publish(self, private: Any) -> bool:
+        """Make ``private`` (generated outside any lock) this pair's key, unless it has one
+        already; whether it did."""
+        cell = self._cell
+        with _PUBLISH_LOCK:
+            if cell.private is not None or cell.der is not None:
+                return False
+            cell.private = private
+            return True
 
     def public_der(self) -> bytes:
         """The public key, DER-encoded SubjectPublicKeyInfo (what GetPublicKey returns)."""
@@ -82,7 +121,23 @@ class KeyPair:
         return self._public
 
     def private_pkcs8_der(self) -> bytes:
-        return self.family.dump(self.private_key)
+        der = self._cell.der
+        return der if der is not None else self.family.dump(self.private_key)
+
+    @classmethod
+    def stored(cls, spec: str, der: bytes | None) -> KeyPair:
+        """A holder for a key kept in storage as PKCS #8 DER (parsed on first use; None: not
+        generated yet)."""
+        pair = cls(spec)
+        pair._cell.der = der
+        return pair
+
+    def keep_stored(self, der: bytes) -> None:
+        """Hold ``der`` (a key read back from storage) unless this holder has a key already."""
+        with _PUBLISH_LOCK:
+            cell = self._cell
+            if cell.private is None and cell.der is None:
+                cell.der = der
 
     # --- persistence and copies ---------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -159,5 +214,5 @@ def new_material(spec: str) -> KeyPair:
 
 def generate_pair(spec: str) -> tuple[bytes, bytes]:
     """(PKCS#8 DER private key, DER SubjectPublicKeyInfo) of a fresh key pair (data key pairs)."""
-    pair = KeyPair(spec)
+    pair = KeyPair(spec, family(spec).generate())
     return pair.private_pkcs8_der(), pair.public_der()

@@ -28,6 +28,7 @@ def mark_used(ctx, key) -> None:
     fails later (a DryRun, a bad destination key) leaves no trace."""
     def record():
         key.last_used = (ctx.operation, ctx.now)
+        ctx.backend.journal.used(key)
     defer = getattr(ctx, "on_success", None)
     if defer is None:
         record()

@@ -34,6 +34,7 @@ from __future__ import annotations
 from .. import _errors as E
 from .. import _keyspecs as specs
 from .. import _managed
+from .._journal import ALIASES
 from .._pagination import check_limit, decode_marker, encode_marker, page, response, scope
 from .._records import Alias
 
@@ -65,6 +66,7 @@ def _alias(ctx, name: str) -> Alias:
     alias = ctx.store.aliases.get(name)
     if alias is None:
         raise E.NotFoundException(f"Alias {ctx.store.alias_arn(name)} is not found.")
+    ctx.backend.journal.found(ALIASES, ctx.account, ctx.region, name)
     return alias
 
 

@@ -40,6 +40,7 @@ import os
 from .. import _errors as E
 from .. import _keyspecs as specs
 from .. import _lifecycle
+from .._journal import CUSTOM_KEY_STORES
 from .._keys import Material
 from .._pagination import check_limit, page, response, scope
 from .._records import CLOUDHSM, CONNECTED, DISCONNECTED, VPC, XKS, CustomKeyStore
@@ -60,6 +61,7 @@ def _find(ctx, store_id: str) -> CustomKeyStore:
     if cks is None:
         raise E.CustomKeyStoreNotFoundException(
             f"Custom key store '{store_id}' does not exist in this account and Region.")
+    ctx.backend.journal.found(CUSTOM_KEY_STORES, ctx.account, ctx.region, store_id)
     return cks
 
 
@@ -152,7 +154,7 @@ def create_custom_key_store(ctx, p):
         raise E.LimitExceededException(
             f"Custom key store quota for this account in this region is {STORE_QUOTA} but the "
             f"current count is {len(stores)}.")
-    stores[cks.store_id] = cks
+    ctx.store.add_custom_key_store(cks)
     return {"CustomKeyStoreId": cks.store_id}
 
 
@@ -239,7 +241,7 @@ def delete_custom_key_store(ctx, p):
         raise E.CustomKeyStoreHasCMKsException(
             f"Custom key store {cks.store_id} contains KMS keys. Schedule their deletion and "
             f"wait until they are deleted before deleting the custom key store.")
-    del ctx.store.custom_key_stores[cks.store_id]
+    ctx.store.remove_custom_key_store(cks.store_id)
 
 
 # --- what other areas call ------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """GenerateDataKeyPair and GenerateDataKeyPairWithoutPlaintext.
 
 A fresh key pair of ``KeyPairSpec`` is generated for every call (as AWS does; RSA_4096 pairs take
-about half a second). The private key, PKCS#8 DER, is encrypted under a symmetric
+about half a second), without the backend lock (``Context.outside``): other requests go on
+meanwhile. The private key, PKCS#8 DER, is encrypted under a symmetric
 ENCRYPT_DECRYPT KMS key with the ordinary symmetric blob format (``crypto.encrypt_with``), so
 ``Decrypt`` with the same EncryptionContext returns it. ``PublicKey`` is DER
 SubjectPublicKeyInfo. ``KeyMaterialId`` names the KMS key material that encrypted it.
@@ -34,7 +35,8 @@ def _generate_data_key_pair(ctx, p, with_plaintext: bool) -> dict:
     if pair_spec in specs.CHINA_ONLY and not specs.is_china_region(ctx.region):
         raise specs.china_only_error("KeyPairSpec", pair_spec)
     _common.dry_run(p)
-    private, public = asymmetric.generate_pair(pair_spec)
+    private, public = ctx.outside(("data key pair", pair_spec),  # not under the lock
+                                  lambda: asymmetric.generate_pair(pair_spec))
     sealed = None
     if with_plaintext and p.get("Recipient"):
         sealed = recipient.seal(p["Recipient"], private)

@@ -5,8 +5,10 @@ to the key is ``_lifecycle``'s; the material rules are ``_material``'s.
 A key created with ``Origin=EXTERNAL`` starts in PendingImport with no material. The wrapping is
 real (``_crypto.wrapping``): GetParametersForImport makes a fresh RSA key pair (SM2 in the China
 Regions) for every call; the import token seals the wrapping private key, the wrapping algorithm
-and the 24-hour expiry with AES-GCM under a per-process secret, bound to the key ARN (so a token
-only works for its own key, and any change to it is detected). ImportKeyMaterial unwraps with
+and the 24-hour expiry with AES-GCM under the backend's import-token secret (``Backend.secrets``:
+random per in-process backend; kept in the database of a server's state directory, so every
+worker process and every restart accepts a token), bound to the key ARN (so a token only works
+for its own key, and any change to it is detected). ImportKeyMaterial unwraps with
 RSAES-OAEP (SHA-1/SHA-256) or RSA-AES key wrap (RSA-OAEP-wrapped AES key, then AES key wrap with
 padding, RFC 5649).
 
@@ -44,7 +46,6 @@ Choices where AWS is silent or unrecorded (messages are ours unless noted):
 """
 from __future__ import annotations
 
-import os
 import struct
 
 from .. import _errors as E
@@ -64,7 +65,6 @@ MAX_VALID_TO = 365 * DAY
 _ALGORITHMS = ("RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256", "RSA_AES_KEY_WRAP_SHA_1",
                "RSA_AES_KEY_WRAP_SHA_256", "SM2PKE")
 
-_SECRET = os.urandom(32)  # seals import tokens; per process, like the pagination markers
 _TOKEN_VERSION = b"\x01"
 
 
@@ -89,15 +89,17 @@ def get_parameters_for_import(ctx, p):
     if (algorithm == "SM2PKE") != (spec == "SM2"):
         raise E.ValidationException(
             f"WrappingAlgorithm {algorithm} is not compatible with WrappingKeySpec {spec}")
-    private_der, public_der = wrapping.wrapping_key_pair(spec)
+    private_der, public_der = ctx.outside(("wrapping key", spec),  # not under the lock
+                                          lambda: wrapping.wrapping_key_pair(spec))
     valid_to = ctx.now + TOKEN_LIFETIME
-    return {"KeyId": key.arn, "ImportToken": _seal(key, algorithm, valid_to, private_der),
+    return {"KeyId": key.arn, "ImportToken": _seal(ctx, key, algorithm, valid_to, private_der),
             "PublicKey": public_der, "ParametersValidTo": valid_to}
 
 
-def _seal(key, algorithm: str, valid_to: float, private_der: bytes) -> bytes:
+def _seal(ctx, key, algorithm: str, valid_to: float, private_der: bytes) -> bytes:
     payload = struct.pack(">dB", valid_to, _ALGORITHMS.index(algorithm)) + private_der
-    return _TOKEN_VERSION + wrapping.seal(_SECRET, payload, key.arn.encode())
+    return _TOKEN_VERSION + wrapping.seal(ctx.backend.secrets.import_token, payload,
+                                          key.arn.encode())
 
 
 def _unseal(ctx, key, token: bytes) -> tuple[str, bytes]:
@@ -105,7 +107,8 @@ def _unseal(ctx, key, token: bytes) -> tuple[str, bytes]:
     try:
         if token[:1] != _TOKEN_VERSION or len(token) < 1 + 12 + 16 + 9:
             raise BadCiphertext("not an import token")
-        payload = wrapping.unseal(_SECRET, token[1:], key.arn.encode())
+        payload = wrapping.unseal(ctx.backend.secrets.import_token, token[1:],
+                                  key.arn.encode())
     except BadCiphertext:
         raise E.InvalidImportTokenException(
             "The import token is invalid or is associated with a different KMS key.") from None

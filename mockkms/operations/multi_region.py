@@ -101,6 +101,8 @@ def replicate_key(ctx, p):
     replica.rotation_period = primary.rotation_period
     replica.next_rotation = primary.next_rotation
     set_regions(family + [replica], primary.region, [*primary.mr_replica_regions, region])
+    for key in family:
+        ctx.backend.journal.key(key)
 
     final_state, replica.state = replica.state, ks.CREATING
     metadata = replica.metadata()  # as AWS answers: the replica is still being created

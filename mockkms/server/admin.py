@@ -3,7 +3,11 @@
 
 * ``GET /_mockkms/health`` → ``{"status": "ok"}``
 * ``GET /_mockkms/state`` → counts of keys per account, region and key state, aliases, grants,
-  custom key stores, scheduled events, the clock offset.
+  custom key stores, scheduled events, the clock offset, the state file, and the id of the
+  process that answered (``--workers``: which worker).
+
+With a state directory, each endpoint runs in a transaction of its database
+(``Backend.transaction``): what it changes is written before it answers.
 * ``POST /_mockkms/reset`` → empties all state (the clock goes back to real time).
 * ``POST /_mockkms/principals`` with ``{"Arn": "arn:aws:iam::111122223333:role/app",
   "Policies": [...], "Tags": {...}}`` (``Policies``, ``Tags`` optional; ``AccessKeyId`` and
@@ -26,6 +30,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
+import os
 from typing import TYPE_CHECKING, Callable
 
 from .errors import HttpError
@@ -42,8 +47,9 @@ def health(app: KmsApp, body: bytes) -> dict:
 
 
 def reset(app: KmsApp, body: bytes) -> dict:
-    app.backend.reset()
-    app._changed()
+    backend = app.backend
+    with backend.transaction(True):
+        backend.reset()
     return {"status": "ok"}
 
 
@@ -73,16 +79,17 @@ def principal(app: KmsApp, body: bytes) -> dict:
     spec = _json_object(body, {"Arn", "Policies", "Tags", "AccessKeyId", "SecretAccessKey"})
     if "Arn" not in spec:
         raise HttpError(400, "ValidationException", "Arn is required.")
+    backend = app.backend
     try:
-        record = principals.register(
-            app.backend, spec["Arn"], spec.get("Policies"), spec.get("Tags"),
-            app.backend.clock.now(), access_key_id=spec.get("AccessKeyId"),
-            secret_access_key=spec.get("SecretAccessKey"))
-        signer = principals.default_session(app.backend, record.arn) \
-            if record.kind == principals.ROLE else record
+        with backend.transaction(True):
+            record = principals.register(
+                backend, spec["Arn"], spec.get("Policies"), spec.get("Tags"),
+                backend.clock.now(), access_key_id=spec.get("AccessKeyId"),
+                secret_access_key=spec.get("SecretAccessKey"))
+            signer = principals.default_session(backend, record.arn) \
+                if record.kind == principals.ROLE else record
     except ValueError as exc:
         raise HttpError(400, "ValidationException", str(exc)) from None
-    app._changed()
     return _credentials_answer(record.arn, signer)
 
 
@@ -93,12 +100,13 @@ def assume_role(app: KmsApp, body: bytes) -> dict:
     if not isinstance(role_arn, str) or not isinstance(name, str):
         raise HttpError(400, "ValidationException",
                         "RoleArn and RoleSessionName are required strings.")
+    backend = app.backend
     try:
-        session = principals.assume(app.backend, role_arn, name, spec.get("Tags"),
-                                    app.backend.clock.now())
+        with backend.transaction(True):
+            session = principals.assume(backend, role_arn, name, spec.get("Tags"),
+                                        backend.clock.now())
     except ValueError as exc:
         raise HttpError(400, "ValidationException", str(exc)) from None
-    app._changed()
     return _credentials_answer(session.arn, session)
 
 
@@ -121,7 +129,7 @@ def advance(app: KmsApp, body: bytes) -> dict:
                         "Expected a JSON object with finite, non-negative numbers for any "
                         "of: " + ", ".join(_ADVANCE_UNITS))
     backend = app.backend
-    with backend.lock:  # check and move at once: two advances cannot both pass the check
+    with backend.transaction(True):  # check and move at once: two advances cannot both pass
         try:
             seconds = _dt.timedelta(**spec).total_seconds()
         except OverflowError:
@@ -132,10 +140,10 @@ def advance(app: KmsApp, body: bytes) -> dict:
                             "9989-12-31T23:59:59Z, so that every date it schedules (up to "
                             "2,560 days later) stays before the year 10000.")
         backend.clock.advance(seconds)
+        backend.journal.meta()
         backend.tick()
-    app._changed()
-    return {"status": "ok", "clock_offset": backend.clock._offset,
-            "now": backend.clock.now()}
+        offset, now = backend.clock._offset, backend.clock.now()
+    return {"status": "ok", "clock_offset": offset, "now": now}
 
 
 def summary(app: KmsApp, body: bytes) -> dict:
@@ -143,7 +151,7 @@ def summary(app: KmsApp, body: bytes) -> dict:
     accounts: dict = {}
     totals: dict = {}
     keys = 0
-    with backend.lock:
+    with backend.transaction(False):
         for (account, region), store in backend.stores.items():
             if not (store.keys or store.aliases or store.grants or store.custom_key_stores):
                 continue
@@ -161,7 +169,8 @@ def summary(app: KmsApp, body: bytes) -> dict:
         now = backend.clock.now()
     return {"keys": keys, "key_states": totals, "accounts": accounts,
             "scheduled_events": events, "clock_offset": offset, "now": now,
-            "state_file": app.state.file if app.state is not None else None}
+            "state_file": app.state.file if app.state is not None else None,
+            "pid": os.getpid()}
 
 
 # endpoint name -> (HTTP method, what answers it)

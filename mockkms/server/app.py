@@ -119,8 +119,9 @@ class _EnvironHeaders:
 class KmsApp:
     """A WSGI application answering KMS requests from ``backend``.
 
-    ``state`` (a ``mockkms._persist.StateDir``) is told about every request so it can write the
-    state directory. ``backend``, ``account_id`` and ``region`` make the app a route for
+    ``state``: the ``mockkms._persist.StateDir`` whose database keeps ``backend``'s state (once
+    opened, it writes each request's changes itself: ``Backend.transaction``); the state
+    summary names its file. ``backend``, ``account_id`` and ``region`` make the app a route for
     ``_transport.answer``; ``region`` (the region of requests that name none: unsigned, sent to
     a URL that is no KMS endpoint) must be one botocore lists, else ``ValueError``. A new
     backend's call log keeps the ``call_log_size`` most recent
@@ -153,7 +154,7 @@ class KmsApp:
         started = time.perf_counter()
         try:
             status, headers, body = self._respond(environ)
-        except HttpError as err:
+        except E.KMSError as err:  # HttpError; a state directory that could not be written
             status, headers, body = self._error(err)
         except Exception as exc:  # a bug in the mock: answer as AWS answers an internal failure
             log.exception("mockkms server internal error")
@@ -212,19 +213,7 @@ class KmsApp:
         except _regions.UnknownRegionError as err:  # signed for a Region that does not exist
             raise HttpError(400, "InvalidSignatureException", "Credential should be scoped to a "
                             f"valid region, not '{err.kwargs['region']}'.") from None
-        if self.state is not None:
-            target = headers.get("X-Amz-Target") or ""
-            operation = target[len(TARGET_PREFIX):] if target.startswith(TARGET_PREFIX) else None
-            try:
-                self.state.after_request(operation, status == 200)
-            except Exception as exc:
-                return self._error(self._save_failed(exc))
         return status, out_headers, payload
-
-    def _save_failed(self, exc: Exception) -> E.KMSError:
-        print(f"mockkms: could not save state to {self.state.file}: {exc}", file=sys.stderr,
-              flush=True)
-        return E.KMSInternalException(f"mockkms could not save its state: {exc}")
 
     # --- the request body ------------------------------------------------------------------
     def _read_body(self, environ) -> bytes:
@@ -307,13 +296,6 @@ class KmsApp:
         return 200, {"Content-Type": "application/json",
                      "Content-Length": str(len(payload))}, payload
 
-    def _changed(self) -> None:
-        if self.state is not None:
-            try:
-                self.state.changed()
-            except Exception as exc:
-                raise self._save_failed(exc) from None
-
     # --- who may ask ------------------------------------------------------------------------
     def _local(self, host: str | None, environ) -> bool:
         """Whether ``host`` (a bare, lower-case host name) names this server."""
@@ -379,9 +361,20 @@ def _url(environ) -> str:
             f"{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '/')}")
 
 
-def make_app(backend: Backend | None = None, **options) -> KmsApp:
-    """A WSGI application with its own backend (or ``backend``); options as :class:`KmsApp`."""
-    return KmsApp(backend, **options)
+def make_app(backend: Backend | None = None, *, state_dir: str | None = None,
+             **options) -> KmsApp:
+    """A WSGI application with its own backend (or ``backend``); options as :class:`KmsApp`.
+    ``state_dir``: keep the state in that state directory's database (``mockkms._persist``),
+    shared with every other process using it (``gunicorn --workers N
+    'mockkms.server.app:make_app(state_dir="DIR")'``; raises ``StateError`` if it cannot be
+    used)."""
+    app = KmsApp(backend, **options)
+    if state_dir is not None:
+        from .._persist import StateDir
+        state = StateDir(state_dir, app.backend)
+        state.open()
+        app.state = state
+    return app
 
 
 application = make_app()

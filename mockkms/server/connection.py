@@ -1,13 +1,15 @@
 """One client connection of ``mockkms serve`` and the HTTP/1.1 handler that reads its requests
 and answers them from the WSGI application (the server, ``httpd``, decides when a connection is
-read and by which worker).
+read and by which worker); and the listening socket connections come from.
 
 ``_Connection`` is the handler's ``rfile`` and ``wfile``: reads wait at most until the request's
 deadline (a request that trickles in is cut off then, ``_Expired``), and writes are collected and
 sent in one ``sendall`` per response. ``_Body`` hands the application a stream limited to the
 request's Content-Length. ``_Handler`` is ``http.server``'s request handler, driven one request
-at a time: every method reaches the application; errors that ``http.server`` finds itself are
-answered in AWS's error shape.
+at a time, with a request parser of its own (``parse_request``: the request line and the header
+fields, without the ``email`` package ``http.server`` uses, which cost more than the rest of a
+request); every method reaches the application; errors found while parsing are answered in
+AWS's error shape.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from .._protocol import CONTENT_TYPE
+from .parsing import HEAD_END, http_date, parse_request
 
 if TYPE_CHECKING:
     from .httpd import Server
@@ -100,6 +103,32 @@ class _Connection:
         line = bytes(buffer[:size])
         del buffer[:size]
         return line
+
+    def read_head(self, limit: int) -> bytes | None:
+        """The header fields of a request (its request line read): the bytes up to and
+        including the empty line that ends them (just that line: none); what arrived before the
+        client closed; None when no empty line comes within ``limit`` bytes."""
+        buffer = self.buffer
+        scanned = 0
+        while True:
+            if buffer[:1] == b"\n" or buffer[:2] == b"\r\n":
+                size = 1 if buffer[:1] == b"\n" else 2
+                break
+            match = HEAD_END.search(buffer, max(0, scanned - 2))
+            if match:
+                size = match.end()
+                break
+            if len(buffer) > limit:
+                return None
+            scanned = len(buffer)
+            data = self._recv()
+            if not data:
+                size = len(buffer)
+                break
+            buffer += data
+        head = bytes(buffer[:size])
+        del buffer[:size]
+        return head
 
     def read(self, size: int = -1) -> bytes:
         buffer = self.buffer
@@ -198,6 +227,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return self._run
         raise AttributeError(name)
 
+    def parse_request(self) -> bool:
+        return parse_request(self)  # (``parsing``: without the email package)
+
     def handle_expect_100(self) -> bool:
         super().handle_expect_100()
         self.wfile.flush()  # the client waits for it before sending the body
@@ -221,13 +253,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._drain(body)
             self.close_connection = True
         code, _, reason = status.partition(" ")
-        self.send_response(int(code), reason or None)
-        for name, value in headers:
-            if name.lower() not in ("connection", "server", "date"):
-                self.send_header(name, value)
+        head = [f"{self.protocol_version} {status}\r\nServer: {self.server_version}\r\n"
+                f"Date: {http_date()}\r\n"]
+        head += [f"{name}: {value}\r\n" for name, value in headers
+                 if name.lower() not in ("connection", "server", "date")]
         if self.close_connection:
-            self.send_header("Connection", "close")
-        self.end_headers()
+            head.append("Connection: close\r\n")
+        head.append("\r\n")
+        self.wfile.write("".join(head).encode("latin-1"))
         if self.command != "HEAD":
             for chunk in chunks:
                 self.wfile.write(chunk)
@@ -321,3 +354,19 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, format, *args) -> None:
         if request_log.isEnabledFor(logging.INFO):
             request_log.info("- %s %s", self.client_address[0], format % args)
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to (``host``, ``port``) and listening (``mockkms serve --workers``
+    binds one and hands it to every worker process)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        if sys.platform != "win32":  # on Windows it would let another process share the port
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock

@@ -6,7 +6,7 @@ How connections are served
 One thread (the one running ``serve_forever``) owns the listening socket and every *idle*
 connection (open, waiting for its next request) in a selector: an idle connection costs a file
 descriptor, not a thread. When an idle connection has bytes to read, it goes to the pool of
-connection workers (at most ``workers`` threads, started on demand), which reads one request,
+connection workers (at most ``threads`` threads, started on demand), which reads one request,
 answers it and gives the connection back to the selector — unless the next request is already
 there, or arrives within ``NEXT_REQUEST_WAIT`` (20 ms) while no other connection waits for a
 worker: a client calling in a loop is then answered without a detour through the selector
@@ -22,7 +22,7 @@ Limits (each an option of ``mockkms serve``; defaults in ``DEFAULTS``):
   time limit.
 * ``idle_timeout``: a connection with no request in progress (new, or kept alive after a
   response) is closed after this many seconds.
-* ``workers``: the pool's size: how many requests are read and answered at once. A slow client
+* ``threads``: the pool's size: how many requests are read and answered at once. A slow client
   holds one worker for at most ``request_timeout``.
 * ``max_connections``: open connections, idle or busy. When a new connection would exceed it,
   the connection idle the longest (with no request arriving on it) is closed to make room; if
@@ -59,17 +59,17 @@ import time
 import traceback
 from typing import TypedDict
 
-from .connection import _CHUNK, _Connection, _Handler
+from .connection import _CHUNK, _Connection, _Handler, listening_socket
 
 
 class Limits(TypedDict):
     request_timeout: float
     idle_timeout: float
-    workers: int
+    threads: int
     max_connections: int
 
 
-DEFAULTS: Limits = {"request_timeout": 10.0, "idle_timeout": 60.0, "workers": 32,
+DEFAULTS: Limits = {"request_timeout": 10.0, "idle_timeout": 60.0, "threads": 32,
                     "max_connections": 512}
 BACKOFF_MIN, BACKOFF_MAX = 0.01, 1.0   # seconds of the accept back-off
 LINGER = 1.0             # seconds, at most, of reading a closing connection's last input
@@ -142,37 +142,28 @@ class Server:
 
     def __init__(self, address, app, *, request_timeout: float = DEFAULTS["request_timeout"],
                  idle_timeout: float = DEFAULTS["idle_timeout"],
-                 workers: int = DEFAULTS["workers"],
-                 max_connections: int = DEFAULTS["max_connections"], verbose: bool = False):
+                 threads: int = DEFAULTS["threads"],
+                 max_connections: int = DEFAULTS["max_connections"], verbose: bool = False,
+                 sock: socket.socket | None = None):
         for name, value in (("request_timeout", request_timeout), ("idle_timeout", idle_timeout),
-                            ("workers", workers), ("max_connections", max_connections)):
+                            ("threads", threads), ("max_connections", max_connections)):
             if not value > 0:
                 raise ValueError(f"{name} must be positive, not {value!r}")
         self.app = app
         self.request_timeout = float(request_timeout)
         self.idle_timeout = float(idle_timeout)
-        self.workers = int(workers)
+        self.threads = int(threads)
         self.max_connections = int(max_connections)
         if verbose:
             from .app import log_requests
             log_requests()
-        host, port = address[:2]
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self.socket = socket.socket(family, socket.SOCK_STREAM)
-        try:
-            if sys.platform != "win32":  # on Windows it would let another process share the port
-                self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            self.socket.bind((host, port))
-            self.socket.listen(128)
-            self.socket.setblocking(False)
-        except OSError:
-            self.socket.close()
-            raise
+        self.socket = sock if sock is not None else listening_socket(*address[:2])
+        self.socket.setblocking(False)
         self.server_address = self.socket.getsockname()
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
-        self._pool = _Pool(self.workers, self._serve)
+        self._pool = _Pool(self.threads, self._serve)
         self._lock = threading.Lock()
         self._connections: set[_Connection] = set()   # every open connection
         self._idle: dict[_Connection, float] = {}       # idle ones, oldest first -> expiry
@@ -438,9 +429,11 @@ class Server:
 def make_server(app, host: str = "127.0.0.1", port: int = 4599,
                 request_timeout: float = DEFAULTS["request_timeout"], verbose: bool = False, *,
                 idle_timeout: float = DEFAULTS["idle_timeout"],
-                workers: int = DEFAULTS["workers"],
-                max_connections: int = DEFAULTS["max_connections"]) -> Server:
+                threads: int = DEFAULTS["threads"],
+                max_connections: int = DEFAULTS["max_connections"],
+                sock: socket.socket | None = None) -> Server:
     """A bound, listening server for ``app``; run it with ``serve_forever()``. The limits are
-    described in this module's docstring; ``verbose`` logs each request to stderr."""
+    described in this module's docstring; ``verbose`` logs each request to stderr; ``sock``:
+    an already listening socket to serve (``listening_socket``) instead of binding one."""
     return Server((host, port), app, request_timeout=request_timeout, idle_timeout=idle_timeout,
-                  workers=workers, max_connections=max_connections, verbose=verbose)
+                  threads=threads, max_connections=max_connections, verbose=verbose, sock=sock)

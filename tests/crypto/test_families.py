@@ -82,30 +82,19 @@ def test_bad_input_errors_are_value_errors_and_translated_by_handlers():
         assert issubclass(cls, errors.CryptoError) and issubclass(cls, ValueError)
 
 
-def _objects(value):
-    if isinstance(value, dict):
-        if "$obj" in value:
-            yield value
-        for v in value.values():
-            yield from _objects(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _objects(v)
-
-
-def test_state_file_form_of_a_key_pair_is_unchanged(kms, kms_mock):
-    """The state file names the holder ``mockkms._crypto.asymmetric:KeyPair`` with
-    ``{"spec", "pkcs8"}``, as before the families existed: files written earlier still load."""
-    from mockkms import _persist
+def test_stored_form_of_a_key_pair(kms, kms_mock):
+    """A state directory's database keeps a key pair as its key spec and PKCS #8 DER
+    (``_schema``: columns ``key_pair_spec``, ``private_key``); read back, it is the same key."""
+    from mockkms import _schema
     key_id = kms.create_key(KeySpec="ECC_NIST_EDWARDS25519", KeyUsage="SIGN_VERIFY")[
         "KeyMetadata"]["KeyId"]
-    public = kms.get_public_key(KeyId=key_id)["PublicKey"]
-    doc = _persist.encode_state(kms_mock.backend)
-    (pair,) = [o for o in _objects(doc) if o["$obj"].startswith("mockkms._crypto.")]
-    assert pair["$obj"] == "mockkms._crypto.asymmetric:KeyPair"
-    assert set(pair["state"]) == {"spec", "pkcs8"} and pair["state"]["spec"] == \
-        "ECC_NIST_EDWARDS25519"
-    assert asymmetric.KeyPair.from_dict(pair["state"]).public_der() == public
+    key = kms_mock.backend.store("123456789012", "us-east-1").keys[key_id]
+    columns = dict(zip(_schema.KEY_TABLE.columns, _schema.KEY_TABLE.encode(key)))
+    assert (columns["key_pair_spec"], columns["private_key"]) == ("ECC_NIST_EDWARDS25519", None)
+    public = kms.get_public_key(KeyId=key_id)["PublicKey"]   # generated on first use
+    columns = dict(zip(_schema.KEY_TABLE.columns, _schema.KEY_TABLE.encode(key)))
+    stored = asymmetric.KeyPair.stored(columns["key_pair_spec"], columns["private_key"])
+    assert stored.public_der() == public
 
 
 def test_crypto_never_imports_the_service_layer():

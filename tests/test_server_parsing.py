@@ -1,0 +1,90 @@
+"""The server's own request-head parser (``mockkms.server.parsing``): what it accepts the way
+``http.server`` did, and what it refuses, in AWS's error shape — over a real socket to a server
+in this process on a free port of 127.0.0.1."""
+from __future__ import annotations
+
+import json
+import socket
+import threading
+
+import pytest
+
+from mockkms.server import make_app, make_server
+
+
+@pytest.fixture(scope="module")
+def url():
+    server = make_server(make_app(), "127.0.0.1", 0, request_timeout=2)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
+    thread.start()
+    yield server.server_address
+    server.shutdown()
+    server.server_close()
+
+
+def exchange(address, data: bytes) -> tuple[int, dict, bytes]:
+    """(status, headers, body) of the answer to ``data`` (the connection closed by us after)."""
+    with socket.create_connection(address, timeout=10) as sock:
+        sock.sendall(data)
+        raw = b""
+        while b"\r\n\r\n" not in raw:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            raw += chunk
+        head, _, body = raw.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        headers = dict(line.split(": ", 1) for line in lines[1:])
+        while len(body) < int(headers.get("Content-Length", 0)):
+            body += sock.recv(65536)
+    return int(lines[0].split()[1]), headers, body
+
+
+def request(head: str, body: bytes = b"{}") -> bytes:
+    return head.encode("latin-1") + f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+
+
+LIST_KEYS = "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.1\r\n"
+
+
+def test_plain_folded_and_repeated_fields(url):
+    status, headers, body = exchange(url, request(
+        LIST_KEYS + "X-Amz-Target:   TrentService.ListKeys   \r\n"))
+    assert status == 200 and "Keys" in json.loads(body)
+    assert headers["Server"] == "mockkms" and headers["Date"].endswith(" GMT")
+    # an obsolete continuation line continues the field before it ("TrentService. ListKeys");
+    # repeated fields reach the application joined with commas, as WSGI servers join them
+    for fields in ("X-Amz-Target: TrentService.\r\n ListKeys\r\n",
+                   "X-Amz-Target: TrentService.ListKeys\r\nX-Amz-Target: TrentService.Nope\r\n"):
+        status, _, body = exchange(url, request(LIST_KEYS + fields))
+        assert (status, json.loads(body)) == (400, {"__type": "UnknownOperationException"})
+    # bare LF line ends are read too
+    status, _, _ = exchange(url, request(LIST_KEYS.replace("\r\n", "\n") +
+                                         "X-Amz-Target: TrentService.ListKeys\n").replace(
+        b"\r\n\r\n", b"\n\n"))
+    assert status == 200
+
+
+@pytest.mark.parametrize("data, status, code", [
+    (b"POST / HTTP/1.1\r\nBad Header: x\r\n\r\n", 400, "SerializationException"),
+    (b"POST / HTTP/1.1\r\nNoColon\r\n\r\n", 400, "SerializationException"),
+    (b"POST / HTTP/1.1\r\n" + b"".join(b"X-%d: y\r\n" % i for i in range(101)) + b"\r\n",
+     431, "RequestEntityTooLargeException"),
+    (b"POST / HTTP/1.1\r\nX-Long: " + b"a" * 70000 + b"\r\n\r\n", 431,
+     "RequestEntityTooLargeException"),
+    (b"POST / HTTP/2.0\r\n\r\n", 505, "UnknownOperationException"),
+    (b"POST / HTTQ/1.1\r\n\r\n", 400, "SerializationException"),
+    (b"POST /\r\n\r\n", 400, "SerializationException"),
+])
+def test_refusals(url, data, status, code):
+    got, headers, body = exchange(url, data)
+    assert (got, json.loads(body)["__type"]) == (status, code)
+    assert headers["Connection"] == "close"
+
+
+def test_http_1_0_closes_unless_kept_alive(url):
+    head = LIST_KEYS.replace("HTTP/1.1", "HTTP/1.0") + "X-Amz-Target: TrentService.ListKeys\r\n"
+    assert exchange(url, request(head))[1]["Connection"] == "close"
+    _, headers, _ = exchange(url, request(head + "Connection: keep-alive\r\n"))
+    assert "Connection" not in headers
