@@ -149,12 +149,16 @@ class Backend:
     def restore(self, snap) -> None:
         with self.lock:
             memo = {id(self.clock): self.clock, id(self.journal): self.journal}
-            stores, events, seq, principals, access_keys = copy.deepcopy(snap, memo)
-            self.stores.clear()
-            self.stores.update(stores)
-            self.events[:] = events
-            self._event_seq = seq
-            self.principals.clear()
-            self.principals.update(principals)
-            self.access_keys.clear()
-            self.access_keys.update(access_keys)
+            self.replace(*copy.deepcopy(snap, memo))
+
+    def replace(self, stores, events, seq, principals, access_keys) -> None:
+        """Put a whole state in place of this one (a snapshot, a loaded state file); the
+        caller holds the lock and ``events`` is a heap."""
+        self.stores.clear()
+        self.stores.update(stores)
+        self.events[:] = events
+        self._event_seq = seq
+        self.principals.clear()
+        self.principals.update(principals)
+        self.access_keys.clear()
+        self.access_keys.update(access_keys)

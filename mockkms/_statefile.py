@@ -291,15 +291,9 @@ def decode_state(doc: Any, backend) -> None:
     import heapq
     heapq.heapify(events)
     with backend.lock:
-        backend.stores.clear()
-        backend.stores.update(stores)
-        backend.events[:] = events
-        backend._event_seq = seq
-        backend.principals.clear()
-        backend.principals.update(principals)
-        backend.access_keys.clear()
-        backend.access_keys.update({p.access_key_id: arn for arn, p in principals.items()
-                                    if p.access_key_id})
+        backend.replace(stores, events, seq, principals,
+                        {p.access_key_id: arn for arn, p in principals.items()
+                         if p.access_key_id})
         backend.clock.reset()
         if offset:
             backend.clock.advance(float(offset))
