@@ -83,6 +83,18 @@ class _Connection:
         self.received += len(data)
         return data
 
+    def _fill(self) -> bool:
+        """Append what arrives next to the buffer; False when the client has closed."""
+        data = self._recv()
+        self.buffer += data
+        return bool(data)
+
+    def _take(self, size: int) -> bytes:
+        """The first ``size`` bytes of the buffer, removed from it."""
+        data = bytes(self.buffer[:size])
+        del self.buffer[:size]
+        return data
+
     def readline(self, limit: int = -1) -> bytes:
         buffer = self.buffer
         scanned = 0
@@ -95,14 +107,10 @@ class _Connection:
                 size = limit
                 break
             scanned = len(buffer)
-            data = self._recv()
-            if not data:
+            if not self._fill():
                 size = len(buffer)
                 break
-            buffer += data
-        line = bytes(buffer[:size])
-        del buffer[:size]
-        return line
+        return self._take(size)
 
     def read_head(self, limit: int) -> bytes | None:
         """The header fields of a request (its request line read): the bytes up to and
@@ -121,27 +129,16 @@ class _Connection:
             if len(buffer) > limit:
                 return None
             scanned = len(buffer)
-            data = self._recv()
-            if not data:
+            if not self._fill():
                 size = len(buffer)
                 break
-            buffer += data
-        head = bytes(buffer[:size])
-        del buffer[:size]
-        return head
+        return self._take(size)
 
     def read(self, size: int = -1) -> bytes:
         buffer = self.buffer
-        while size < 0 or len(buffer) < size:
-            data = self._recv()
-            if not data:
-                break
-            buffer += data
-        if size < 0:
-            size = len(buffer)
-        data = bytes(buffer[:size])
-        del buffer[:size]
-        return data
+        while (size < 0 or len(buffer) < size) and self._fill():
+            pass
+        return self._take(len(buffer) if size < 0 else size)
 
     # --- writing ---------------------------------------------------------------------------
     def write(self, data: bytes) -> int:
