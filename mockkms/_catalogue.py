@@ -33,6 +33,17 @@ A row (``Operation``) has these columns:
   ``request_permissions`` (identity policies on ``"*"``) and ``alias_permissions`` (identity
   policies on the alias ARN). RetireGrant's IAM permission on its key is decided with the grant
   (``Context.authorize_retire``).
+* ``grant_constraints``: how a grant's constraints apply when a grant allows the operation
+  (``_authz.grants``): ``CONTEXT`` (the request's encryption context must meet them, the default
+  for a row with ``grant``), ``NEW_GRANT`` (CreateGrant: the new grant's must be equal or
+  stricter) or None (ignored: DescribeKey, RetireGrant).
+* ``conditions``: the condition keys the request supplies (../shared/kms-authz-facts.md §7),
+  each a ``Condition``: its name, where the request has its value, AWS's default, and the key
+  role whose decisions it belongs to (None: every decision of the operation; ReEncrypt's
+  source and destination sides differ). ``kms:RequestAlias`` needs no entry: a decision on a
+  key the request may name by alias supplies it from that key's member. The condition keys of
+  the caller, the transport and the key are every operation's (``_authz.request_context``).
+  Precomputed per decided action: ``supplied`` (action -> lower-cased name -> ``Condition``).
 
 Encapsulate and Decapsulate have rows whether or not the installed model has them (botocore >=
 1.44); an operation the model lacks never reaches the dispatcher.
@@ -62,6 +73,7 @@ BY_ANY = BY_KEY | {ALIAS_NAME, ALIAS_ARN}
 NOT_BY_ID: frozenset[str] = frozenset()
 
 DISPATCHER, HANDLER = "dispatcher", "handler"
+CONTEXT, NEW_GRANT = "encryption context", "new grant"  # how grant constraints apply
 KEY_POLICY, IAM = "key policy", "IAM policy"
 ALIAS, ANY_RESOURCE = "alias", "*"
 
@@ -102,6 +114,21 @@ class KeyRef:
         return f"KeyRef({self.role}: {self.member})"
 
 
+class Condition(NamedTuple):
+    """A condition key the request supplies (the ``conditions`` column).
+
+    ``source``: the request member holding the value (``params.get(member, default)``); a
+    tuple: alternatives, each a member or a dotted path into one, the first one the request
+    has a value for (else ``default``); None: no member (the value is ``default``, or it comes
+    from the request's keys or caller); for ``kms:ReEncryptOnSameKey``: the role of the
+    request's other key. A family of keys is named by its prefix (``kms:EncryptionContext:``,
+    ``aws:RequestTag/``)."""
+    key: str                                 # "kms:EncryptionAlgorithm"
+    source: str | tuple[str, ...] | None = None
+    default: object = None
+    role: str | None = None                  # only in decisions on this key role
+
+
 class Permission(NamedTuple):
     action: str                # "kms:Encrypt"
     resource: str              # a KeyRef role, ALIAS or ANY_RESOURCE
@@ -114,13 +141,16 @@ class Operation:
 
     __slots__ = ("name", "area", "handler_name", "keys", "states", "cross_account", "writes",
                  "requires", "grant", "grant_keys", "origin", "permissions", "resolve_first",
-                 "key_permissions", "request_permissions", "alias_permissions")
+                 "key_permissions", "request_permissions", "alias_permissions",
+                 "grant_constraints", "conditions", "supplied")
 
     def __init__(self, name: str, area: str, *keys: KeyRef, states: dict | None = None,
                  cross_account: bool = False, writes: bool = True, requires: tuple = (),
                  grant: tuple = (), grant_keys: frozenset = frozenset(),
                  origin: str | None = None,
-                 permissions: tuple | None = None):
+                 permissions: tuple | None = None,
+                 grant_constraints: str | None = CONTEXT,
+                 conditions: tuple[Condition, ...] = ()):
         self.name = name
         self.area = area
         self.handler_name = re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
@@ -145,6 +175,25 @@ class Operation:
         # the dispatcher resolves the operation's key before the handler runs
         self.resolve_first = bool(keys) and keys[0].resolve == DISPATCHER \
             and not keys[0].optional
+        self.grant_constraints = grant_constraints if grant else None
+        self.conditions = conditions
+        self.supplied = self._supplied()
+
+    def _supplied(self) -> dict[str | None, dict[str, Condition]]:
+        """action -> the conditions its decisions have (None: an action the row does not list,
+        as one on the operation's own key)."""
+        every = {c.key.lower(): c for c in self.conditions if c.role is None}
+        out: dict[str | None, dict[str, Condition]] = {}
+        roles = {ref.role: ref for ref in self.keys}
+        for action, ref in [(p.action, roles.get(p.resource)) for p in self.permissions] + \
+                [(None, self.keys[0] if self.keys else None)]:
+            mine = out.setdefault(action, dict(every))
+            if ref is None:
+                continue
+            mine.update((c.key.lower(), c) for c in self.conditions if c.role == ref.role)
+            if ref.aliases:  # named by alias: kms:RequestAlias, from the member naming it
+                mine["kms:requestalias"] = Condition("kms:RequestAlias", ref.member)
+        return out
 
     def ref(self, role: str = "key") -> KeyRef:
         for ref in self.keys:
@@ -181,16 +230,51 @@ def _crypto(name: str, area: str, ref: KeyRef, kinds: frozenset, **kw) -> Operat
 _TAGGED_CREATE = Permission("kms:TagResource", ANY_RESOURCE, IAM, when="Tags")
 _SYMMETRIC_ONLY = frozenset({SYMMETRIC})
 
+# --- request condition keys used by several operations -------------------------------------------
+_SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT"
+_CONTEXT = Condition("kms:EncryptionContext:", "EncryptionContext")  # and ...ContextKeys
+_ALGORITHM = Condition("kms:EncryptionAlgorithm", "EncryptionAlgorithm", _SYMMETRIC_DEFAULT)
+_DATA_KEY = (_CONTEXT, Condition("kms:EncryptionAlgorithm", None, _SYMMETRIC_DEFAULT))
+_DATA_KEY_PAIR = _DATA_KEY + (Condition("kms:DataKeyPairSpec", "KeyPairSpec"),)
+_TAGS = Condition("aws:RequestTag/", "Tags")  # and aws:TagKeys, the tags' keys
+_TRAILING_DAYS = Condition("kms:TrailingDaysWithoutKeyUsage")  # from the key's last use
+_FOR_AWS_RESOURCE = Condition("kms:GrantIsForAWSResource")  # through a service (the caller)
+_BYPASS = Condition("kms:BypassPolicyLockoutSafetyCheck", "BypassPolicyLockoutSafetyCheck")
+_SIGNING = (Condition("kms:SigningAlgorithm", "SigningAlgorithm"),
+            Condition("kms:MessageType", "MessageType", "RAW"))
+_MAC = (Condition("kms:MacAlgorithm", "MacAlgorithm"),)
+_SPEC = ("KeySpec", "CustomerMasterKeySpec")
+# CreateKey: the key's properties are the request's, defaults included
+_NEW_KEY = (Condition("kms:KeySpec", _SPEC, _SYMMETRIC_DEFAULT),
+            Condition("kms:CustomerMasterKeySpec", _SPEC, _SYMMETRIC_DEFAULT),
+            Condition("kms:KeyUsage", "KeyUsage", ENCRYPT_DECRYPT),
+            Condition("kms:CustomerMasterKeyUsage", "KeyUsage", ENCRYPT_DECRYPT),
+            Condition("kms:KeyOrigin", "Origin", "AWS_KMS"),
+            Condition("kms:MultiRegion", "MultiRegion", False),
+            Condition("kms:MultiRegionKeyType", "MultiRegion"),  # PRIMARY if true
+            _TAGS, _BYPASS)
+# ReEncrypt: each side's context and algorithm (a choice, ``_authz.request_context``)
+_REENCRYPT = tuple(
+    c for role, side, other in (("source", "Source", "destination"),
+                                ("destination", "Destination", "source"))
+    for c in (Condition("kms:EncryptionContext:", f"{side}EncryptionContext", role=role),
+              Condition("kms:EncryptionAlgorithm", f"{side}EncryptionAlgorithm",
+                        _SYMMETRIC_DEFAULT, role=role),
+              Condition("kms:ReEncryptOnSameKey", other, role=role)))
+_CONSTRAINTS = ("Constraints.EncryptionContextEquals", "Constraints.EncryptionContextSubset")
+
 OPERATIONS: tuple[Operation, ...] = (
     # --- keys -------------------------------------------------------------------------------
     Operation("CreateKey", "keys", permissions=(
-        Permission("kms:CreateKey", ANY_RESOURCE, IAM), _TAGGED_CREATE)),
+        Permission("kms:CreateKey", ANY_RESOURCE, IAM), _TAGGED_CREATE), conditions=_NEW_KEY),
     Operation("DescribeKey", "keys", KeyRef("KeyId", BY_ANY), cross_account=True, writes=False,
-              grant=("DescribeKey",), grant_keys=ANY_KEY),
+              grant=("DescribeKey",), grant_keys=ANY_KEY, grant_constraints=None),
     Operation("ListKeys", "keys", writes=False),
     Operation("EnableKey", "keys", _KEY, states=_SWITCH),
-    Operation("DisableKey", "keys", _KEY, states=_SWITCH),
-    Operation("ScheduleKeyDeletion", "keys", _KEY, states=ks.row(OK, OK, PDEL, OK, OK, OK, UPD)),
+    Operation("DisableKey", "keys", _KEY, states=_SWITCH, conditions=(_TRAILING_DAYS,)),
+    Operation("ScheduleKeyDeletion", "keys", _KEY, states=ks.row(OK, OK, PDEL, OK, OK, OK, UPD),
+              conditions=(_TRAILING_DAYS, Condition("kms:ScheduleKeyDeletionPendingWindowInDays",
+                                                    "PendingWindowInDays", 30))),
     Operation("CancelKeyDeletion", "keys", _KEY, states=_CANCEL),
     Operation("UpdateKeyDescription", "keys", _KEY, states=_EDIT),
     Operation("GetKeyLastUsage", "keys", _KEY, writes=False),
@@ -212,23 +296,35 @@ OPERATIONS: tuple[Operation, ...] = (
               writes=False, permissions=(Permission("kms:ListAliases", ANY_RESOURCE, IAM),)),
     # --- grants ------------------------------------------------------------------------------
     Operation("CreateGrant", "grants", _KEY_LATE, states=ks.row(OK, DIS, PDEL, PIMP, OK, CREAT, OK),
-              cross_account=True, grant=("CreateGrant",), grant_keys=ANY_KEY),
-    Operation("ListGrants", "grants", _KEY_LATE, cross_account=True, writes=False),
+              cross_account=True, grant=("CreateGrant",), grant_keys=ANY_KEY,
+              grant_constraints=NEW_GRANT, conditions=(
+                  Condition("kms:EncryptionContext:", _CONSTRAINTS),
+                  Condition("kms:GrantConstraintType", "Constraints"),
+                  Condition("kms:GrantOperations", "Operations"),
+                  Condition("kms:GranteePrincipal", "GranteePrincipal"),
+                  Condition("kms:RetiringPrincipal", "RetiringPrincipal"),
+                  _FOR_AWS_RESOURCE)),
+    Operation("ListGrants", "grants", _KEY_LATE, cross_account=True, writes=False,
+              conditions=(_FOR_AWS_RESOURCE,)),
     Operation("ListRetirableGrants", "grants", writes=False),
     Operation("RetireGrant", "grants", KeyRef("KeyId", BY_KEY, resolve=HANDLER, optional=True),
               cross_account=True, grant=("RetireGrant",), grant_keys=ANY_KEY,
+              grant_constraints=None,
               # decided by the grant (retiring principal, grantee); IAM for the grant's account
               permissions=(Permission("kms:RetireGrant", "key", IAM),)),
-    Operation("RevokeGrant", "grants", _KEY, cross_account=True),
+    Operation("RevokeGrant", "grants", _KEY, cross_account=True,
+              conditions=(_FOR_AWS_RESOURCE,)),
     # --- key policies and tags ---------------------------------------------------------------
     Operation("GetKeyPolicy", "policies", _KEY, writes=False),
-    Operation("PutKeyPolicy", "policies", _KEY),
+    Operation("PutKeyPolicy", "policies", _KEY, conditions=(_BYPASS,)),
     Operation("ListKeyPolicies", "policies", _KEY, writes=False),
-    Operation("TagResource", "tags", _KEY, states=_EDIT),
-    Operation("UntagResource", "tags", _KEY, states=_EDIT),
+    Operation("TagResource", "tags", _KEY, states=_EDIT, conditions=(_TAGS,)),
+    Operation("UntagResource", "tags", _KEY, states=_EDIT,
+              conditions=(Condition("aws:TagKeys", "TagKeys"),)),
     Operation("ListResourceTags", "tags", _KEY, writes=False),
     # --- rotation ------------------------------------------------------------------------------
-    Operation("EnableKeyRotation", "rotation", _KEY, states=_ROTATION_SET),
+    Operation("EnableKeyRotation", "rotation", _KEY, states=_ROTATION_SET, conditions=(
+        Condition("kms:RotationPeriodInDays", "RotationPeriodInDays", 365),)),
     Operation("DisableKeyRotation", "rotation", _KEY, states=_ROTATION_SET),
     Operation("GetKeyRotationStatus", "rotation", _KEY,
               states=ks.row(OK, OK, OK, EXT, UNSUP, OK, OK), cross_account=True, writes=False),
@@ -238,10 +334,13 @@ OPERATIONS: tuple[Operation, ...] = (
               writes=False),
     # --- imported key material: the origin is checked before the key state ----------------------
     Operation("GetParametersForImport", "imports", _KEY,
-              states=ks.row(OK, OK, PDEL, OK, UNSUP, CREAT, UPD), origin="EXTERNAL"),
+              states=ks.row(OK, OK, PDEL, OK, UNSUP, CREAT, UPD), origin="EXTERNAL", conditions=(
+                  Condition("kms:WrappingAlgorithm", "WrappingAlgorithm"),
+                  Condition("kms:WrappingKeySpec", "WrappingKeySpec"))),
     Operation("ImportKeyMaterial", "imports", _KEY,
               states=ks.row(OK, OK, PDEL, OK, UNSUP, CREAT, OK),
-              origin="EXTERNAL"),
+              origin="EXTERNAL", conditions=(Condition("kms:ExpirationModel", "ExpirationModel"),
+                                             Condition("kms:ValidTo", "ValidTo"))),
     Operation("DeleteImportedKeyMaterial", "imports", _KEY,
               states=ks.row(OK, OK, OK, OK, UNSUP, CREAT, UPD),
               origin="EXTERNAL"),
@@ -250,12 +349,14 @@ OPERATIONS: tuple[Operation, ...] = (
               states=ks.row(OK, DIS, PDEL, PIMP, UNAV, CREAT, UPD), permissions=(
                   Permission("kms:ReplicateKey", "key", KEY_POLICY),
                   Permission("kms:CreateKey", ANY_RESOURCE, IAM),  # in the replica Region
-                  _TAGGED_CREATE)),
+                  _TAGGED_CREATE),
+              conditions=(_TAGS, Condition("kms:ReplicaRegion", "ReplicaRegion"))),
     Operation("UpdatePrimaryRegion", "multi_region", _KEY,
               KeyRef("PrimaryRegion", NOT_BY_ID, role="replica", resolve=HANDLER),
               states=_USE, permissions=(
                   Permission("kms:UpdatePrimaryRegion", "key", KEY_POLICY),
-                  Permission("kms:UpdatePrimaryRegion", "replica", KEY_POLICY))),
+                  Permission("kms:UpdatePrimaryRegion", "replica", KEY_POLICY)),
+              conditions=(Condition("kms:PrimaryRegion", "PrimaryRegion"),)),
     # --- custom key stores ---------------------------------------------------------------------
     Operation("CreateCustomKeyStore", "custom_key_stores"),
     Operation("DescribeCustomKeyStores", "custom_key_stores", writes=False),
@@ -267,10 +368,11 @@ OPERATIONS: tuple[Operation, ...] = (
     # Decrypt's key is the one inside the ciphertext (or, for asymmetric ciphertexts, the one
     # KeyId names); a Recipient is checked before any key (GenerateDataKey[Pair],
     # DeriveSharedSecret), so the handler resolves those keys.
-    _crypto("Encrypt", "crypto", _use(ENCRYPT_DECRYPT), ENCRYPTION),
+    _crypto("Encrypt", "crypto", _use(ENCRYPT_DECRYPT), ENCRYPTION,
+            conditions=(_CONTEXT, _ALGORITHM)),
     _crypto("Decrypt", "crypto", KeyRef("KeyId", BY_ANY, resolve=HANDLER, optional=True,
                                         ciphertext="CiphertextBlob"),
-            ENCRYPTION, requires=("CiphertextBlob",)),
+            ENCRYPTION, requires=("CiphertextBlob",), conditions=(_CONTEXT, _ALGORITHM)),
     Operation("ReEncrypt", "crypto",
               KeyRef("SourceKeyId", BY_ANY, role="source", resolve=HANDLER, optional=True,
                      ciphertext="CiphertextBlob"),
@@ -279,23 +381,30 @@ OPERATIONS: tuple[Operation, ...] = (
               states=_USE, cross_account=True, writes=False, requires=("CiphertextBlob",),
               grant=("ReEncryptFrom", "ReEncryptTo"), grant_keys=ENCRYPTION, permissions=(
                   Permission("kms:ReEncryptFrom", "source", KEY_POLICY),
-                  Permission("kms:ReEncryptTo", "destination", KEY_POLICY))),
+                  Permission("kms:ReEncryptTo", "destination", KEY_POLICY)),
+              conditions=_REENCRYPT),
     _crypto("GenerateDataKey", "crypto",
-            _use(ENCRYPT_DECRYPT, symmetric=True, resolve=HANDLER), _SYMMETRIC_ONLY),
+            _use(ENCRYPT_DECRYPT, symmetric=True, resolve=HANDLER), _SYMMETRIC_ONLY,
+            conditions=_DATA_KEY),
     _crypto("GenerateDataKeyWithoutPlaintext", "crypto",
-            _use(ENCRYPT_DECRYPT, symmetric=True), _SYMMETRIC_ONLY),
+            _use(ENCRYPT_DECRYPT, symmetric=True), _SYMMETRIC_ONLY, conditions=_DATA_KEY),
     Operation("GenerateRandom", "crypto", writes=False),
     _crypto("GenerateDataKeyPair", "data_key_pairs",
-            _use(ENCRYPT_DECRYPT, symmetric=True, resolve=HANDLER), _SYMMETRIC_ONLY),
+            _use(ENCRYPT_DECRYPT, symmetric=True, resolve=HANDLER), _SYMMETRIC_ONLY,
+            conditions=_DATA_KEY_PAIR),
     _crypto("GenerateDataKeyPairWithoutPlaintext", "data_key_pairs",
-            _use(ENCRYPT_DECRYPT, symmetric=True), _SYMMETRIC_ONLY),
-    _crypto("Sign", "signing", _use(SIGN_VERIFY), frozenset({SIGN_VERIFY})),
-    _crypto("Verify", "signing", _use(SIGN_VERIFY), frozenset({SIGN_VERIFY})),
+            _use(ENCRYPT_DECRYPT, symmetric=True), _SYMMETRIC_ONLY, conditions=_DATA_KEY_PAIR),
+    _crypto("Sign", "signing", _use(SIGN_VERIFY), frozenset({SIGN_VERIFY}), conditions=_SIGNING),
+    _crypto("Verify", "signing", _use(SIGN_VERIFY), frozenset({SIGN_VERIFY}),
+            conditions=_SIGNING),
     _crypto("GetPublicKey", "signing", _use(), ASYMMETRIC_PUBLIC),
     _crypto("DeriveSharedSecret", "signing", _use(KEY_AGREEMENT, resolve=HANDLER),
-            frozenset({KEY_AGREEMENT})),
-    _crypto("GenerateMac", "mac", _use(GENERATE_VERIFY_MAC), frozenset({GENERATE_VERIFY_MAC})),
-    _crypto("VerifyMac", "mac", _use(GENERATE_VERIFY_MAC), frozenset({GENERATE_VERIFY_MAC})),
+            frozenset({KEY_AGREEMENT}),
+            conditions=(Condition("kms:KeyAgreementAlgorithm", "KeyAgreementAlgorithm"),)),
+    _crypto("GenerateMac", "mac", _use(GENERATE_VERIFY_MAC), frozenset({GENERATE_VERIFY_MAC}),
+            conditions=_MAC),
+    _crypto("VerifyMac", "mac", _use(GENERATE_VERIFY_MAC), frozenset({GENERATE_VERIFY_MAC}),
+            conditions=_MAC),
     # botocore >= 1.44; the key-state rows are Sign's (UNCONFIRMED)
     _crypto("Encapsulate", "kem", _use(ENCAPSULATE_DECAPSULATE),
             frozenset({ENCAPSULATE_DECAPSULATE})),

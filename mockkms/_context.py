@@ -223,7 +223,7 @@ class Context:
 
     def _context(self, action: str, key):
         from ._authz.request_context import RequestContext
-        return RequestContext(self.caller, action, self.operation, self.params, key,
+        return RequestContext(self.caller, action, self.row, self.params, key,
                               self.region, self.now, aliases_of=self._aliases_of,
                               other_key=self._other_key)
 

@@ -237,6 +237,78 @@ def test_permissions_match_the_models_required_permissions(name):
     assert stated == {(p.action, p.policy) for p in ROWS[name].permissions}
 
 
+# --- condition keys: ../shared/kms-authz-facts.md §7 ----------------------------------------------
+_CONTEXT = {"kms:EncryptionContext:", "kms:EncryptionAlgorithm"}
+_FOR_AWS = {"kms:GrantIsForAWSResource"}
+_TRAILING = {"kms:TrailingDaysWithoutKeyUsage"}
+# operation -> the condition keys its request supplies (not the caller's, the transport's, the
+# key's; kms:RequestAlias below). ReplicateKey's Tags give aws:RequestTag as CreateKey's do.
+SECTION_7: dict = {name: set() for name in ROWS}
+SECTION_7.update({
+    "Encrypt": _CONTEXT, "Decrypt": _CONTEXT, "GenerateDataKey": _CONTEXT,
+    "GenerateDataKeyWithoutPlaintext": _CONTEXT,
+    "GenerateDataKeyPair": _CONTEXT | {"kms:DataKeyPairSpec"},
+    "GenerateDataKeyPairWithoutPlaintext": _CONTEXT | {"kms:DataKeyPairSpec"},
+    "ReEncrypt": _CONTEXT | {"kms:ReEncryptOnSameKey"},
+    "Sign": {"kms:SigningAlgorithm", "kms:MessageType"},
+    "Verify": {"kms:SigningAlgorithm", "kms:MessageType"},
+    "GenerateMac": {"kms:MacAlgorithm"}, "VerifyMac": {"kms:MacAlgorithm"},
+    "DeriveSharedSecret": {"kms:KeyAgreementAlgorithm"},
+    "CreateGrant": {"kms:EncryptionContext:", "kms:GrantOperations", "kms:GranteePrincipal",
+                    "kms:RetiringPrincipal", "kms:GrantConstraintType"} | _FOR_AWS,
+    "ListGrants": _FOR_AWS, "RevokeGrant": _FOR_AWS,
+    "CreateKey": {"kms:KeySpec", "kms:KeyUsage", "kms:KeyOrigin", "kms:MultiRegion",
+                  "kms:MultiRegionKeyType", "kms:CustomerMasterKeySpec",
+                  "kms:CustomerMasterKeyUsage", "kms:BypassPolicyLockoutSafetyCheck",
+                  "aws:RequestTag/"},
+    "PutKeyPolicy": {"kms:BypassPolicyLockoutSafetyCheck"},
+    "ImportKeyMaterial": {"kms:ExpirationModel", "kms:ValidTo"},
+    "GetParametersForImport": {"kms:WrappingAlgorithm", "kms:WrappingKeySpec"},
+    "ReplicateKey": {"kms:ReplicaRegion", "aws:RequestTag/"},
+    "UpdatePrimaryRegion": {"kms:PrimaryRegion"},
+    "EnableKeyRotation": {"kms:RotationPeriodInDays"},
+    "ScheduleKeyDeletion": {"kms:ScheduleKeyDeletionPendingWindowInDays"} | _TRAILING,
+    "DisableKey": _TRAILING,
+    "TagResource": {"aws:RequestTag/"}, "UntagResource": {"aws:TagKeys"},
+})
+# kms:RequestAlias: the cryptographic operations, DescribeKey and GetPublicKey
+REQUEST_ALIAS = {n for n, (_, _, grant) in SECTION_8.items() if grant} - {
+    "CreateGrant", "RetireGrant"}
+
+
+@pytest.mark.parametrize("name", sorted(ROWS))
+def test_conditions_match_section_7(name):
+    row = ROWS[name]
+    assert {c.key for c in row.conditions} == SECTION_7[name]
+    assert any("kms:requestalias" in d for d in row.supplied.values()) == \
+        (name in REQUEST_ALIAS)
+
+
+@pytest.mark.parametrize("name", _in_model(n for n in ROWS if ROWS[n].conditions))
+def test_conditions_name_members_of_the_input_shape(name):
+    row = ROWS[name]
+    members = set(MODEL.operation_model(name).input_shape.members)
+    roles = {ref.role for ref in row.keys}
+    for c in row.conditions:
+        assert c.role is None or c.role in roles, (name, c)
+        if c.key == "kms:ReEncryptOnSameKey":  # its source: the other key's role
+            assert c.source in roles - {c.role}, (name, c)
+            continue
+        paths = () if c.source is None else (c.source,) if isinstance(c.source, str) else c.source
+        for path in paths:
+            assert path.split(".")[0] in members, (name, c)
+    for action, supplied in row.supplied.items():
+        assert action is None or action in {p.action for p in row.permissions}, (name, action)
+        assert all(key == c.key.lower() for key, c in supplied.items()), (name, action)
+
+
+def test_grant_constraints_apply_where_aws_applies_them():
+    for row in C.OPERATIONS:
+        expected = None if row.name in ("DescribeKey", "RetireGrant") or not row.grant else \
+            C.NEW_GRANT if row.name == "CreateGrant" else C.CONTEXT
+        assert row.grant_constraints == expected, row
+
+
 # --- the dispatcher reads the row -----------------------------------------------------------------
 
 def test_handlers_are_the_rows():

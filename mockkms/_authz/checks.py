@@ -38,6 +38,7 @@ import json
 import re
 
 from .. import _errors as E
+from .._catalogue import ROWS
 from .authorize import decide
 from .conditions import known, split_operator
 from .policy import as_list, statements_of
@@ -164,7 +165,7 @@ def check_lockout(caller, text: str, key, region: str, now: float, aliases_of=No
     if caller is None or not caller.authorize:
         return
     action = "kms:PutKeyPolicy"
-    ctx = RequestContext(caller, action, "PutKeyPolicy", {}, key, region, now,
+    ctx = RequestContext(caller, action, ROWS["PutKeyPolicy"], {}, key, region, now,
                          aliases_of=aliases_of)
     if decide(caller, action, key.arn, ctx, key_policy=text, owner=key.account) is not None:
         raise _malformed(LOCKOUT)

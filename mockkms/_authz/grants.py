@@ -6,7 +6,9 @@ its operations, and its constraints hold:
 * ``EncryptionContextEquals``: the request's encryption context has exactly those pairs;
   ``EncryptionContextSubset``: it has at least those pairs. Keys are compared
   case-insensitively, values case-sensitively (the model's ``GrantConstraints`` text).
-  Constraints are ignored for DescribeKey and RetireGrant.
+  Where constraints apply is the catalogue row's ``grant_constraints`` column: the request's
+  encryption context (``CONTEXT``), the new grant (``NEW_GRANT``, below), or ignored (None:
+  DescribeKey, RetireGrant).
 * CreateGrant allowed by a grant: the new grant's operations must be among the grant's, and its
   constraints equal or stricter (it may add ``Subset`` pairs, or turn ``Subset`` into ``Equals``
   with at least those pairs; never drop one).
@@ -19,9 +21,8 @@ separate path (DOC determining-access-grants), cross-account included.
 """
 from __future__ import annotations
 
+from .._catalogue import CONTEXT, NEW_GRANT
 from .policy import _ACCOUNT_ARN, _ACCOUNT_ID, ACCOUNT, DIRECT
-
-IGNORE_CONSTRAINTS = frozenset({"DescribeKey", "RetireGrant"})
 
 
 def named(principal: str | None, caller) -> str | None:
@@ -81,16 +82,17 @@ def allowing(grants, caller, grant_op: str, ctx, identity_allows) -> bool:
     """Whether one of ``grants`` allows ``grant_op`` to ``caller``; ``identity_allows()``
     answers whether the caller's identity policies allow the action (asked only for grants to
     an account)."""
+    constraints = ctx.row.grant_constraints
     for grant in grants:
         if grant_op not in grant.operations:
             continue
         how = named(grant.grantee, caller)
         if how is None:
             continue
-        if grant_op == "CreateGrant":
+        if constraints == NEW_GRANT:
             if not child_allowed(grant, ctx.params):
                 continue
-        elif grant_op not in IGNORE_CONSTRAINTS and \
+        elif constraints == CONTEXT and \
                 not constraints_hold(grant.constraints, ctx.encryption_context()):
             continue
         if how == ACCOUNT and not identity_allows():

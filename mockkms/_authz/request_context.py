@@ -35,24 +35,19 @@ Sources and choices (UNCONFIRMED where the fact sheet says so):
 * ``kms:TrailingDaysWithoutKeyUsage``: whole days since the key's last cryptographic use, or
   since its creation when it was never used (UNCONFIRMED).
 * ``kms:RecipientAttestation:*`` are not supplied (absent).
+
+Which request condition keys an operation supplies, and from which members, is its catalogue
+row's ``conditions`` column (``_catalogue.Condition``); this module knows how each key is
+computed, not which operation has it. A key with no getter here is the request member's value
+(a list: a copy, absent when empty).
 """
 from __future__ import annotations
 
 import datetime as _dt
 import math
 
-SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT"
-_CONTEXT_OPS = frozenset({"Encrypt", "Decrypt", "GenerateDataKey",
-                          "GenerateDataKeyWithoutPlaintext", "GenerateDataKeyPair",
-                          "GenerateDataKeyPairWithoutPlaintext"})
-_DATA_KEY_OPS = _CONTEXT_OPS - {"Encrypt", "Decrypt"}
-_ALIAS_OPS = _CONTEXT_OPS | {"ReEncrypt", "DescribeKey", "GetPublicKey", "Sign", "Verify",
-                             "GenerateMac", "VerifyMac", "DeriveSharedSecret", "Encapsulate",
-                             "Decapsulate"}
-_GRANT_FOR_RESOURCE_OPS = frozenset({"CreateGrant", "ListGrants", "RevokeGrant"})
-_TAG_OPS = frozenset({"CreateKey", "TagResource", "ReplicateKey"})
-_SIDES = {"kms:reencryptfrom": "Source", "kms:reencryptto": "Destination"}
 _MISSING = object()
+_GRANT_CONSTRAINTS = ("EncryptionContextEquals", "EncryptionContextSubset")
 
 
 class NewKey:
@@ -80,14 +75,17 @@ class NewKey:
 class RequestContext:
     """The condition-key values of one decision (one action on one resource)."""
 
-    __slots__ = ("caller", "action", "operation", "params", "key", "region", "now",
+    __slots__ = ("caller", "action", "row", "supplied", "params", "key", "region", "now",
                  "aliases_of", "other_key", "_values")
 
-    def __init__(self, caller, action: str, operation: str, params: dict, key, region: str,
+    def __init__(self, caller, action: str, row, params: dict, key, region: str,
                  now: float, aliases_of=None, other_key=None):
         self.caller = caller
         self.action = action            # "kms:Decrypt"
-        self.operation = operation      # the KMS operation ("ReEncrypt" for kms:ReEncryptFrom)
+        self.row = row                  # the KMS operation's catalogue row
+        # lower-cased condition key -> the ``Condition`` the request supplies it by
+        supplied = row.supplied.get(action)
+        self.supplied = supplied if supplied is not None else row.supplied[None]
         self.params = params
         self.key = key                  # the key the action is on (None: none, or not yet)
         self.region = region
@@ -110,35 +108,43 @@ class RequestContext:
         for prefix, fn in _PREFIXED:
             if name.startswith(prefix):
                 return fn(self, name[len(prefix):])
-        return None
+        condition = self.supplied.get(name)
+        if condition is None:
+            return None
+        value = self.value(condition)
+        return (list(value) or None) if isinstance(value, list) else value
 
-    def _side(self, member: str):
-        """``member`` of this action's side of a ReEncrypt (``Source…``/``Destination…``), or
-        of the request."""
-        side = _SIDES.get(self.action.lower())
-        return self.params.get(side + member if side else member)
+    def value(self, condition):
+        """The request's value for ``condition`` (``_catalogue.Condition``: its member, the
+        first of its alternatives the request has, or its default)."""
+        source = condition.source
+        if source is None:
+            return condition.default
+        if isinstance(source, str):
+            return self.params.get(source, condition.default)
+        for path in source:
+            value: object = self.params
+            for member in path.split("."):
+                value = value.get(member) if isinstance(value, dict) else None
+            if value:
+                return value
+        return condition.default
+
+    def request(self, name: str):
+        """The request's value for the condition key ``name`` (lower-cased, a family by its
+        prefix) if the operation supplies it, else None."""
+        condition = self.supplied.get(name)
+        return None if condition is None else self.value(condition)
 
     def encryption_context(self) -> dict | None:
         """The encryption context this decision is about (see the module docstring)."""
-        op = self.operation
-        if op in _CONTEXT_OPS:
-            return self.params.get("EncryptionContext")
-        if op == "ReEncrypt":
-            return self._side("EncryptionContext")
-        if op == "CreateGrant":
-            constraints = self.params.get("Constraints") or {}
-            return constraints.get("EncryptionContextEquals") or \
-                constraints.get("EncryptionContextSubset")
-        return None
+        return self.request("kms:encryptioncontext:")
 
-    def _creating(self) -> bool:
-        return self.operation == "CreateKey"
-
-    def _key_value(self, attr: str, request_member: str | None = None, default=None):
-        if self._creating():
-            if request_member is None:
-                return default
-            return self.params.get(request_member, default)
+    def _key_value(self, name: str, attr: str):
+        """The key property ``attr``: the request's (CreateKey) or the key's."""
+        condition = self.supplied.get(name)
+        if condition is not None:
+            return self.value(condition)
         key = self.key
         return getattr(key, attr) if key is not None else None
 
@@ -160,19 +166,8 @@ def _encryption_context_keys(ctx: RequestContext):
     return list(context) if context else None
 
 
-def _algorithm(ctx: RequestContext):
-    op = ctx.operation
-    if op in ("Encrypt", "Decrypt", "ReEncrypt"):
-        return ctx._side("EncryptionAlgorithm") or SYMMETRIC_DEFAULT
-    if op in _DATA_KEY_OPS:
-        return SYMMETRIC_DEFAULT
-    return None
-
-
 def _request_alias(ctx: RequestContext):
-    if ctx.operation not in _ALIAS_OPS:
-        return None
-    named = ctx._side("KeyId")
+    named = ctx.request("kms:requestalias")
     if not isinstance(named, str):
         return None
     if named.startswith("alias/"):
@@ -182,26 +177,14 @@ def _request_alias(ctx: RequestContext):
     return None
 
 
-def _key_spec(ctx: RequestContext):
-    if ctx._creating():
-        p = ctx.params
-        return p.get("KeySpec") or p.get("CustomerMasterKeySpec") or SYMMETRIC_DEFAULT
-    return ctx._key_value("spec")
-
-
-def _key_usage(ctx: RequestContext):
-    return ctx._key_value("usage", "KeyUsage", "ENCRYPT_DECRYPT")
-
-
-def _multi_region(ctx: RequestContext):
-    if ctx._creating():
-        return bool(ctx.params.get("MultiRegion", False))
-    return ctx._key_value("multi_region")
+def _key_property(name: str, attr: str):
+    return lambda ctx: ctx._key_value(name, attr)
 
 
 def _multi_region_type(ctx: RequestContext):
-    if ctx._creating():
-        return "PRIMARY" if ctx.params.get("MultiRegion") else None
+    condition = ctx.supplied.get("kms:multiregionkeytype")
+    if condition is not None:
+        return "PRIMARY" if ctx.value(condition) else None
     key = ctx.key
     if key is None or not key.multi_region:
         return None
@@ -209,7 +192,7 @@ def _multi_region_type(ctx: RequestContext):
 
 
 def _resource_tag(ctx: RequestContext, suffix: str):
-    if ctx._creating() or ctx.key is None:
+    if ctx.key is None:
         return None
     for k, v in (ctx.key.tags or {}).items():
         if k.lower() == suffix:
@@ -218,9 +201,7 @@ def _resource_tag(ctx: RequestContext, suffix: str):
 
 
 def _request_tags(ctx: RequestContext) -> dict:
-    if ctx.operation not in _TAG_OPS:
-        return {}
-    tags = ctx.params.get("Tags") or []
+    tags = ctx.request("aws:requesttag/") or []
     return {t.get("TagKey"): t.get("TagValue") for t in tags if isinstance(t, dict)}
 
 
@@ -232,37 +213,36 @@ def _request_tag(ctx: RequestContext, suffix: str):
 
 
 def _tag_keys(ctx: RequestContext):
-    if ctx.operation == "UntagResource":
-        return list(ctx.params.get("TagKeys") or []) or None
+    condition = ctx.supplied.get("aws:tagkeys")  # UntagResource's; else the request's tags'
+    if condition is not None:
+        return list(ctx.value(condition) or []) or None
     return list(_request_tags(ctx)) or None
 
 
 def _resource_aliases(ctx: RequestContext):
-    if ctx.key is None or ctx.aliases_of is None or ctx._creating():
+    if ctx.key is None or ctx.aliases_of is None:
         return None
     return ctx.aliases_of(ctx.key) or None
 
 
 def _same_key(ctx: RequestContext):
-    if ctx.operation != "ReEncrypt" or ctx.key is None or ctx.other_key is None:
+    condition = ctx.supplied.get("kms:reencryptonsamekey")  # its source: the other key's role
+    if condition is None or ctx.key is None or ctx.other_key is None:
         return None
-    other = ctx.other_key("destination" if ctx.action.lower() == "kms:reencryptfrom"
-                          else "source")
+    other = ctx.other_key(condition.source)
     return other is not None and other.arn == ctx.key.arn
 
 
 def _grant_constraint_type(ctx: RequestContext):
-    if ctx.operation != "CreateGrant":
-        return None
-    constraints = ctx.params.get("Constraints") or {}
-    for name in ("EncryptionContextEquals", "EncryptionContextSubset"):
+    constraints = ctx.request("kms:grantconstrainttype") or {}
+    for name in _GRANT_CONSTRAINTS:
         if name in constraints:
             return name
     return None
 
 
 def _trailing_days(ctx: RequestContext):
-    if ctx.operation not in ("DisableKey", "ScheduleKeyDeletion") or ctx.key is None:
+    if "kms:trailingdayswithoutkeyusage" not in ctx.supplied or ctx.key is None:
         return None
     since = ctx.key.last_used[1] if ctx.key.last_used else ctx.key.created
     return max(0, math.floor((ctx.now - since) / 86400))
@@ -271,14 +251,6 @@ def _trailing_days(ctx: RequestContext):
 def _current_time(ctx: RequestContext) -> str:
     when = _dt.datetime.fromtimestamp(ctx.now, _dt.timezone.utc)
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _only(operation: str, member: str, default=None):
-    def getter(ctx: RequestContext):
-        if ctx.operation != operation:
-            return None
-        return ctx.params.get(member, default)
-    return getter
 
 
 def _via(fn):
@@ -310,48 +282,23 @@ _GETTERS = {
     "aws:calledviafirst": _via(lambda c, via: f"{via}.amazonaws.com"),
     "aws:calledvialast": _via(lambda c, via: f"{via}.amazonaws.com"),
     "kms:grantisforawsresource": lambda c: (c.caller.via is not None
-                                            if c.operation in _GRANT_FOR_RESOURCE_OPS else None),
+                                            if "kms:grantisforawsresource" in c.supplied
+                                            else None),
     # the key (at CreateKey: the request)
-    "kms:keyspec": _key_spec,
-    "kms:customermasterkeyspec": _key_spec,
-    "kms:keyusage": _key_usage,
-    "kms:customermasterkeyusage": _key_usage,
-    "kms:keyorigin": lambda c: c._key_value("origin", "Origin", "AWS_KMS"),
-    "kms:multiregion": _multi_region,
+    "kms:keyspec": _key_property("kms:keyspec", "spec"),
+    "kms:customermasterkeyspec": _key_property("kms:customermasterkeyspec", "spec"),
+    "kms:keyusage": _key_property("kms:keyusage", "usage"),
+    "kms:customermasterkeyusage": _key_property("kms:customermasterkeyusage", "usage"),
+    "kms:keyorigin": _key_property("kms:keyorigin", "origin"),
+    "kms:multiregion": _key_property("kms:multiregion", "multi_region"),
     "kms:multiregionkeytype": _multi_region_type,
     "kms:resourcealiases": _resource_aliases,
     "aws:tagkeys": _tag_keys,
-    # the request
+    # the request (the others: the member the row's ``conditions`` names, ``_compute``)
     "kms:encryptioncontextkeys": _encryption_context_keys,
-    "kms:encryptionalgorithm": _algorithm,
     "kms:requestalias": _request_alias,
     "kms:reencryptonsamekey": _same_key,
-    "kms:signingalgorithm": lambda c: (c.params.get("SigningAlgorithm")
-                                       if c.operation in ("Sign", "Verify") else None),
-    "kms:messagetype": lambda c: (c.params.get("MessageType", "RAW")
-                                  if c.operation in ("Sign", "Verify") else None),
-    "kms:macalgorithm": lambda c: (c.params.get("MacAlgorithm")
-                                   if c.operation in ("GenerateMac", "VerifyMac") else None),
-    "kms:keyagreementalgorithm": _only("DeriveSharedSecret", "KeyAgreementAlgorithm"),
-    "kms:datakeypairspec": lambda c: (c.params.get("KeyPairSpec") if c.operation in (
-        "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext") else None),
-    "kms:grantoperations": lambda c: (list(c.params.get("Operations") or []) or None
-                                      if c.operation == "CreateGrant" else None),
-    "kms:granteeprincipal": _only("CreateGrant", "GranteePrincipal"),
-    "kms:retiringprincipal": _only("CreateGrant", "RetiringPrincipal"),
     "kms:grantconstrainttype": _grant_constraint_type,
-    "kms:bypasspolicylockoutsafetycheck": lambda c: (
-        c.params.get("BypassPolicyLockoutSafetyCheck")
-        if c.operation in ("CreateKey", "PutKeyPolicy") else None),
-    "kms:expirationmodel": _only("ImportKeyMaterial", "ExpirationModel"),
-    "kms:validto": _only("ImportKeyMaterial", "ValidTo"),
-    "kms:wrappingalgorithm": _only("GetParametersForImport", "WrappingAlgorithm"),
-    "kms:wrappingkeyspec": _only("GetParametersForImport", "WrappingKeySpec"),
-    "kms:replicaregion": _only("ReplicateKey", "ReplicaRegion"),
-    "kms:primaryregion": _only("UpdatePrimaryRegion", "PrimaryRegion"),
-    "kms:rotationperiodindays": _only("EnableKeyRotation", "RotationPeriodInDays", 365),
-    "kms:schedulekeydeletionpendingwindowindays": _only("ScheduleKeyDeletion",
-                                                         "PendingWindowInDays", 30),
     "kms:trailingdayswithoutkeyusage": _trailing_days,
 }
 
