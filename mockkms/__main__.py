@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Callable, TypeVar
 
 from . import __version__
+
+_N = TypeVar("_N", int, float)
 
 _SERVE = """\
 Serve the mock over HTTP, speaking AWS KMS's JSON 1.1 protocol at POST / (point any SDK's
@@ -14,8 +17,8 @@ State is in memory unless --state-dir is given. Stop it with Ctrl+C or SIGTERM.
 Details: docs/server.md."""
 
 
-def _positive(kind):
-    def parse(text: str):
+def _positive(kind: Callable[[str], _N]) -> Callable[[str], _N]:
+    def parse(text: str) -> _N:
         value = kind(text)
         if not value > 0:
             raise argparse.ArgumentTypeError(f"must be positive, not {text}")

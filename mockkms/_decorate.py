@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import inspect
 import sys
+from collections.abc import AsyncGenerator, Generator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ def decorate(mock: MockKms, target: Any) -> Any:
         return _decorate_class(mock, target)
     if inspect.iscoroutinefunction(target):
         @functools.wraps(target)
-        async def async_wrapper(*args, **kwargs):
+        async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
             with mock:
                 return await target(*args, **kwargs)
         return async_wrapper
@@ -36,13 +37,14 @@ def decorate(mock: MockKms, target: Any) -> Any:
         # active from the first next() until the generator finishes or is closed (a pytest
         # yield fixture: its setup, the test and its teardown)
         @functools.wraps(target)
-        def generator_wrapper(*args, **kwargs):
+        def generator_wrapper(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
             with mock:
                 return (yield from target(*args, **kwargs))
         return generator_wrapper
     if inspect.isasyncgenfunction(target):
         @functools.wraps(target)
-        async def async_generator_wrapper(*args, **kwargs):
+        async def async_generator_wrapper(*args: Any,
+                                          **kwargs: Any) -> AsyncGenerator[Any, Any]:
             with mock:
                 agen = target(*args, **kwargs)
                 try:
@@ -63,7 +65,7 @@ def decorate(mock: MockKms, target: Any) -> Any:
         return async_generator_wrapper
     if callable(target):
         @functools.wraps(target)
-        def wrapper(*args, **kwargs):
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
             with mock:
                 return target(*args, **kwargs)
         return wrapper
@@ -88,7 +90,7 @@ def _decorate_class(mock: MockKms, cls: type) -> type:
     if is_testcase:
         original_run = patched.run
 
-        def run(test, result=None):
+        def run(test: Any, result: Any = None) -> Any:
             klass = type(test)
             if klass in mock._class_started:
                 reinstate(mock.backend, mock._snapshots[klass])
@@ -116,14 +118,14 @@ def _method(mock: MockKms, fn: Any) -> Any:
     wrapped = mock(fn)
     if inspect.iscoroutinefunction(fn):
         @functools.wraps(fn)
-        async def async_method(instance, *args, **kwargs):
+        async def async_method(instance: Any, *args: Any, **kwargs: Any) -> Any:
             if instance.__dict__.get(flag) is mock:
                 return await fn(instance, *args, **kwargs)
             return await wrapped(instance, *args, **kwargs)
         return async_method
 
     @functools.wraps(fn)
-    def method(instance, *args, **kwargs):
+    def method(instance: Any, *args: Any, **kwargs: Any) -> Any:
         if instance.__dict__.get(flag) is mock:
             return fn(instance, *args, **kwargs)
         return wrapped(instance, *args, **kwargs)
@@ -134,14 +136,14 @@ def _wrap_method_hook(mock: MockKms, cls: type, name: str, setup: bool) -> None:
     flag = _INSTANCE_FLAG
     own = cls.__dict__.get(name)
 
-    def call_own(instance, args):
+    def call_own(instance: Any, args: tuple) -> Any:
         fn = own.__get__(instance) if own is not None else \
             getattr(super(cls, instance), name, None)
         if fn is None:
             return None
         return fn(*args) if _takes_argument(fn) else fn()  # pytest's own rule
 
-    def hook(instance, *args):
+    def hook(instance: Any, *args: Any) -> Any:
         state = instance.__dict__.get(flag)
         if setup:
             if state is not None:  # an overriding setup_method called super()
@@ -162,7 +164,8 @@ def _wrap_method_hook(mock: MockKms, cls: type, name: str, setup: bool) -> None:
         finally:
             del instance.__dict__[flag]
             mock.stop()
-    def method_hook(instance, method=None):  # two arguments: pytest passes ``method``
+    # two arguments: pytest passes ``method``
+    def method_hook(instance: Any, method: Any = None) -> Any:
         return hook(instance, method)
     method_hook.__name__ = name
     method_hook.__qualname__ = f"{cls.__qualname__}.{name}"
@@ -172,7 +175,7 @@ def _wrap_method_hook(mock: MockKms, cls: type, name: str, setup: bool) -> None:
 def _wrap_class_hook(mock: MockKms, cls: type, name: str, setup: bool) -> None:
     own = cls.__dict__.get(name)
 
-    def hook(klass):
+    def hook(klass: type) -> None:
         depth = mock._class_depth.get(klass, 0)
         outer = depth == 0
         mock._class_depth[klass] = depth + 1
@@ -210,7 +213,7 @@ def _is_testcase(cls: type) -> bool:
     return unittest is not None and issubclass(cls, unittest.TestCase)
 
 
-def _takes_argument(fn) -> bool:
+def _takes_argument(fn: Any) -> bool:
     """Whether pytest would pass ``method`` to this setup_method/teardown_method."""
     code = getattr(fn, "__code__", None)
     if code is None or code.co_flags & inspect.CO_VARARGS:

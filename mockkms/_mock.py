@@ -83,13 +83,13 @@ def _restore_defaults(previous: dict) -> None:
     _defaults.update(previous)
 
 
-def _check_account(account_id) -> str:
+def _check_account(account_id: Any) -> str:
     if not is_account_id(account_id):
         raise ValueError(f"mock_kms: account_id must be 12 digits, got {account_id!r}")
     return account_id
 
 
-def _check_region(region, source: str = "region") -> str:
+def _check_region(region: Any, source: str = "region") -> str:
     if not (isinstance(region, str) and _regions.exists(region)):
         raise ValueError(f"mock_kms: {source} must be an AWS Region that botocore knows, like "
                          f"'us-east-1'; got {region!r}")

@@ -2,8 +2,10 @@
 against the in-memory backend with a real boto3 client."""
 from __future__ import annotations
 
+from typing import Callable
 
-def run(print_=print) -> int:
+
+def run(print_: Callable[[str], object] = print) -> int:
     import boto3
 
     from . import mock_kms

@@ -12,7 +12,9 @@ import pytest
 
 import conftest_plugin.plugin
 import mockkms
+import mockkms.server
 from mockkms import MockKms
+from mockkms._authz.handles import IamPrincipal
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -26,18 +28,29 @@ def _unannotated(fn) -> list[str]:
     return missing
 
 
-def _public_functions():
-    for name in mockkms.__all__:
-        value = getattr(mockkms, name)
-        if inspect.isfunction(value):
-            yield f"mockkms.{name}", value
-    for name, value in vars(MockKms).items():
+def _methods(cls: type, prefix: str):
+    """The public methods and properties of ``cls`` (and its special ones users call)."""
+    for name, value in vars(cls).items():
         if name.startswith("_") and name not in ("__init__", "__enter__", "__exit__", "__call__"):
             continue
         if isinstance(value, property):
-            yield f"MockKms.{name}", value.fget
+            yield f"{prefix}.{name}", value.fget
+        elif isinstance(value, (staticmethod, classmethod)):
+            yield f"{prefix}.{name}", value.__func__
         elif inspect.isfunction(value):
-            yield f"MockKms.{name}", value
+            yield f"{prefix}.{name}", value
+
+
+def _public_functions():
+    for module in (mockkms, mockkms.server):
+        for name in module.__all__:
+            value = getattr(module, name)
+            if inspect.isfunction(value):
+                yield f"{module.__name__}.{name}", value
+            elif inspect.isclass(value) and not issubclass(value, BaseException):
+                yield from _methods(value, f"{module.__name__}.{name}")
+    yield from _methods(MockKms, "MockKms")
+    yield from _methods(IamPrincipal, "IamPrincipal")  # what MockKms.principal returns
 
 
 @pytest.mark.parametrize("name,fn", list(_public_functions()),
@@ -49,7 +62,12 @@ def test_public_function_is_annotated(name, fn):
 def test_the_public_functions_are_found():
     names = {name for name, _ in _public_functions()}
     assert {"mockkms.mock_kms", "mockkms.load_seed", "MockKms.__init__", "MockKms.start",
-            "MockKms.stop", "MockKms.advance", "MockKms.calls", "MockKms.__call__"} <= names
+            "MockKms.stop", "MockKms.advance", "MockKms.calls", "MockKms.__call__",
+            "MockKms.principal"} <= names
+    assert {"mockkms.server.make_app", "mockkms.server.make_server",
+            "mockkms.server.serve_forever", "mockkms.server.KmsApp.__init__",
+            "mockkms.server.KmsApp.__call__", "IamPrincipal.client", "IamPrincipal.assume",
+            "IamPrincipal.credentials", "IamPrincipal.__init__"} <= names
 
 
 def test_plugin_functions_are_annotated():

@@ -3,7 +3,15 @@ seen from a test: its ARN, the credentials that make a client call as it, and (r
 ``assume``."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from . import principals
+
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
+
+    from .._backend import Backend
+    from .._records import Principal
 
 
 class IamPrincipal:
@@ -17,7 +25,7 @@ class IamPrincipal:
 
     __slots__ = ("_backend", "arn", "account", "kind", "_region")
 
-    def __init__(self, backend, arn: str, region: str):
+    def __init__(self, backend: Backend, arn: str, region: str) -> None:
         record = backend.principals[arn]
         self._backend = backend
         self.arn = arn
@@ -25,7 +33,7 @@ class IamPrincipal:
         self.kind = record.kind
         self._region = region
 
-    def _signer(self):
+    def _signer(self) -> Principal:
         if self.kind == principals.ROLE:
             return principals.default_session(self._backend, self.arn)
         return self._backend.principals[self.arn]
@@ -40,7 +48,7 @@ class IamPrincipal:
         session; otherwise ``arn``)."""
         return self._signer().arn
 
-    def client(self, region_name: str | None = None, **kwargs):
+    def client(self, region_name: str | None = None, **kwargs: Any) -> BaseClient:
         """A boto3 KMS client that signs as this principal."""
         import boto3
         return boto3.client("kms", region_name=region_name or self._region,

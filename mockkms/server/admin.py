@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Callable
 from .errors import HttpError
 
 if TYPE_CHECKING:
+    from .._records import Principal
     from .app import KmsApp
 
 MAX_CLOCK = _dt.datetime(9990, 1, 1, tzinfo=_dt.timezone.utc).timestamp()
@@ -110,7 +111,7 @@ def assume_role(app: KmsApp, body: bytes) -> dict:
     return _credentials_answer(session.arn, session)
 
 
-def _credentials_answer(arn: str, signer) -> dict:
+def _credentials_answer(arn: str, signer: Principal) -> dict:
     from .._authz.principals import credentials
     creds = credentials(signer)
     out = {"AccessKeyId": creds["aws_access_key_id"],

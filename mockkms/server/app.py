@@ -56,6 +56,8 @@ import logging
 import re
 import sys
 import time
+from collections.abc import Iterable
+from typing import IO, TYPE_CHECKING, TypedDict
 from urllib.parse import urlsplit
 
 from .. import _errors as E
@@ -65,6 +67,12 @@ from .._mock import DEFAULT_ACCOUNT, DEFAULT_REGION, CallLog
 from .._protocol import CONTENT_TYPE, TARGET_PREFIX, encode_error
 from . import admin
 from .errors import HttpError
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+    from typing_extensions import Unpack
+
+    from .._persist import StateDir
 
 log = logging.getLogger("mockkms.server")
 request_log = logging.getLogger("mockkms.server.requests")   # one line per request, INFO
@@ -91,7 +99,7 @@ class _RequestLogHandler(logging.StreamHandler):
     """The handler ``log_requests`` adds (once)."""
 
 
-def log_requests(stream=None) -> None:
+def log_requests(stream: IO[str] | None = None) -> None:
     """Write the request log (one line per request) to ``stream`` (default stderr): what
     ``mockkms serve --verbose`` turns on. Lines hold the operation, account/Region, status,
     outcome and duration; never a request or response body."""
@@ -106,14 +114,26 @@ def log_requests(stream=None) -> None:
 class _EnvironHeaders:
     """Request headers read from a WSGI environ, by their HTTP names (case-insensitive)."""
 
-    def __init__(self, environ: dict):
+    def __init__(self, environ: WSGIEnvironment):
         self._environ = environ
 
-    def get(self, name: str, default=None):
+    def get(self, name: str, default: str | None = None) -> str | None:
         key = name.upper().replace("-", "_")
         if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
             key = "HTTP_" + key
         return self._environ.get(key, default)
+
+
+class AppOptions(TypedDict, total=False):
+    """The keyword options of :class:`KmsApp` (``make_app`` takes them too)."""
+
+    account_id: str
+    region: str
+    max_body: int
+    state: StateDir | None
+    call_log_size: int
+    allowed_hosts: Iterable[str]
+    authorization: bool
 
 
 class KmsApp:
@@ -131,8 +151,9 @@ class KmsApp:
     """
 
     def __init__(self, backend: Backend | None = None, *, account_id: str = DEFAULT_ACCOUNT,
-                 region: str = DEFAULT_REGION, max_body: int = MAX_BODY, state=None,
-                 call_log_size: int = CALL_LOG, allowed_hosts=(), authorization: bool = True):
+                 region: str = DEFAULT_REGION, max_body: int = MAX_BODY,
+                 state: StateDir | None = None, call_log_size: int = CALL_LOG,
+                 allowed_hosts: Iterable[str] = (), authorization: bool = True) -> None:
         if not _regions.exists(region):
             raise ValueError(f"region must be an AWS Region that botocore knows, like "
                              f"'us-east-1'; got {region!r}")
@@ -150,7 +171,8 @@ class KmsApp:
         self.authorization = authorization
 
     # --- WSGI ------------------------------------------------------------------------------
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: WSGIEnvironment,
+                 start_response: StartResponse) -> list[bytes]:
         started = time.perf_counter()
         try:
             status, headers, body = self._respond(environ)
@@ -168,7 +190,7 @@ class KmsApp:
         start_response(f"{status} {phrase}", list(headers.items()))
         return [body]
 
-    def _log(self, environ, status: int, body: bytes, seconds: float) -> None:
+    def _log(self, environ: WSGIEnvironment, status: int, body: bytes, seconds: float) -> None:
         """One line: operation (or method and path), account/Region, status, outcome (the
         error code or OK), duration. Never a body: a request's plaintext stays out of logs."""
         path = environ.get("PATH_INFO") or "/"
@@ -189,7 +211,7 @@ class KmsApp:
                 outcome = "-"
         request_log.info("%s %d %s %.1f ms", what, status, outcome, seconds * 1000)
 
-    def _respond(self, environ) -> tuple[int, dict, bytes]:
+    def _respond(self, environ: WSGIEnvironment) -> tuple[int, dict, bytes]:
         method = environ.get("REQUEST_METHOD", "GET").upper()
         path = environ.get("PATH_INFO") or "/"
         origin = environ.get("HTTP_ORIGIN")
@@ -216,7 +238,7 @@ class KmsApp:
         return status, out_headers, payload
 
     # --- the request body ------------------------------------------------------------------
-    def _read_body(self, environ) -> bytes:
+    def _read_body(self, environ: WSGIEnvironment) -> bytes:
         stream = environ.get("wsgi.input")
         raw_length = (environ.get("CONTENT_LENGTH") or "").strip()
         if not raw_length:
@@ -242,7 +264,7 @@ class KmsApp:
                             f"Request body of {length} bytes exceeds the limit of "
                             f"{self.max_body} bytes.")
 
-    def _read(self, stream, length: int | None) -> bytes:
+    def _read(self, stream: IO[bytes] | None, length: int | None) -> bytes:
         """``length`` bytes (None: up to end of input, at most ``max_body``)."""
         parts = []
         got = 0
@@ -266,7 +288,8 @@ class KmsApp:
         return b"".join(parts)
 
     # --- admin endpoints -------------------------------------------------------------------
-    def _admin(self, method: str, name: str, environ) -> tuple[int, dict, bytes]:
+    def _admin(self, method: str, name: str,
+               environ: WSGIEnvironment) -> tuple[int, dict, bytes]:
         routes = admin.ROUTES
         route = routes.get(name)
         if route is None:
@@ -297,7 +320,7 @@ class KmsApp:
                      "Content-Length": str(len(payload))}, payload
 
     # --- who may ask ------------------------------------------------------------------------
-    def _local(self, host: str | None, environ) -> bool:
+    def _local(self, host: str | None, environ: WSGIEnvironment) -> bool:
         """Whether ``host`` (a bare, lower-case host name) names this server."""
         if not host:
             return False
@@ -354,7 +377,7 @@ def _plain(text: str) -> str:
     return text if _PLAIN.fullmatch(text) else repr(text[:80])
 
 
-def _url(environ) -> str:
+def _url(environ: WSGIEnvironment) -> str:
     host = environ.get("HTTP_HOST") or \
         f"{environ.get('SERVER_NAME', 'localhost')}:{environ.get('SERVER_PORT', '80')}"
     return (f"{environ.get('wsgi.url_scheme', 'http')}://{host}"
@@ -362,7 +385,7 @@ def _url(environ) -> str:
 
 
 def make_app(backend: Backend | None = None, *, state_dir: str | None = None,
-             **options) -> KmsApp:
+             **options: Unpack[AppOptions]) -> KmsApp:
     """A WSGI application with its own backend (or ``backend``); options as :class:`KmsApp`.
     ``state_dir``: keep the state in that state directory's database (``mockkms._persist``),
     shared with every other process using it (``gunicorn --workers N

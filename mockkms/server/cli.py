@@ -15,11 +15,12 @@ on every start (as ``--no-authorization``).
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 
 from .._mock import DEFAULT_REGION
 from .._persist import StateDir, StateError
-from .app import CALL_LOG, KmsApp, log_requests
-from .httpd import DEFAULTS, make_server
+from .app import CALL_LOG, AppOptions, KmsApp, log_requests
+from .httpd import DEFAULTS, Limits, make_server
 from .running import fail as _fail
 from .running import prepare
 from .running import run as _run
@@ -32,18 +33,19 @@ def serve_forever(host: str = "127.0.0.1", port: int = 4599, state_dir: str | No
                   idle_timeout: float = DEFAULTS["idle_timeout"],
                   threads: int = DEFAULTS["threads"],
                   max_connections: int = DEFAULTS["max_connections"],
-                  call_log_size: int = CALL_LOG, allowed_hosts=(), verbose: bool = False,
+                  call_log_size: int = CALL_LOG, allowed_hosts: Iterable[str] = (),
+                  verbose: bool = False,
                   authorization: bool = True, workers: int = 1) -> int:
     """Serve KMS over HTTP until SIGINT or SIGTERM; the process exit code. The options are
     those of ``mockkms serve`` (``mockkms serve --help``)."""
-    options = {"region": region, "call_log_size": call_log_size,
+    options: AppOptions = {"region": region, "call_log_size": call_log_size,
                "allowed_hosts": allowed_hosts, "authorization": authorization}
     try:
         app = KmsApp(**options)
     except ValueError as exc:  # a region that does not exist: a usage error, as argparse's
         _say(f"--region: {exc}", sys.stderr)
         return 2
-    limits = {"request_timeout": request_timeout, "idle_timeout": idle_timeout,
+    limits: Limits = {"request_timeout": request_timeout, "idle_timeout": idle_timeout,
               "threads": threads, "max_connections": max_connections}
     if workers > 1:
         from .workers import serve_workers
@@ -74,7 +76,8 @@ def serve_forever(host: str = "127.0.0.1", port: int = 4599, state_dir: str | No
     return code
 
 
-def _start(app, state, loaded, seed, host, port, limits) -> int:
+def _start(app: KmsApp, state: StateDir | None, loaded: bool, seed: str | None, host: str,
+           port: int, limits: Limits) -> int:
     error = prepare(app, state, loaded, seed)
     if error:
         return _fail(error)

@@ -20,13 +20,16 @@ import socket
 import sys
 import time
 import traceback
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import unquote
 
 from .._protocol import CONTENT_TYPE
 from .parsing import HEAD_END, http_date, parse_request
 
 if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
+
     from .httpd import Server
 
 DRAIN_LIMIT = 64 << 20   # bytes of an unread body read and discarded before answering
@@ -55,7 +58,7 @@ class _Connection:
                  "write_timeout", "handler")
     handler: _Handler  # set by the server as soon as it accepts the connection
 
-    def __init__(self, sock: socket.socket, address, write_timeout: float):
+    def __init__(self, sock: socket.socket, address: Any, write_timeout: float) -> None:
         self.sock = sock
         self.address = address
         self.buffer = bytearray()
@@ -157,7 +160,7 @@ class _Connection:
 class _Body:
     """``wsgi.input``: the request body, never read past Content-Length."""
 
-    def __init__(self, rfile, length: int):
+    def __init__(self, rfile: _Connection, length: int) -> None:
         self._rfile = rfile
         self.remaining = length
         self.broken = False
@@ -180,10 +183,10 @@ class _Body:
     def readline(self, size: int = -1) -> bytes:
         return self.read(size if size is not None and size >= 0 else self.remaining)
 
-    def readlines(self, hint: int = -1) -> list:
+    def readlines(self, hint: int = -1) -> list[bytes]:
         return [self.read()]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[bytes]:
         yield self.read()
 
 
@@ -219,7 +222,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def version_string(self) -> str:
         return self.server_version
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Callable[[], None]:
         if name.startswith("do_"):  # every method reaches the application, which answers it
             return self._run
         raise AttributeError(name)
@@ -263,10 +266,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 self.wfile.write(chunk)
         self.wfile.flush()
 
-    def _call(self, environ):
-        captured = {}
+    def _call(self, environ: WSGIEnvironment
+              ) -> tuple[str, list[tuple[str, str]], list[bytes]]:
+        captured: dict[str, Any] = {}
 
-        def start_response(status, headers, exc_info=None):
+        def start_response(status: str, headers: list[tuple[str, str]],
+                           exc_info: Any = None) -> Callable[[bytes], object]:
             captured["status"], captured["headers"] = status, headers
             return lambda data: captured.setdefault("written", []).append(data)
         try:
@@ -294,7 +299,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         except OSError:
             pass
 
-    def _environ(self, body: _Body) -> dict:
+    def _environ(self, body: _Body) -> dict[str, Any]:
         path, _, query = self.path.partition("?")
         if "://" in path:  # absolute-form request target
             path = "/" + path.split("://", 1)[1].partition("/")[2]
@@ -326,7 +331,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 env[key] = f"{env[key]},{value}" if key in env else value
         return env
 
-    def send_error(self, code, message=None, explain=None) -> None:
+    def send_error(self, code: int, message: str | None = None,
+                   explain: str | None = None) -> None:
         """Errors http.server finds itself (malformed request line or headers), AWS-shaped."""
         error = _HTTP_ERROR_CODES.get(code, "SerializationException")
         body = json.dumps({"__type": error, "message": message or explain or "Bad request"}
@@ -345,10 +351,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if self.command != "HEAD" and code >= 200 and code not in (204, 304):
             self.wfile.write(body)
 
-    def log_request(self, code="-", size="-") -> None:
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass  # the application logs each request it answers (``--verbose``)
 
-    def log_message(self, format, *args) -> None:
+    def log_message(self, format: str, *args: Any) -> None:
         if request_log.isEnabledFor(logging.INFO):
             request_log.info("- %s %s", self.client_address[0], format % args)
 

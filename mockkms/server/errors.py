@@ -8,7 +8,8 @@ from .. import _errors as E
 class HttpError(E.KMSError):
     """An AWS-shaped error answered at the HTTP level, with its own status and code."""
 
-    def __init__(self, status: int, code: str, message: str | None, headers=None):
+    def __init__(self, status: int, code: str, message: str | None,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self._code = code

@@ -57,9 +57,12 @@ import sys
 import threading
 import time
 import traceback
-from typing import TypedDict
+from typing import TYPE_CHECKING, Callable, TypedDict
 
 from .connection import _CHUNK, _Connection, _Handler, listening_socket
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
 
 
 class Limits(TypedDict):
@@ -85,16 +88,16 @@ class _Pool:
     """At most ``size`` worker threads (daemons, started on demand) running ``serve(conn)`` for
     the connections queued by ``submit``, in order."""
 
-    def __init__(self, size: int, serve):
+    def __init__(self, size: int, serve: Callable[[_Connection], None]):
         self.size = size
         self._serve = serve
-        self._queue: collections.deque = collections.deque()
+        self._queue: collections.deque[_Connection] = collections.deque()
         self._cv = threading.Condition()
         self._threads = 0
         self._idle = 0
         self._closed = False
 
-    def submit(self, conn) -> bool:
+    def submit(self, conn: _Connection) -> bool:
         with self._cv:
             if self._closed:
                 return False
@@ -124,7 +127,7 @@ class _Pool:
                 conn = self._queue.popleft()
             self._serve(conn)
 
-    def close(self) -> list:
+    def close(self) -> list[_Connection]:
         """Stop the workers (after their current connection); the connections still queued."""
         with self._cv:
             self._closed = True
@@ -140,11 +143,12 @@ class Server:
     Use like ``socketserver``'s servers: ``serve_forever()`` in a thread, ``shutdown()`` from
     another to stop it, ``server_close()`` to release the socket and every connection."""
 
-    def __init__(self, address, app, *, request_timeout: float = DEFAULTS["request_timeout"],
+    def __init__(self, address: tuple[str, int], app: WSGIApplication, *,
+                 request_timeout: float = DEFAULTS["request_timeout"],
                  idle_timeout: float = DEFAULTS["idle_timeout"],
                  threads: int = DEFAULTS["threads"],
                  max_connections: int = DEFAULTS["max_connections"], verbose: bool = False,
-                 sock: socket.socket | None = None):
+                 sock: socket.socket | None = None) -> None:
         for name, value in (("request_timeout", request_timeout), ("idle_timeout", idle_timeout),
                             ("threads", threads), ("max_connections", max_connections)):
             if not value > 0:
@@ -228,7 +232,7 @@ class Server:
             self._running.clear()
             self._stopped.set()
 
-    def _accept(self, selector) -> float:
+    def _accept(self, selector: selectors.BaseSelector) -> float:
         """Accept what is waiting; the seconds to stop accepting for (0: keep accepting)."""
         for i in range(_ACCEPT_BATCH):
             if len(self._connections) >= self.max_connections:
@@ -263,7 +267,7 @@ class Server:
         self._backoff = min(max(self._backoff * 2, BACKOFF_MIN), BACKOFF_MAX)
         return self._backoff
 
-    def _make_room(self, selector) -> bool:
+    def _make_room(self, selector: selectors.BaseSelector) -> bool:
         """Close the longest-idle connection that has no request arriving; False if none."""
         for conn in list(itertools.islice(self._idle, _ROOM_CANDIDATES)):
             try:
@@ -279,7 +283,7 @@ class Server:
             return True
         return False
 
-    def _watch(self, selector, conn: _Connection) -> None:
+    def _watch(self, selector: selectors.BaseSelector, conn: _Connection) -> None:
         try:
             selector.register(conn.sock, selectors.EVENT_READ, conn)
         except (ValueError, OSError):  # closed meanwhile (server_close)
@@ -287,19 +291,19 @@ class Server:
             return
         self._idle[conn] = time.monotonic() + self.idle_timeout
 
-    def _unwatch(self, selector, conn: _Connection) -> None:
+    def _unwatch(self, selector: selectors.BaseSelector, conn: _Connection) -> None:
         self._idle.pop(conn, None)
         try:
             selector.unregister(conn.sock)
         except (KeyError, ValueError, OSError):
             pass
 
-    def _dispatch(self, selector, conn: _Connection) -> None:
+    def _dispatch(self, selector: selectors.BaseSelector, conn: _Connection) -> None:
         self._unwatch(selector, conn)
         if not self._pool.submit(conn):  # the server is closing
             self._close(conn)
 
-    def _take_back(self, selector) -> None:
+    def _take_back(self, selector: selectors.BaseSelector) -> None:
         try:
             while self._wake_r.recv(4096):
                 pass
@@ -426,7 +430,7 @@ class Server:
         self._wake_w.close()
 
 
-def make_server(app, host: str = "127.0.0.1", port: int = 4599,
+def make_server(app: WSGIApplication, host: str = "127.0.0.1", port: int = 4599,
                 request_timeout: float = DEFAULTS["request_timeout"], verbose: bool = False, *,
                 idle_timeout: float = DEFAULTS["idle_timeout"],
                 threads: int = DEFAULTS["threads"],

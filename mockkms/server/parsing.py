@@ -46,7 +46,7 @@ class _Headers:
         self._items = items
         self._first = {name.lower(): value for name, value in reversed(items)}
 
-    def get(self, name: str, default=None):
+    def get(self, name: str, default: str | None = None) -> str | None:
         return self._first.get(name.lower(), default)
 
     def items(self) -> list[tuple[str, str]]:

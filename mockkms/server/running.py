@@ -6,11 +6,16 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from typing import IO, TYPE_CHECKING, Any
 
 from .app import KmsApp
 
+if TYPE_CHECKING:
+    from .._persist import StateDir
+    from .httpd import Server
 
-def say(message: str, stream=None) -> None:
+
+def say(message: str, stream: IO[str] | None = None) -> None:
     try:
         print(f"mockkms: {message}", file=stream or sys.stdout, flush=True)
     except (OSError, ValueError):  # nobody reads our output any more: keep going quietly
@@ -22,21 +27,22 @@ def fail(message: str) -> int:
     return 1
 
 
-def prepare(app, state, loaded: bool, seed: str | None) -> str | None:
+def prepare(app: KmsApp, state: StateDir | None, loaded: bool, seed: str | None) -> str | None:
     """Say what the state directory held, apply the seed's settings, and the seed itself on a
     first start; an error message if the seed cannot be applied."""
+    file = state.file if state is not None else None  # ``loaded``: a state directory's
     if state is not None and state.migrated:
-        say(f"migrated the state file of mockkms 0.1 into {state.file} (the file is kept as "
+        say(f"migrated the state file of mockkms 0.1 into {file} (the file is kept as "
             f"{state.migrated})")
     if loaded:
         keys = sum(len(s.keys) for s in app.backend.stores.values())
-        say(f"loaded {keys} key(s) from {state.file}")
+        say(f"loaded {keys} key(s) from {file}")
     if seed is not None:
         error = _seed_settings(seed, app)
         if error:
             return error
         if loaded:
-            say(f"--seed {seed} not applied: {state.file} already holds state")
+            say(f"--seed {seed} not applied: {file} already holds state")
         else:
             error = _load_seed(seed, app)
             if error:
@@ -71,12 +77,12 @@ def _load_seed(path: str, app: KmsApp) -> str | None:
     return None
 
 
-def run(server, state, quiet: bool = False) -> int:
+def run(server: Server, state: StateDir | None, quiet: bool = False) -> int:
     """Serve until SIGINT/SIGTERM (``quiet``: a worker process, which says nothing)."""
     stop = threading.Event()
     previous = {}
 
-    def on_signal(signum, frame):
+    def on_signal(signum: int, frame: Any) -> None:
         stop.set()
 
     in_main = threading.current_thread() is threading.main_thread()

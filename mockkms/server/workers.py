@@ -23,15 +23,16 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import sys
 import threading
 import time
 import traceback
 
 from .._persist import StateDir, StateError
-from .app import KmsApp, log_requests
+from .app import AppOptions, KmsApp, log_requests
 from .connection import listening_socket
-from .httpd import make_server
+from .httpd import Limits, make_server
 from .running import fail as _fail
 from .running import prepare
 from .running import run as _run
@@ -43,7 +44,8 @@ _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 def serve_workers(count: int, app: KmsApp, host: str, port: int, state_dir: str | None,
-                  seed: str | None, limits: dict, options: dict, *, verbose: bool) -> int:
+                  seed: str | None, limits: Limits, options: AppOptions, *,
+                  verbose: bool) -> int:
     """Run ``count`` worker processes until SIGINT/SIGTERM; the exit code. ``app``: the
     application (options ``options``) that prepares the state directory in this process."""
     if not hasattr(os, "fork"):
@@ -67,16 +69,16 @@ def serve_workers(count: int, app: KmsApp, host: str, port: int, state_dir: str 
     except OSError as exc:
         return _fail(f"cannot listen on {host}:{port}: {exc}")
     # what each worker builds its application with (a seed may have turned authorization off)
-    options = {"limits": limits, "verbose": verbose,
-               "app_options": dict(options, authorization=app.authorization)}
+    app_options: AppOptions = {**options, "authorization": app.authorization}
+    worker = {"limits": limits, "verbose": verbose, "app_options": app_options}
     try:
-        return _Supervisor(count, sock, state.path, options).run()
+        return _Supervisor(count, sock, state.path, worker).run()
     finally:
         sock.close()
 
 
 class _Supervisor:
-    def __init__(self, count: int, sock, state_dir: str, options: dict):
+    def __init__(self, count: int, sock: socket.socket, state_dir: str, options: dict) -> None:
         self.count = count
         self.sock = sock
         self.state_dir = state_dir
@@ -173,7 +175,8 @@ def _orphan_watch(parent: int) -> None:
     os.kill(os.getpid(), signal.SIGTERM)
 
 
-def _worker(sock, state_dir: str, *, limits: dict, verbose: bool, app_options: dict) -> int:
+def _worker(sock: socket.socket, state_dir: str, *, limits: Limits, verbose: bool,
+            app_options: AppOptions) -> int:
     """One worker process: its own backend over the shared database, serving ``sock``."""
     threading.Thread(target=_orphan_watch, args=(os.getppid(),), daemon=True,
                      name="mockkms-parent-watch").start()
