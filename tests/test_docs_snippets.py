@@ -177,6 +177,31 @@ def test_every_python_fence_is_a_block():
                                               for need, have in NEEDS.items())
 
 
+# names the docs give in backticks that are no module or attribute (logger names)
+NOT_OBJECTS = {"mockkms.server.requests"}
+
+
+def test_every_mockkms_name_in_the_docs_exists():
+    """`mockkms.x.y` (or `mockkms.x:y`, a WSGI server's spelling) names a module or an
+    attribute that exists: a reader can import what the docs name."""
+    pattern = re.compile(r"`(mockkms(?:\.\w+)+(?::\w+)?)")
+    names = {m.group(1) for p in FILES + [ROOT / "CONTRIBUTING.md"]
+             for m in pattern.finditer(p.read_text(encoding="utf-8"))}
+    assert "mockkms.server.application" in names  # README's WSGI application
+    for name in sorted(names - NOT_OBJECTS):
+        module, _, attribute = name.partition(":")
+        parts = module.split(".") + ([attribute] if attribute else [])
+        value = importlib.import_module("mockkms")
+        for i, part in enumerate(parts[1:], 2):  # an attribute, else a submodule
+            if not hasattr(value, part) and hasattr(value, "__path__"):
+                try:
+                    importlib.import_module(".".join(parts[:i]))
+                except ModuleNotFoundError:
+                    pass
+            assert hasattr(value, part), f"the docs name {name}, which does not exist"
+            value = getattr(value, part)
+
+
 def test_the_guard_refuses_what_is_not_loopback():
     with no_network() as attempts:
         with pytest.raises(socket.gaierror):
