@@ -6,7 +6,9 @@ length limits, modeled errors) is read from here, never written down by hand.
 from __future__ import annotations
 
 import functools
+import sys
 import threading
+from typing import NamedTuple
 
 _lock = threading.Lock()
 _model = None
@@ -50,3 +52,23 @@ def enum(shape_name: str) -> tuple[str, ...]:
         return tuple(service_model().shape_for(shape_name).enum)
     except Exception:  # shape missing in an older botocore
         return ()
+
+
+class Limits(NamedTuple):
+    """A request member's limits in the model (none given: no limit)."""
+    min: int
+    max: int
+    pattern: str  # a regular expression its value must match (search); "" matches anything
+
+
+@functools.cache
+def limits(operation_name: str, *path: str) -> Limits:
+    """The limits of the request member at ``path`` in ``operation_name``'s input, through
+    lists (``limits("CreateKey", "Tags", "TagKey")``): length and regular expression."""
+    shape = operation(operation_name).input_shape
+    for name in path:
+        shape = shape.members[name]
+        while shape.type_name == "list":
+            shape = shape.member
+    meta = shape.metadata
+    return Limits(meta.get("min", 0), meta.get("max", sys.maxsize), meta.get("pattern", ""))

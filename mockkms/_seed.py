@@ -65,7 +65,7 @@ from typing import TYPE_CHECKING, Any, Union
 from . import _errors as E
 from . import _keyspecs as specs
 from . import _keystate as ks
-from . import _lifecycle, _policies, _regions, _seed_principals
+from . import _lifecycle, _model, _policies, _regions, _seed_principals
 from . import _material as _material_rules
 from ._authz.checks import check_key_policy
 from ._keys import Material
@@ -87,8 +87,6 @@ __all__ = ["load_seed", "settings", "SeedError"]
 VERSION = 1
 _FIELDS = ("KeyId", "Account", "Region", "Description", "KeySpec", "KeyUsage", "KeyState",
            "Aliases", "Tags", "Policy", "KeyMaterial", "CreationDate")
-_ALIAS = re.compile(r"^[a-zA-Z0-9:/_-]{1,256}$")
-_MAX_DESCRIPTION = 8192
 
 
 class SeedError(ValueError):
@@ -246,8 +244,8 @@ def _entry(raw: object, account_id: str, region: str, now: float) -> _Entry:
                        "'1234abcd-12ab-34cd-56ef-1234567890ab' "
                        "(multi-Region keys cannot be seeded)")
     description = _text(raw, "Description", "")
-    if len(description) > _MAX_DESCRIPTION:
-        raise _Problem(f"Description is longer than {_MAX_DESCRIPTION} characters")
+    if len(description) > (longest := _model.limits("CreateKey", "Description").max):
+        raise _Problem(f"Description is longer than {longest} characters")
 
     spec = _text(raw, "KeySpec", "SYMMETRIC_DEFAULT")
     if spec not in specs.SPECS:
@@ -312,7 +310,7 @@ def _creation_date(value: object, now: float) -> float:
 def _parse_creation_date(value: object, now: float) -> float:
     if value is None:
         return now
-    if isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, (int, float, str, _dt.datetime)):
         raise _Problem("CreationDate must be ISO 8601 text or epoch seconds")
     if isinstance(value, (int, float)):
         try:
@@ -321,14 +319,12 @@ def _parse_creation_date(value: object, now: float) -> float:
             return math.inf
     if isinstance(value, _dt.datetime):  # YAML timestamps
         when = value
-    elif isinstance(value, str):
+    else:
         try:
             when = _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             raise _Problem(f"CreationDate {value!r} is not ISO 8601 "
                            "(like 2024-01-01T00:00:00Z)") from None
-    else:
-        raise _Problem("CreationDate must be ISO 8601 text or epoch seconds")
     if when.tzinfo is None:
         when = when.replace(tzinfo=_dt.timezone.utc)
     return when.timestamp()
@@ -358,12 +354,13 @@ def _tags(value: object) -> dict[str, str] | None:
         pairs = list(value)
     else:
         raise _Problem("Tags must be an object {key: value} or a list of {TagKey, TagValue}")
+    key, val = (_model.limits("CreateKey", "Tags", m) for m in ("TagKey", "TagValue"))
     for tag in pairs:
         k, v = tag["TagKey"], tag["TagValue"]
-        if not isinstance(k, str) or not 1 <= len(k) <= 128:
-            raise _Problem(f"tag key {k!r} must be a string of 1 to 128 characters")
-        if not isinstance(v, str) or len(v) > 256:
-            raise _Problem(f"the value of tag {k} must be a string of at most 256 characters")
+        if not isinstance(k, str) or not key.min <= len(k) <= key.max:
+            raise _Problem(f"tag key {k!r} must be a string of {key.min} to {key.max} characters")
+        if not isinstance(v, str) or len(v) > val.max:
+            raise _Problem(f"the value of tag {k} must be a string of at most {val.max} characters")
     try:
         check_new_tags(pairs, existing=None)
     except E.KMSError as exc:
@@ -376,9 +373,11 @@ def _aliases(value: object) -> list[str]:
         return []
     if not isinstance(value, list) or not all(isinstance(a, str) for a in value):
         raise _Problem("Aliases must be a list of alias names")
+    alias = _model.limits("CreateAlias", "AliasName")  # as CreateAlias validates its name
     for name in value:
-        if not _ALIAS.match(name):
-            raise _Problem(f"alias {name!r} must be 1 to 256 characters of a-z A-Z 0-9 / _ -")
+        if not (alias.min <= len(name) <= alias.max and re.search(alias.pattern, name)):
+            raise _Problem(f"alias {name!r} must be {alias.min} to {alias.max} characters of "
+                           "a-z A-Z 0-9 / _ -")
         try:
             aliases.check_new_name(name)
         except E.NotAuthorizedException:
