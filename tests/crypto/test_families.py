@@ -1,7 +1,7 @@
 """The key-family registry of ``mockkms._crypto``: every key spec of the installed model has a
 family; each family's material round-trips through its stored form; what a family does not do
 raises its own error; the state-file form of a key pair is unchanged; ``_crypto`` stays below the
-service layer (no ``_errors``)."""
+service layer (it imports no mockkms module outside ``mockkms._crypto``, in any form)."""
 from __future__ import annotations
 
 import ast
@@ -97,14 +97,66 @@ def test_stored_form_of_a_key_pair(kms, kms_mock):
     assert stored.public_der() == public
 
 
+CRYPTO = "mockkms._crypto"
+
+
+def _imports_outside_crypto(source: str, module: str, package: bool) -> list[str]:
+    """The mockkms modules outside ``mockkms._crypto`` that ``source`` (the module ``module``;
+    ``package``: an ``__init__``) imports: absolute or relative, at module level or inside
+    functions, and ``importlib.import_module``/``__import__`` of a constant name."""
+    here = module.split(".") if package else module.split(".")[:-1]
+    targets = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            targets += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                if node.level - 1 >= len(here):
+                    targets.append("." * node.level + (node.module or ""))  # above mockkms
+                    continue
+                base = here[:len(here) - (node.level - 1)] + ([node.module] if node.module else [])
+                targets.append(".".join(base))
+            else:
+                targets.append(node.module or "")
+        elif isinstance(node, ast.Call) and node.args and \
+                isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name in ("import_module", "__import__"):
+                targets.append(node.args[0].value)
+    return [t for t in targets
+            if (t == "mockkms" or t.startswith(("mockkms.", "."))) and
+            not (t == CRYPTO or t.startswith(CRYPTO + "."))]
+
+
+@pytest.mark.parametrize("source, module, package, outside", [
+    ("import os\nfrom cryptography import x509", "mockkms._crypto.asymmetric", False, []),
+    ("from . import errors", "mockkms._crypto", True, []),
+    ("from .errors import BadKeyMaterial", "mockkms._crypto.asymmetric", False, []),
+    ("from ..errors import X\nfrom ..pure import sm2", "mockkms._crypto.families.sm2", False,
+     []),
+    ("from .. import _errors", "mockkms._crypto.recipient", False, ["mockkms"]),
+    ("from ..._errors import X", "mockkms._crypto.families.rsa", False, ["mockkms._errors"]),
+    ("def f():\n    from ... import _keys", "mockkms._crypto.pure.sm2", False, ["mockkms"]),
+    ("import mockkms._errors", "mockkms._crypto.recipient", False, ["mockkms._errors"]),
+    ("from mockkms import _names", "mockkms._crypto", True, ["mockkms"]),
+    ("from mockkms._crypto.pure import der", "mockkms._crypto.recipient", False, []),
+    ("import importlib\nimportlib.import_module('mockkms._store')", "mockkms._crypto.x", False,
+     ["mockkms._store"]),
+    ("from .... import x", "mockkms._crypto.pure.sm2", False, ["...."]),  # above mockkms
+])
+def test_the_import_check_sees_every_form(source, module, package, outside):
+    assert _imports_outside_crypto(source, module, package) == outside
+
+
 def test_crypto_never_imports_the_service_layer():
     root = pathlib.Path(mockkms.__file__).parent / "_crypto"
+    checked = 0
     for path in root.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom):
-                names = [node.module or ""] + [a.name for a in node.names]
-                # relative imports stay inside _crypto: at most ``..`` from a subpackage
-                assert node.level <= (2 if path.parent != root else 1), (path, node.module)
-                assert "_errors" not in names, path
-            elif isinstance(node, ast.Import):
-                assert not any(a.name.startswith("mockkms") for a in node.names), path
+        parts = path.relative_to(root.parent.parent).with_suffix("").parts
+        package = path.name == "__init__.py"
+        module = ".".join(parts[:-1] if package else parts)
+        outside = _imports_outside_crypto(path.read_text(encoding="utf-8"), module, package)
+        assert outside == [], f"{module} imports {outside}: _crypto imports nothing else of mockkms"
+        checked += 1
+    assert checked > 10
