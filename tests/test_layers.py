@@ -1,5 +1,6 @@
 """The package's layers: no import cycle among mockkms's modules, counting imports inside functions,
-and the state layer never reaches the handlers.
+the state layer never reaches the handlers, and each layer of CONTRIBUTING.md's table (read from
+it) imports only the layers above it.
 
 The graph is read from the source (``ast``): ``import x``, ``from x import y`` and relative
 imports, at module level and inside functions; not those under ``if TYPE_CHECKING:``, which
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 
 import mockkms
 from mockkms import _catalogue
@@ -171,3 +173,73 @@ def test_handlers_do_not_import_the_dispatcher():
     for module in edges:
         if module.startswith("mockkms.operations"):
             assert "mockkms._dispatch" not in _reachable(edges, module), module
+
+
+# --- CONTRIBUTING.md's layer table ----------------------------------------------------------------
+CONTRIBUTING = os.path.join(os.path.dirname(ROOT), "CONTRIBUTING.md")
+
+
+def _layers() -> list[tuple[str, set[str]]]:
+    """CONTRIBUTING.md's layers, top first: (name, its modules). A row names modules in
+    backticks: ``_x`` (mockkms._x), ``dir/`` (the package and everything in it),
+    ``dir/name.py``, ``dir/<area>.py`` (every module of dir), ``mockkms`` (the package itself);
+    ``conftest_plugin/`` is outside the package. Any other backticked text is an error."""
+    with open(CONTRIBUTING, encoding="utf-8") as f:
+        text = f.read()
+    section = text.split("\n## Layers\n", 1)[1].split("\n## ", 1)[0]
+    modules = set(_modules())
+    layers = []
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 2 or cells[0] in ("layer", "---"):
+            continue
+        found: set[str] = set()
+        for token in re.findall(r"`([^`]+)`", cells[1]):
+            if token == "conftest_plugin/":
+                continue
+            if token.endswith(("/", "/<area>.py")):
+                package = f"{PACKAGE}.{token.split('/')[0]}"
+                named = {m for m in modules if m == package or m.startswith(package + ".")}
+            else:
+                name = token.removesuffix(".py").replace("/", ".")
+                named = {PACKAGE if name == PACKAGE else f"{PACKAGE}.{name}"} & modules
+            assert named, f"CONTRIBUTING.md's {cells[0]} layer names {token!r}: no such module"
+            found |= named
+        layers.append((cells[0], found))
+    return layers
+
+
+def _layer_of() -> dict[str, int]:
+    """module -> the index of its layer (0: the top)."""
+    return {module: index for index, (_, found) in enumerate(_layers()) for module in found}
+
+
+def test_the_layer_table_names_every_module_once():
+    layers = _layers()
+    assert [name for name, _ in layers] == ["facts", "crypto", "catalogue", "records", "rules",
+                                            "spine", "handlers", "front"]
+    seen: dict[str, str] = {}
+    for name, found in layers:
+        for module in found:
+            assert module not in seen, f"{module} is in the {seen[module]} and {name} layers"
+            seen[module] = name
+    assert sorted(set(_modules()) - set(seen)) == [], "modules the layer table does not name"
+    assert seen["mockkms._dispatch"] == "spine" and seen["mockkms._decorate"] == "front"
+
+
+def test_each_layer_imports_only_the_layers_above_it():
+    """Every import, counting those inside functions, goes to the importer's layer or one above
+    it; the one exception is the dispatcher loading the handlers (edges from the catalogue)."""
+    edges = _graph()
+    layer = _layer_of()
+    names = [name for name, _ in _layers()]
+    loaded = {f"mockkms.operations.{row.area}" for row in _catalogue.OPERATIONS}
+    wrong = []
+    for module, targets in edges.items():
+        for target in targets:
+            if module == "mockkms._dispatch" and target in loaded | {"mockkms.operations"}:
+                continue  # the documented exception: handlers loaded by name
+            if layer[target] > layer[module]:
+                wrong.append(f"{module} ({names[layer[module]]}) imports {target} "
+                             f"({names[layer[target]]})")
+    assert wrong == []
