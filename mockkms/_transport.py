@@ -62,6 +62,7 @@ import re
 import sys
 import threading
 import weakref
+from sys import intern
 from typing import Any
 
 from . import _dispatch, _regions
@@ -89,15 +90,16 @@ def _text(value) -> str | None:
 def credential(headers) -> tuple[str | None, str | None]:
     """(access key id, signing region) of a request: from the ``X-Mockkms-Credential`` header
     of a request the ``Unsigned`` stand-in handled, else from the credential scope of its SigV4
-    ``Authorization`` header; (None, None) if unsigned."""
+    ``Authorization`` header; (None, None) if unsigned. The region is interned: the call log
+    keeps it with every entry, and one string per region is enough."""
     value = headers.get(CREDENTIAL_HEADER)
     if value is not None:
         access_key_id, _, region = (_text(value) or "").rpartition("/")
-        return access_key_id or None, region or None
+        return access_key_id or None, intern(region) if region else None
     match = _CREDENTIAL.search(_text(headers.get("Authorization")) or "")
     if match is None:
         return None, None
-    return match.group(1), match.group(2)
+    return match.group(1), intern(match.group(2))
 
 
 def identify(headers, url: str, route) -> tuple[str, str, object]:
@@ -263,13 +265,14 @@ def _borrow_credentials(signer, aio: bool) -> None:
 # botocore's SigV4 signer and its stand-in (made when a mock first starts)
 _SigV4Auth: Any = None
 _Unsigned: Any = None
+_AUTH_TYPE_MAPS: dict = {}
 
 
 def _define_unsigned() -> None:
-    global _SigV4Auth, _Unsigned
+    global _SigV4Auth, _Unsigned, _AUTH_TYPE_MAPS
     if _Unsigned is not None:
         return
-    from botocore.auth import SigV4Auth
+    from botocore.auth import AUTH_TYPE_MAPS, SigV4Auth
     from botocore.exceptions import NoCredentialsError
 
     class Unsigned(SigV4Auth):
@@ -297,14 +300,17 @@ def _define_unsigned() -> None:
             if _SCOPE_PART.fullmatch(access_key_id or "") and _SCOPE_PART.fullmatch(region):
                 headers[CREDENTIAL_HEADER] = f"{access_key_id}/{region}"
 
-    _SigV4Auth, _Unsigned = SigV4Auth, Unsigned
+    _SigV4Auth, _Unsigned, _AUTH_TYPE_MAPS = SigV4Auth, Unsigned, AUTH_TYPE_MAPS
 
 
 def _stand_in(auth):
-    """The auth of a KMS request while a mock is active: botocore's own SigV4 signer is replaced
-    by :class:`Unsigned` with the credentials and region botocore resolved for it; any other
-    signature version the client asked for is kept."""
-    if type(auth) is not _SigV4Auth:
+    """The auth of a KMS request while a mock is active: botocore's own SigV4 signer — the
+    pure-Python one, or the ``awscrt`` one botocore maps ``v4`` to when ``awscrt`` is installed
+    (``AUTH_TYPE_MAPS["v4"]``; both hold ``credentials``, ``_service_name`` and
+    ``_region_name``) — is replaced by :class:`Unsigned` with the credentials and region botocore
+    resolved for it; any other signature version the client asked for is kept."""
+    kind = type(auth)
+    if kind is not _SigV4Auth and kind is not _AUTH_TYPE_MAPS.get("v4"):
         return auth
     return _Unsigned(auth.credentials, auth._service_name, auth._region_name)
 
