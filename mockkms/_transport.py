@@ -36,10 +36,11 @@
   one of them meanwhile, that replacement is left in place (it may call ours, which passes
   everything through once no mock is active).
 * aiobotocore: the response's body is awaitable as aiobotocore expects (``_Content``), and an
-  aiobotocore signer with no or self-refreshing credentials is lent ``AioCredentials``. Its classes are wrapped when the
-  outermost mock starts if aiobotocore is imported by then; one imported later can only have
-  sessions made after mockkms, which carry the fast path's handler (only a client of it in a
-  made-up Region then gets its ``EndpointConnectionError`` after botocore's retries, not at once).
+  aiobotocore signer with no or self-refreshing credentials is lent ``AioCredentials``. Its
+  classes are wrapped when the outermost mock starts if aiobotocore is imported by then; one
+  imported later can only have sessions made after mockkms, which carry the fast path's handler
+  (only a client of it in a made-up Region then gets its ``EndpointConnectionError`` after
+  botocore's retries, not at once).
 * Not wrapped: an HTTP session class of one's own (``http_session_cls``) that does not call
   ``URLLib3Session.send``; a client made before ``import mockkms`` with one would not be seen.
 * ``requests``: while a mock is active, ``responses`` answers POSTs to KMS's own URL —
