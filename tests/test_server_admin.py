@@ -14,7 +14,7 @@ import pytest
 
 from mockkms.server import admin, make_app, make_server
 from mockkms.server import app as server_app
-from test_server import JSON, TOO_FAR, call, kms_call, wsgi_client
+from serving import JSON, TOO_FAR, call, kms_call, wsgi_client
 
 REGION = "us-east-1"
 
