@@ -22,14 +22,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from helpers import error_of, run_python
+from material import wrap
 from mockkms import _dispatch, _lifecycle, _schema, mock_kms
 from mockkms._keys import ImportedMaterial, Key, Material
 from mockkms._persist import BACKUP_FILE, DB_FILE, JSON_FILE, StateDir, StateError
 from mockkms._records import Alias, CustomKeyStore, Grant, Principal
 from mockkms._store import new_key_id
 from mockkms.server import make_app
-from test_imports import wrap
-from test_server import call, kms_call, wsgi_client
+from serving import call, kms_call, wsgi_client
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

@@ -24,9 +24,8 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import EndpointConnectionError
 
-from helpers import hosts
+from helpers import AWS_VARS, hosts
 from mockkms import mock_kms
-from test_isolation import AWS_VARS
 
 REGION = "us-east-1"
 NO_RETRY = Config(retries={"total_max_attempts": 1}, connect_timeout=2, read_timeout=2)

@@ -15,7 +15,7 @@ import pytest
 from mockkms._clock import MAX_CLOCK
 from mockkms.server import app as server_app
 from mockkms.server import make_app, make_server
-from test_server import JSON, TOO_FAR, call, kms_call, wsgi_client
+from serving import JSON, TOO_FAR, call, kms_call, wsgi_client
 
 REGION = "us-east-1"
 
