@@ -307,7 +307,8 @@ def summarize(samples: dict) -> tuple[dict, dict]:
 
 def fill_mockkms(n: int) -> None:
     """Create ``n`` symmetric keys in the active mock, fast (straight through the dispatcher,
-    which every transport shares: the state is exactly what CreateKey through boto3 leaves)."""
+    which every transport shares: the keys are what CreateKey through boto3 makes; the memory
+    row creates its keys through boto3 itself)."""
     from mockkms._dispatch import handle
     from mockkms._mock import _BACKEND
 
@@ -562,7 +563,11 @@ def memory_per_key(n: int) -> dict:
     """Bytes per symmetric key in mockkms: the key's state (tracemalloc: Python allocations),
     the call log entry its CreateKey left (emptied by ``m.calls.clear()``), and the growth of
     the process's RSS."""
-    rss, with_log, state = _growth(use_mockkms, lambda _, k: fill_mockkms(k), n)
+    def fill(kms, k):  # through boto3, as a user's keys are made
+        for _ in range(k):
+            kms.create_key()
+
+    rss, with_log, state = _growth(use_mockkms, fill, n)
     return {"state": state, "call_log": with_log - state, "rss": rss}
 
 

@@ -3,12 +3,21 @@
 Time is float epoch seconds. By default the clock follows ``time.time()`` (so freezegun, which
 patches ``time.time``, moves it too); ``advance()`` adds an offset on top, which lets a test jump
 days ahead without sleeping.
+
+The clock may not pass ``MAX_CLOCK`` (the end of year 9989): every date the mock derives from
+it — up to 2,560 days later, the longest rotation period — then stays before the year 10000,
+the last a client can parse. ``advance()`` refuses to move it further (``ValueError``, nothing
+changed), for ``MockKms.advance`` and the server's ``/_mockkms/advance`` alike.
 """
 from __future__ import annotations
 
 import datetime as _dt
 import threading
 import time as _time
+
+MAX_CLOCK = _dt.datetime(9990, 1, 1, tzinfo=_dt.timezone.utc).timestamp()
+TOO_FAR = ("That is too far ahead: the mock's clock may not pass 9989-12-31T23:59:59Z, so that "
+           "every date it schedules (up to 2,560 days later) stays before the year 10000.")
 
 
 class Clock:
@@ -26,6 +35,8 @@ class Clock:
         if seconds < 0:
             raise ValueError("the mock's clock only moves forward")
         with self._lock:
+            if not _time.time() + self._offset + seconds < MAX_CLOCK:  # NaN too
+                raise ValueError(TOO_FAR)
             self._offset += seconds
 
     def reset(self) -> None:

@@ -29,7 +29,9 @@ the catalogue row's ``writes`` says whether a request writes)
   ``debounce`` seconds (0.5) and when the server stops, never older over newer.
 * A commit that fails (a full disk) is rolled back; the records the request touched are read
   back from the database, so the memory never keeps a change the disk did not, and the request
-  is answered ``KMSInternalException`` (``mockkms could not save its state: ...``).
+  is answered ``KMSInternalException`` (``mockkms could not save its state: ...``). A reading
+  request that ran while that change was in memory (so its answer may show it) is answered the
+  same error rather than a change the disk never kept (``_lost``).
 
 Several processes (``mockkms serve --workers N``, or any number of servers on one directory)
 share one database safely: writes are serialized by SQLite's lock and each process applies the
@@ -106,6 +108,7 @@ class Database:
         self._versions: dict[int, int] = {}   # connection -> its last PRAGMA data_version
         self._ticket = 0                      # writes whose changes are in memory
         self._durable = 0                     # ... of which committed (or failed)
+        self._lost = 0                        # failed commits read back so far (under the lock)
         self._durable_cv = threading.Condition()
 
     # --- opening ---------------------------------------------------------------------------
@@ -270,7 +273,7 @@ class Database:
             self._ticket += 1
             ticket = self._ticket
         else:
-            observed = self._ticket
+            observed, lost = self._ticket, self._lost
             stray = recorder.stray
         backend.lock.release()
         if writing:
@@ -296,6 +299,9 @@ class Database:
                 with self._durable_cv:
                     while self._durable < observed:
                         self._durable_cv.wait()
+            if self._lost != lost:  # a write this request may have seen failed: not answered
+                raise self._failed(OSError("a change this request saw was not saved and has "
+                                           "been undone; try again"))
         if self.verify_each:
             self._verify_or_fail()
 
@@ -333,8 +339,10 @@ class Database:
             pass
 
     def _read_back(self, changes: Changes) -> None:
-        """After a failed commit: the memory goes back to what the database holds."""
+        """After a failed commit: the memory goes back to what the database holds (a reading
+        request that ran meanwhile, and may have seen the lost change, then fails too)."""
         with self.backend.lock:
+            self._lost += 1
             conn = self._rconn
             conn.execute("BEGIN")
             try:

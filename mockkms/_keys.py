@@ -12,6 +12,7 @@ from typing import Any
 
 from . import _keyspecs as specs
 from . import _keystate as ks
+from . import _regions
 
 # States of a material version (ListKeyRotations' KeyMaterialState).
 CURRENT, NON_CURRENT, PENDING_ROTATION = "CURRENT", "NON_CURRENT", "PENDING_ROTATION"
@@ -78,7 +79,7 @@ class Key:
         self.key_id = key_id
         self.account = account
         self.region = region
-        self.arn = f"arn:{specs.partition(region)}:kms:{region}:{account}:key/{key_id}"
+        self.arn = f"arn:{_regions.partition(region)}:kms:{region}:{account}:key/{key_id}"
         self.created = created
         self.description = description
         self.usage = usage
@@ -180,7 +181,7 @@ class Key:
         return md
 
     def _multi_region_configuration(self) -> dict:
-        part = specs.partition(self.region)
+        part = _regions.partition(self.region)
         base = f"arn:{part}:kms:{{}}:{self.account}:key/{self.key_id}"
         replicas = self.mr_replica_regions or []
         return {

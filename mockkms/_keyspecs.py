@@ -83,10 +83,3 @@ def china_only_error(parameter: str, spec: str):
     from . import _errors as E
     return E.UnsupportedOperationException(f"{parameter} {spec} is not supported in this Region")
 
-
-def partition(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"

@@ -267,7 +267,7 @@ def _entry(raw: object, account_id: str, region: str, now: float) -> _Entry:
         raise _Problem(f"KeyState {state!r} must be Enabled or Disabled")
 
     created = _creation_date(raw.get("CreationDate"), now)
-    policy = _policy(raw.get("Policy"), account, specs.partition(region))
+    policy = _policy(raw.get("Policy"), account, _regions.partition(region))
     tags = _tags(raw.get("Tags"))
     material = _material(spec, raw.get("KeyMaterial"))
     return _Entry(account=account, region=region, key_id=key_id, created=created, spec=spec,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from . import _keyspecs as specs
+from . import _regions
 from ._journal import ALIASES, CUSTOM_KEY_STORES, DELETED_KEYS, GRANTS, NOTHING, Journal
 from ._keys import Key
 from ._pagination import OrderedIndex
@@ -25,7 +25,7 @@ class Store:
         self.journal = journal
         self.account = account
         self.region = region
-        self.partition = specs.partition(region)
+        self.partition = _regions.partition(region)
         self.keys: dict[str, Key] = {}
         self.key_order = OrderedIndex()
         self.deleted_key_ids: set[str] = set()  # keys deleted for good (Decrypt's answer)

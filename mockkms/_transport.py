@@ -35,15 +35,18 @@
   mock stops, whatever the order in which nested activations stop. If something else replaced
   one of them meanwhile, that replacement is left in place (it may call ours, which passes
   everything through once no mock is active).
-* aiobotocore: the response's body is awaitable as aiobotocore expects (``_Content``), and a
-  credential-less aiobotocore signer borrows ``AioCredentials``. Its classes are wrapped when the
-  outermost mock starts if aiobotocore is imported by then; one imported later can only have
-  sessions made after mockkms, which carry the fast path's handler (only a client of it in a
-  made-up Region then gets its ``EndpointConnectionError`` after botocore's retries, not at once).
+* aiobotocore: the response's body is awaitable as aiobotocore expects (``_Content``), and an
+  aiobotocore signer with no or self-refreshing credentials is lent ``AioCredentials``. Its
+  classes are wrapped when the outermost mock starts if aiobotocore is imported by then; one
+  imported later can only have sessions made after mockkms, which carry the fast path's handler
+  (only a client of it in a made-up Region then gets its ``EndpointConnectionError`` after
+  botocore's retries, not at once).
 * Not wrapped: an HTTP session class of one's own (``http_session_cls``) that does not call
   ``URLLib3Session.send``; a client made before ``import mockkms`` with one would not be seen.
-* ``requests``: while a mock is active, ``responses`` answers POSTs to
-  ``https://kms.<region>.amazonaws.com/`` from the same backend and passes every other URL through.
+* ``requests``: while a mock is active, ``responses`` answers POSTs to KMS's own URL —
+  ``https://kms[-fips].<region>.<suffix>/`` under every DNS suffix of botocore's partition data,
+  dual-stack ones included (:func:`_kms_urls`) — from the same backend and passes every other URL
+  through.
 
 Each request becomes (account, region, caller, target, body): :func:`resolve` is the one place
 that decides who calls and where, from the access key id and signing region (:func:`credential`:
@@ -56,6 +59,7 @@ Region that does not exist is refused before any state is touched (``UnknownRegi
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import io
 import re
@@ -74,10 +78,19 @@ _lock = threading.Lock()
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/,\s]+)/")
 _SCOPE_PART = re.compile(r"[^/,\s]+")  # what _CREDENTIAL reads as an access key id or region
 CREDENTIAL_HEADER = "X-Mockkms-Credential"  # "<access key id>/<region>" of an unsigned request
-_KMS_ORIGIN = r"https?://kms(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?"  # group: region
-_KMS_ENDPOINT = re.compile(rf"^{_KMS_ORIGIN}(?=[:/?]|$)")   # any URL of a KMS endpoint
-_KMS_URL = re.compile(rf"^{_KMS_ORIGIN}/?$")                # KMS's own URL (``responses``)
-_NOT_KMS = re.compile(rf"^(?!{_KMS_ORIGIN}(?:[:/?]|$))")  # everything else
+
+
+@functools.lru_cache(maxsize=1)
+def _kms_urls() -> tuple[re.Pattern, re.Pattern, re.Pattern]:
+    """(any URL of a KMS endpoint, KMS's own URL for ``responses``, everything else): KMS's
+    hosts ``kms[-fips].<region>.<suffix>`` under every DNS suffix of botocore's partition data,
+    dual-stack ones included (``api.aws``, ``amazonaws.com.cn``, ``c2s.ic.gov``, ...); group 1
+    is the Region. Compiled on first use, not at import."""
+    suffixes = "|".join(re.escape(s) for s in sorted(_regions.dns_suffixes(), key=len,
+                                                           reverse=True))
+    origin = rf"https?://kms(?:-fips)?\.([a-z0-9-]+)\.(?:{suffixes})"
+    return (re.compile(rf"^{origin}(?=[:/?]|$)"), re.compile(rf"^{origin}/?$"),
+            re.compile(rf"^(?!{origin}(?:[:/?]|$))"))
 
 
 def _text(value) -> str | None:
@@ -89,15 +102,16 @@ def _text(value) -> str | None:
 def credential(headers) -> tuple[str | None, str | None]:
     """(access key id, signing region) of a request: from the ``X-Mockkms-Credential`` header
     of a request the ``Unsigned`` stand-in handled, else from the credential scope of its SigV4
-    ``Authorization`` header; (None, None) if unsigned."""
+    ``Authorization`` header; (None, None) if unsigned. A known region is the one string
+    ``_regions`` holds for it: the call log keeps it with every entry."""
     value = headers.get(CREDENTIAL_HEADER)
     if value is not None:
         access_key_id, _, region = (_text(value) or "").rpartition("/")
-        return access_key_id or None, region or None
+        return access_key_id or None, _regions.canonical(region) if region else None
     match = _CREDENTIAL.search(_text(headers.get("Authorization")) or "")
     if match is None:
         return None, None
-    return match.group(1), match.group(2)
+    return match.group(1), _regions.canonical(match.group(2))
 
 
 def identify(headers, url: str, route) -> tuple[str, str, object]:
@@ -114,7 +128,7 @@ def resolve(route, access_key_id: str | None, region: str | None, url: str | Non
     (``_authz.principals.Caller``) carries the route's ``authorization`` switch and the service
     the request arrives through (``MockKms.via_service``)."""
     if region is None:
-        host = _KMS_ENDPOINT.match(url or "")
+        host = _kms_urls()[0].match(url or "")
         region = host.group(1) if host else route.region
     keeper = route.backend.keeper
     if keeper is not None:  # principals another process registered (a shared state directory)
@@ -212,7 +226,7 @@ def _is_kms(request) -> bool:
     target = _text(request.headers.get("X-Amz-Target"))
     if target is not None and target.startswith("TrentService."):
         return True
-    return _KMS_ENDPOINT.match(request.url or "") is not None
+    return _kms_urls()[0].match(request.url or "") is not None
 
 
 def _net_answer(request):
@@ -245,31 +259,45 @@ def _wrap_async_send(send):
     return mockkms_send
 
 
-# Signers that had no credentials (a client created before activation on a machine with no AWS
-# configuration): they borrow the mock's fake credentials while it is active and get ``None``
-# back when the last one stops.
-_borrowed: weakref.WeakSet = weakref.WeakSet()
+# Signers whose credentials cannot be used as they are while a mock is active, and what they
+# held: none at all (a client created before activation on a machine with no AWS configuration),
+# or credentials that refresh themselves — a profile that assumes a role, SSO, a
+# ``credential_process``, a container or instance-metadata provider — whose
+# ``get_frozen_credentials()`` could call STS, a process or a metadata endpoint with the user's
+# real credentials. Both are lent the mock's fake credentials (so they call as the mock's
+# account, as a client made inside the mock does) and get their own back, untouched, when the
+# last mock stops.
+_lent: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _borrow_credentials(signer, aio: bool) -> None:
+def _lend_credentials(signer, aio: bool) -> None:
+    """Lend ``signer`` the fake credentials if it has none or refreshing ones (see above); any
+    other credentials are used as they are."""
+    from botocore.credentials import RefreshableCredentials
+    own = signer._credentials
+    if own is not None and not isinstance(own, RefreshableCredentials):  # aiobotocore's too
+        return
     if aio:  # aiobotocore's signer awaits ``get_frozen_credentials()``
         from aiobotocore.credentials import AioCredentials as Credentials
     else:
         from botocore.credentials import Credentials
+    _lent.setdefault(signer, own)
     signer._credentials = Credentials(*_FAKE_CREDENTIALS)
-    _borrowed.add(signer)
 
 
 # botocore's SigV4 signer and its stand-in (made when a mock first starts)
 _SigV4Auth: Any = None
 _Unsigned: Any = None
+_AUTH_TYPE_MAPS: dict = {}
+_Credentials: Any = None  # botocore's fixed credentials: nothing to lend (_lend_credentials)
 
 
 def _define_unsigned() -> None:
-    global _SigV4Auth, _Unsigned
+    global _SigV4Auth, _Unsigned, _AUTH_TYPE_MAPS, _Credentials
     if _Unsigned is not None:
         return
-    from botocore.auth import SigV4Auth
+    from botocore.auth import AUTH_TYPE_MAPS, SigV4Auth
+    from botocore.credentials import Credentials
     from botocore.exceptions import NoCredentialsError
 
     class Unsigned(SigV4Auth):
@@ -297,14 +325,18 @@ def _define_unsigned() -> None:
             if _SCOPE_PART.fullmatch(access_key_id or "") and _SCOPE_PART.fullmatch(region):
                 headers[CREDENTIAL_HEADER] = f"{access_key_id}/{region}"
 
-    _SigV4Auth, _Unsigned = SigV4Auth, Unsigned
+    _SigV4Auth, _Unsigned, _AUTH_TYPE_MAPS = SigV4Auth, Unsigned, AUTH_TYPE_MAPS
+    _Credentials = Credentials
 
 
 def _stand_in(auth):
-    """The auth of a KMS request while a mock is active: botocore's own SigV4 signer is replaced
-    by :class:`Unsigned` with the credentials and region botocore resolved for it; any other
-    signature version the client asked for is kept."""
-    if type(auth) is not _SigV4Auth:
+    """The auth of a KMS request while a mock is active: botocore's own SigV4 signer — the
+    pure-Python one, or the ``awscrt`` one botocore maps ``v4`` to when ``awscrt`` is installed
+    (``AUTH_TYPE_MAPS["v4"]``; both hold ``credentials``, ``_service_name`` and
+    ``_region_name``) — is replaced by :class:`Unsigned` with the credentials and region botocore
+    resolved for it; any other signature version the client asked for is kept."""
+    kind = type(auth)
+    if kind is not _SigV4Auth and kind is not _AUTH_TYPE_MAPS.get("v4"):
         return auth
     return _Unsigned(auth.credentials, auth._service_name, auth._region_name)
 
@@ -313,26 +345,28 @@ def _wrap_get_auth(get_auth_instance):
     def mockkms_get_auth_instance(self, *args, **kwargs):
         if _route is None or self._service_id != "KMS":
             return get_auth_instance(self, *args, **kwargs)
-        if self._credentials is None:
-            _borrow_credentials(self, aio=False)
+        if type(self._credentials) is not _Credentials:
+            _lend_credentials(self, aio=False)
         return _stand_in(get_auth_instance(self, *args, **kwargs))
     return mockkms_get_auth_instance
 
 
 def _wrap_async_get_auth(get_auth_instance):
+    from aiobotocore.credentials import AioCredentials as _AioCredentials
+
     async def mockkms_get_auth_instance(self, *args, **kwargs):
         if _route is None or self._service_id != "KMS":
             return await get_auth_instance(self, *args, **kwargs)
-        if self._credentials is None:
-            _borrow_credentials(self, aio=True)
+        if type(self._credentials) is not _AioCredentials:
+            _lend_credentials(self, aio=True)
         return _stand_in(await get_auth_instance(self, *args, **kwargs))
     return mockkms_get_auth_instance
 
 
-def _return_borrowed_credentials() -> None:
-    for signer in list(_borrowed):
-        signer._credentials = None
-    _borrowed.clear()
+def _return_lent_credentials() -> None:
+    for signer, own in list(_lent.items()):
+        signer._credentials = own
+    _lent.clear()
 
 
 # (module, class, attribute, wrapper factory): what the safety net wraps. aiobotocore's only
@@ -397,8 +431,9 @@ def _start_requests() -> None:
         assert_all_requests_are_fired=False,
         # requests' and responses' annotations of HTTPAdapter.send disagree (timeout, cert)
         real_adapter_send=requests.adapters.HTTPAdapter.send)  # type: ignore[arg-type]
-    mock.add_callback(responses.POST, _KMS_URL, callback=_requests_callback)
-    mock.add_passthru(_NOT_KMS)
+    _, kms_url, not_kms = _kms_urls()
+    mock.add_callback(responses.POST, kms_url, callback=_requests_callback)
+    mock.add_passthru(not_kms)
     mock.start()
     _requests_mock = mock
 
@@ -437,4 +472,4 @@ def deactivate(previous) -> None:
         if previous is None:
             _remove_net()
             _stop_requests()
-            _return_borrowed_credentials()
+            _return_lent_credentials()

@@ -1,7 +1,9 @@
 """Shared fixtures for mockkms's own tests (the public fixtures come from the plugin)."""
 from __future__ import annotations
 
+import concurrent.futures
 import importlib.util
+import logging
 import os
 import socket
 
@@ -93,3 +95,59 @@ def socket_guard(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", refuse("connect"))
     monkeypatch.setattr(socket.socket, "connect_ex", refuse("connect_ex"))
     return attempts
+
+
+@pytest.fixture
+def start():
+    """Start ``mockkms serve`` in a subprocess: ``start(*args, **kw)`` takes ``serving.Server``'s
+    arguments and returns the server; every server started is killed after the test."""
+    from serving import Server  # here: ENV is read after the region variables are cleared above
+
+    servers = []
+
+    def starter(*args, **kw):
+        server = Server(*args, **kw)
+        servers.append(server)
+        return server
+    yield starter
+    for server in servers:
+        server.kill()
+
+
+# --- the fuzz tests' module-scoped fixtures (tests/test_fuzz*.py): one of each per module --------
+
+@pytest.fixture(scope="module")
+def world():
+    """(World, backend snapshot) built once per module and restored before every example."""
+    from fuzz_params import build_world
+    from fuzzing import REGION
+    from mockkms import mock_kms
+
+    with mock_kms() as mock:
+        kms = boto3.client("kms", region_name=REGION)
+        w = build_world(kms)
+        return w, mock.backend.snapshot()
+
+
+@pytest.fixture(scope="module")
+def internal_errors():
+    """Tracebacks the dispatcher logs for internal errors (to report with the failing input)."""
+    records: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            if record.exc_info:
+                records.append(logging.Formatter().formatException(record.exc_info))
+
+    handler_ = Keep(level=logging.ERROR)
+    logger = logging.getLogger("mockkms")
+    logger.addHandler(handler_)
+    yield records
+    logger.removeHandler(handler_)
+
+
+@pytest.fixture(scope="module")
+def runner():
+    """One worker thread: every call runs there, so a hang is reported instead of blocking."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        yield pool

@@ -66,6 +66,16 @@ def allowed(call, **kwargs) -> bool:
     return True
 
 
+# --- the environment and the network -------------------------------------------------------------
+
+# The AWS variables a user's environment may hold (the isolation tests set and check them).
+AWS_VARS = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+            "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_CONFIG_FILE",
+            "AWS_SHARED_CREDENTIALS_FILE", "AWS_SECURITY_TOKEN", "AWS_EC2_METADATA_DISABLED",
+            "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ENDPOINT_URL",
+            "AWS_ENDPOINT_URL_KMS", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"]
+
+
 class NetworkAttempt(ConnectionRefusedError):
     """Raised by the ``socket_guard`` fixture instead of touching the network."""
 

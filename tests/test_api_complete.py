@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from test_key_state_table import import_material, wrapped_material
+from material import import_material, wrapped_material
 
 MODEL = botocore.session.get_session().get_service_model("kms")
 ACCOUNT = "123456789012"

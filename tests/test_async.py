@@ -92,7 +92,7 @@ def test_client_made_before_import_mockkms(credentials):
     """An aiobotocore client made (and entered) before ``import mockkms``, in a fresh process
     with a network guard: answered by the mock while it is active (aiobotocore's HTTP session
     and signer are wrapped only then), back to the network after ``stop()``."""
-    from test_import_order import run_case
+    from before_import import run_case
 
     summary = run_case('''
 import asyncio

@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 
 from helpers import denied, document, error_of, statement
 from mockkms.server import make_app
-from test_server import ENV, JSON, Server, call, wsgi_client
+from serving import ENV, JSON, call, wsgi_client
 
 A = "123456789012"
 ROOT = f"arn:aws:iam::{A}:root"
@@ -181,17 +181,4 @@ def test_serve_without_authorization(start, tmp_path):
         server = start(*args)
         kms = server.client()
         kms.encrypt(KeyId="alias/aws/s3", Plaintext=b"x")  # direct use of a managed key
-        server.kill()
-
-
-@pytest.fixture
-def start():
-    servers = []
-
-    def starter(*args):
-        server = Server(*args)
-        servers.append(server)
-        return server
-    yield starter
-    for server in servers:
         server.kill()

@@ -14,7 +14,7 @@ import mockkms
 from mockkms import __main__ as cli_main
 from mockkms.server import cli as server_cli
 from mockkms.server import httpd
-from test_server import ENV, ROOT, Server
+from serving import ENV, ROOT, Server
 
 
 def serve_parser() -> argparse.ArgumentParser:

@@ -22,14 +22,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from helpers import error_of, run_python
+from material import wrap
 from mockkms import _dispatch, _lifecycle, _schema, mock_kms
 from mockkms._keys import ImportedMaterial, Key, Material
 from mockkms._persist import BACKUP_FILE, DB_FILE, JSON_FILE, StateDir, StateError
 from mockkms._records import Alias, CustomKeyStore, Grant, Principal
 from mockkms._store import new_key_id
 from mockkms.server import make_app
-from test_imports import wrap
-from test_server import call, kms_call, wsgi_client
+from serving import call, kms_call, wsgi_client
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -661,3 +661,70 @@ def test_last_uses_are_written_at_most_once_per_debounce(tmp_path):
     assert 1 <= len(writes) <= 4, len(writes)
     gaps = [b - a for a, b in zip(writes, writes[1:-1])]
     assert all(gap >= 0.19 for gap in gaps), gaps
+
+
+def test_a_reader_does_not_answer_with_a_change_a_failed_write_undid(tmp_path, monkeypatch):
+    """A ListKeys that runs while a CreateKey's change is in memory but failing to commit
+    (a full disk) must not answer with that key: the writer's change is undone, and the reader
+    is answered the same KMSInternalException."""
+    import threading
+    import time
+
+    from mockkms import _rows
+    from mockkms._persist import StateDir
+    from mockkms.server import make_app
+
+    app = make_app()
+    app.state = StateDir(str(tmp_path), app.backend)
+    app.state.open()
+    writing = threading.Event()
+
+    def slow_failure(conn, writer, changes):
+        writing.set()
+        time.sleep(0.5)
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(_rows, "write", slow_failure)
+    answers = {}
+    writer = threading.Thread(target=lambda: answers.update(w=kms_call(app, "CreateKey", {})))
+    writer.start()
+    assert writing.wait(5)
+    reader = kms_call(app, "ListKeys", {})
+    writer.join()
+    assert answers["w"][0] == 500
+    status, _, out = reader
+    assert (status, out["__type"]) == (500, "KMSInternalException"), out
+    assert "was not saved" in out["message"]
+    monkeypatch.undo()
+    assert kms_call(app, "ListKeys", {})[2]["Keys"] == []  # the memory kept nothing either
+    app.state.close()
+
+
+def test_a_wsgi_hosted_state_dir_flushes_last_uses_at_exit(tmp_path):
+    """``make_app(state_dir=...)`` under a WSGI host (nothing calls close): the keys' last
+    uses, written in batches, are on disk after the interpreter exits."""
+    import sqlite3
+
+    from helpers import run_python
+
+    code = f"""
+import io, json
+from mockkms.server import make_app
+app = make_app(state_dir={str(tmp_path)!r})
+def call(target, params):
+    body = json.dumps(params).encode()
+    environ = {{"REQUEST_METHOD": "POST", "PATH_INFO": "/", "SCRIPT_NAME": "", "QUERY_STRING": "",
+               "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "4599", "wsgi.url_scheme": "http",
+               "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body)),
+               "CONTENT_TYPE": "application/x-amz-json-1.1",
+               "HTTP_X_AMZ_TARGET": "TrentService." + target}}
+    return json.loads(b"".join(app(environ, lambda status, headers, exc=None: None)))
+key = call("CreateKey", {{}})["KeyMetadata"]["KeyId"]
+call("Encrypt", {{"KeyId": key, "Plaintext": "eA=="}})
+"""
+    done = run_python(code)
+    assert done.returncode == 0, done.stderr
+    db = sqlite3.connect(str(tmp_path / "mockkms-state.db"))
+    try:
+        assert db.execute("SELECT last_used_operation FROM keys").fetchall() == [("Encrypt",)]
+    finally:
+        db.close()

@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from test_imports import import_material
+from material import import_material
 
 # --- the reference: RFC 8032 §5.1 (Ed25519 and Ed25519ph, empty context) ----------------------
 Q = 2 ** 255 - 19
@@ -135,16 +135,22 @@ MESSAGE = b"the message to sign"
 DIGEST = hashlib.sha512(MESSAGE).digest()
 
 
-@pytest.fixture
-def ed_key(kms):
-    """(key id, seed, raw public key) of an Ed25519 KMS key holding a known private key."""
-    seed = os.urandom(32)
+def imported_key(kms, seed: bytes) -> str:
+    """The id of an Ed25519 KMS key (Origin EXTERNAL) holding the private key of ``seed``."""
     key_id = kms.create_key(Origin="EXTERNAL", KeySpec="ECC_NIST_EDWARDS25519",
                             KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
     pkcs8 = ed25519.Ed25519PrivateKey.from_private_bytes(seed).private_bytes(
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption())
     import_material(kms, key_id, pkcs8, "RSAES_OAEP_SHA_256")
+    return key_id
+
+
+@pytest.fixture
+def ed_key(kms):
+    """(key id, seed, raw public key) of an Ed25519 KMS key holding a known private key."""
+    seed = os.urandom(32)
+    key_id = imported_key(kms, seed)
     public = serialization.load_der_public_key(kms.get_public_key(KeyId=key_id)["PublicKey"])
     assert public.public_bytes_raw() == ref_public(seed)
     return key_id, seed, public.public_bytes_raw()
@@ -187,12 +193,7 @@ def test_digest_signature_is_ed25519ph_over_the_digest(kms, ed_key):
 def test_rfc_key_over_a_digest_is_not_the_single_hash_vector(kms):
     """With the RFC 8032 §7.3 key, a DIGEST request with SHA-512("abc") must not give the
     vector's signature (that would be a single hash), but Ed25519ph of the digest."""
-    key_id = kms.create_key(Origin="EXTERNAL", KeySpec="ECC_NIST_EDWARDS25519",
-                            KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
-    pkcs8 = ed25519.Ed25519PrivateKey.from_private_bytes(RFC_PH_SEED).private_bytes(
-        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption())
-    import_material(kms, key_id, pkcs8, "RSAES_OAEP_SHA_256")
+    key_id = imported_key(kms, RFC_PH_SEED)
     digest = hashlib.sha512(b"abc").digest()
     signature = kms_sign(kms, key_id, "ED25519_PH_SHA_512", digest, "DIGEST")
     assert signature != RFC_PH_SIGNATURE

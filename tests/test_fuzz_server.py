@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import socket
-import subprocess
-import sys
 
 import boto3
 import pytest
@@ -23,24 +20,16 @@ from botocore.config import Config
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
-from test_fuzz import (
-    MODEL,
-    OPERATIONS,
-    RECORDED_UNDECLARED,
-    _generic,
-    allowed_errors,
-    build_world,
-    short,
-)
-from test_fuzz_raw import ANY_JSON, BODY_CASES, HUGE_CASES, TARGETS, mangled
+from fuzz_params import build_world, generic_strategy
+from fuzzing import MODEL, OPERATIONS, RECORDED_UNDECLARED, allowed_errors, short
+from raw_bodies import ANY_JSON, BODY_CASES, HUGE_CASES, TARGETS, mangled
+from serving import Server
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HEADERS = {"Content-Type": "application/x-amz-json-1.1"}
 # What the HTTP layer of server mode may answer besides the operation's codes (app.py).
 HTTP_ERRORS = frozenset({"RequestEntityTooLargeException", "MissingContentLengthException",
                          "RequestTimeoutException", "UnknownOperationException",
                          "SerializationException"})
-_URL = re.compile(r"serving AWS KMS at (http://127\.0\.0\.1:\d+)")
 TIMEOUT = 30
 
 
@@ -51,28 +40,16 @@ def server(tmp_path_factory):
     its URL and a world in it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["MOCKKMS_VERIFY_STATE"] = "1"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mockkms", "serve", "--host", "127.0.0.1", "--port", "0",
-         "--request-timeout", "1", "--state-dir", str(tmp_path_factory.mktemp("state"))],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=ROOT, text=True)
-    url = None
-    for line in proc.stdout:
-        match = _URL.search(line)
-        if match:
-            url = match.group(1)
-            break
-    if url is None:
-        proc.kill()
-        raise AssertionError(f"server did not start: {proc.communicate()}")
-    kms = boto3.client("kms", region_name="us-east-1", endpoint_url=url,
+    server = Server("--host", "127.0.0.1", "--request-timeout", "1",
+                    "--state-dir", str(tmp_path_factory.mktemp("state")), env=env)
+    kms = boto3.client("kms", region_name="us-east-1", endpoint_url=server.url,
                        aws_access_key_id="AKIAFUZZ", aws_secret_access_key="x",
                        config=Config(retries={"total_max_attempts": 1}))
     world = build_world(kms)
     try:
-        yield url, world
+        yield server.url, world
     finally:
-        proc.kill()
-        proc.communicate()
+        server.kill()
 
 
 def state_of(url: str) -> dict:
@@ -193,7 +170,7 @@ def test_server_fuzz_operation(operation, server):
     url, world = server
     shape = MODEL.operation_model(operation).input_shape
     members = sorted(shape.members) if shape is not None else []
-    bodies = st.one_of(mangled(_generic(shape, world, 0), members),
+    bodies = st.one_of(mangled(generic_strategy(shape, world, 0), members),
                        ANY_JSON.map(lambda v: json.dumps(v).encode()), st.binary(max_size=64))
     target = "TrentService." + operation
     baseline = [state_of(url)]

@@ -12,41 +12,15 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
 from helpers import error_of
-
-NO_EXPIRY = {"ExpirationModel": "KEY_MATERIAL_DOES_NOT_EXPIRE"}
+from material import NO_EXPIRY, import_material, params, wrap
 
 
 def now():
     return dt.datetime.now(dt.timezone.utc)
-
-
-def wrap(public_der: bytes, material: bytes, algorithm: str) -> bytes:
-    """What a KMS user does with the wrapping public key (client side)."""
-    public = load_der_public_key(public_der)
-    digest = hashes.SHA1() if algorithm.endswith("SHA_1") else hashes.SHA256()
-    oaep = padding.OAEP(mgf=padding.MGF1(digest), algorithm=digest, label=None)
-    if algorithm.startswith("RSAES_OAEP"):
-        return public.encrypt(material, oaep)
-    aes_key = os.urandom(32)  # RSA_AES_KEY_WRAP_*: RSA-OAEP(AES key) || AES-KWP(material)
-    return public.encrypt(aes_key, oaep) + aes_key_wrap_with_padding(aes_key, material)
-
-
-def params(kms, key_id, algorithm="RSAES_OAEP_SHA_256", spec="RSA_2048"):
-    return kms.get_parameters_for_import(KeyId=key_id, WrappingAlgorithm=algorithm,
-                                         WrappingKeySpec=spec)
-
-
-def import_material(kms, key_id, material, algorithm="RSAES_OAEP_SHA_256", **kw):
-    p = params(kms, key_id, algorithm)
-    kw = kw or NO_EXPIRY
-    return kms.import_key_material(KeyId=key_id, ImportToken=p["ImportToken"],
-                                   EncryptedKeyMaterial=wrap(p["PublicKey"], material, algorithm),
-                                   **kw)
 
 
 def describe(kms, key_id):

@@ -21,7 +21,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
 from botocore.stub import Stubber
 
-from helpers import hosts
+from helpers import AWS_VARS, hosts
 from mockkms import _transport, mock_kms
 
 REGION = "us-east-1"
@@ -231,13 +231,6 @@ def test_after_stop_stubber_answers_as_without_the_mock():
 
 
 # --- the environment is restored byte for byte ---------------------------------------------------
-
-AWS_VARS = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
-            "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_CONFIG_FILE",
-            "AWS_SHARED_CREDENTIALS_FILE", "AWS_SECURITY_TOKEN", "AWS_EC2_METADATA_DISABLED",
-            "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ENDPOINT_URL",
-            "AWS_ENDPOINT_URL_KMS", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"]
-
 
 @pytest.fixture
 def user_env(monkeypatch):

@@ -25,10 +25,11 @@ from dataclasses import dataclass, field
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from helpers import error_of
+from material import import_material, wrapped_material
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -117,7 +118,7 @@ TABLE = [
 ]
 
 
-# --- clients and the import helpers ---------------------------------------------------------------
+# --- clients --------------------------------------------------------------------------------------
 _CLIENTS: dict = {}
 
 
@@ -125,23 +126,6 @@ def client(region: str = REGION):
     if region not in _CLIENTS:
         _CLIENTS[region] = boto3.client("kms", region_name=region)
     return _CLIENTS[region]
-
-
-def wrapped_material(kms, key_id: str, material: bytes) -> tuple[bytes, bytes]:
-    """(ImportToken, EncryptedKeyMaterial) for importing ``material`` into ``key_id``."""
-    params = kms.get_parameters_for_import(KeyId=key_id, WrappingAlgorithm="RSAES_OAEP_SHA_256",
-                                           WrappingKeySpec="RSA_2048")
-    public = serialization.load_der_public_key(params["PublicKey"])
-    wrapped = public.encrypt(material, padding.OAEP(mgf=padding.MGF1(hashes.SHA256()),
-                                                    algorithm=hashes.SHA256(), label=None))
-    return params["ImportToken"], wrapped
-
-
-def import_material(kms, key_id: str, material: bytes) -> dict:
-    """Import 32 bytes of symmetric key material that never expires."""
-    token, wrapped = wrapped_material(kms, key_id, material)
-    return kms.import_key_material(KeyId=key_id, ImportToken=token, EncryptedKeyMaterial=wrapped,
-                                   ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
 
 
 # --- bringing a key into a state ------------------------------------------------------------------

@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from helpers import error_of
-from test_key_state_table import import_material
+from material import import_material
 
 ACCOUNT = "123456789012"
 _CLIENTS: dict = {}

@@ -24,9 +24,8 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import EndpointConnectionError
 
-from helpers import hosts
+from helpers import AWS_VARS, hosts
 from mockkms import mock_kms
-from test_isolation import AWS_VARS
 
 REGION = "us-east-1"
 NO_RETRY = Config(retries={"total_max_attempts": 1}, connect_timeout=2, read_timeout=2)
@@ -110,6 +109,55 @@ def test_no_socket_and_no_user_files_with_real_looking_setup(user_setup, opened,
         assert all(c.account == "123456789012" for c in mock.calls)
 
 
+@pytest.fixture
+def role_profile(tmp_path, monkeypatch):
+    """A profile that assumes a role: botocore fetches its credentials on first use, from STS,
+    with the base profile's keys."""
+    for name in AWS_VARS:
+        monkeypatch.delenv(name, raising=False)
+    config = tmp_path / "config"
+    config.write_text("[profile role]\nregion = eu-west-1\n"
+                      "role_arn = arn:aws:iam::111111111111:role/dev\nsource_profile = base\n"
+                      "[profile base]\nregion = eu-west-1\n")
+    credentials = tmp_path / "credentials"
+    credentials.write_text("[base]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n"
+                           "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+
+
+def test_credentials_that_refresh_themselves_are_not_used_while_mocked(role_profile,
+                                                                        socket_guard):
+    """Clients made before the mock whose credentials refresh themselves would do so on their
+    first request: a role profile calls STS AssumeRole signed with the user's real keys, expired
+    instance/container/SSO credentials call their provider. While mocked they call with the
+    mock's fake credentials instead (the mock's account), and get their own credentials object
+    back, unused, when the mock stops."""
+    from botocore.credentials import RefreshableCredentials
+
+    refreshed = []
+
+    def refresh():
+        refreshed.append(1)
+        raise AssertionError("refreshed while mocked")
+    expired = RefreshableCredentials.create_from_metadata(
+        {"access_key": "ASIAEXPIRED", "secret_key": "s", "token": "t",
+         "expiry_time": "2000-01-01T00:00:00Z"}, refresh_using=refresh, method="test")
+    instance = botocore.session.get_session()
+    instance._credentials = expired
+    early = [boto3.Session(profile_name="role").client("kms", config=NO_RETRY),
+             instance.create_client("kms", region_name="eu-west-1", config=NO_RETRY)]
+    own = [kms._request_signer._credentials for kms in early]
+    assert type(own[0]).__name__ == "DeferredRefreshableCredentials" and own[1] is expired
+    with mock_kms() as mock:
+        for kms in early:
+            _session_kms(kms)
+    assert socket_guard == [] and refreshed == []
+    assert {(c.account, c.region) for c in mock.calls} == {("123456789012", "eu-west-1")}
+    assert [kms._request_signer._credentials for kms in early] == own
+    assert own[0]._access_key is None  # the role was never assumed
+
+
 @pytest.mark.parametrize("variable", ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_KMS"])
 def test_endpoint_overrides_do_not_escape(variable, monkeypatch, socket_guard):
     monkeypatch.setenv(variable, "https://kms.example.invalid:4566")
@@ -117,6 +165,26 @@ def test_endpoint_overrides_do_not_escape(variable, monkeypatch, socket_guard):
         kms = boto3.client("kms", region_name=REGION, config=NO_RETRY)
         assert kms.meta.endpoint_url == "https://kms.example.invalid:4566"
         _session_kms(kms)
+    assert socket_guard == []
+
+
+@pytest.mark.parametrize("url, region", [
+    ("https://kms.us-east-1.amazonaws.com/", "us-east-1"),
+    ("https://kms.eu-west-1.api.aws/", "eu-west-1"),                       # dual-stack
+    ("https://kms-fips.us-gov-west-1.amazonaws.com/", "us-gov-west-1"),
+    ("https://kms.cn-north-1.amazonaws.com.cn/", "cn-north-1"),
+    ("https://kms.cn-north-1.api.amazonwebservices.com.cn/", "cn-north-1"),
+    ("https://kms.us-iso-east-1.c2s.ic.gov/", "us-iso-east-1"),
+])
+def test_requests_to_every_kms_host_are_answered(url, region, socket_guard):
+    """Plain ``requests`` calls to KMS's hosts under every DNS suffix of botocore's partition
+    data (dual-stack and FIPS included) are answered in process, for the host's Region."""
+    with mock_kms() as mock:
+        resp = requests.post(url, data=b"{}", timeout=5,
+                             headers={"X-Amz-Target": "TrentService.ListKeys",
+                                      "Content-Type": "application/x-amz-json-1.1"})
+        assert resp.status_code == 200 and "Keys" in resp.json()
+        assert [c.region for c in mock.calls] == [region]
     assert socket_guard == []
 
 

@@ -95,6 +95,29 @@ def test_real_regions_work(network):
     assert network == []
 
 
+def test_arns_name_the_region_s_partition(network):
+    """Every ARN the mock makes names the partition botocore's data puts the Region in —
+    the key's, the default policy's root principal and a replica's."""
+    from botocore.loaders import create_loader
+
+    partitions = {region: part["id"] for part in create_loader().load_data("partitions")[
+        "partitions"] for region in part["regions"] if not region.endswith("-global")}
+    expected = {"us-east-1": "aws", "cn-north-1": "aws-cn", "us-gov-west-1": "aws-us-gov",
+                "us-iso-east-1": "aws-iso", "us-isob-east-1": "aws-iso-b",
+                "eu-isoe-west-1": "aws-iso-e", "eusc-de-east-1": "aws-eusc"}
+    expected = {r: p for r, p in expected.items() if partitions.get(r) == p}
+    assert len(expected) >= 5, partitions
+    with mock_kms():
+        for region, part in expected.items():
+            kms = boto3.client("kms", region_name=region)
+            md = kms.create_key()["KeyMetadata"]
+            assert md["Arn"].startswith(f"arn:{part}:kms:{region}:123456789012:key/")
+            policy = json.loads(kms.get_key_policy(KeyId=md["KeyId"])["Policy"])
+            assert policy["Statement"][0]["Principal"] == {
+                "AWS": f"arn:{part}:iam::123456789012:root"}
+    assert network == []
+
+
 def test_exists_is_botocore_s_list():
     listed = _listed_regions()
     assert all(_regions.exists(region) for region in listed if not region.endswith("-global"))

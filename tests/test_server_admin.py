@@ -12,9 +12,10 @@ import threading
 
 import pytest
 
-from mockkms.server import admin, make_app, make_server
+from mockkms._clock import MAX_CLOCK
 from mockkms.server import app as server_app
-from test_server import JSON, TOO_FAR, call, kms_call, wsgi_client
+from mockkms.server import make_app, make_server
+from serving import JSON, TOO_FAR, call, kms_call, wsgi_client
 
 REGION = "us-east-1"
 
@@ -154,7 +155,7 @@ def test_the_furthest_clock_still_gives_parseable_answers():
     kms = wsgi_client(app)
     key = kms.create_key()["KeyMetadata"]["KeyId"]
     now = call(app, "GET", "/_mockkms/state")[2]["now"]
-    furthest = admin.MAX_CLOCK - now - 60
+    furthest = MAX_CLOCK - now - 60
     status, _, out = call(app, path="/_mockkms/advance",
                           body=json.dumps({"seconds": furthest}).encode(), headers=JSON)
     assert status == 200, out

@@ -7,9 +7,8 @@ from __future__ import annotations
 import contextlib
 import http.client
 import os
+import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 
@@ -18,6 +17,7 @@ import pytest
 from botocore.config import Config
 
 from mockkms.server import make_app, make_server
+from serving import Server
 
 REGION = "us-east-1"
 LIST_KEYS = {"X-Amz-Target": "TrentService.ListKeys",
@@ -246,24 +246,12 @@ def _cpu_seconds(pid: int) -> float:
 def test_no_busy_loop_at_the_descriptor_limit():
     import resource
 
-    from test_server import _URL, ENV, ROOT
-
     def low_limit():
         resource.setrlimit(resource.RLIMIT_NOFILE, (24, 24))
-    proc = subprocess.Popen([sys.executable, "-m", "mockkms", "serve", "--port", "0",
-                             "--request-timeout", "20"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=ENV, cwd=ROOT, text=True,
-                            preexec_fn=low_limit)
+    server = Server("--request-timeout", "20", preexec_fn=low_limit)
     socks = []
     try:
-        url = None
-        for line in proc.stdout:
-            match = _URL.search(line)
-            if match:
-                url = match.group(1)
-                break
-        assert url, proc.stderr.read()
-        port = int(url.rsplit(":", 1)[1])
+        port = int(server.url.rsplit(":", 1)[1])
         # connections that each started a request hold a descriptor (and a worker) until it
         # completes; more than the limit allows wait in the listen queue
         for _ in range(22):
@@ -271,9 +259,9 @@ def test_no_busy_loop_at_the_descriptor_limit():
             sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\n")
             socks.append(sock)
         time.sleep(0.2)
-        before = _cpu_seconds(proc.pid)
+        before = _cpu_seconds(server.proc.pid)
         time.sleep(1.0)
-        used = _cpu_seconds(proc.pid) - before
+        used = _cpu_seconds(server.proc.pid) - before
         assert used < 0.15, f"{used:.2f} s of CPU in 1 s at the descriptor limit"
         for sock in socks:
             sock.close()
@@ -293,6 +281,5 @@ def test_no_busy_loop_at_the_descriptor_limit():
     finally:
         for sock in socks:
             sock.close()
-        proc.kill()
-        _, err = proc.communicate()
+        _, _, err = server.finish(signal.SIGKILL)
     assert "cannot accept connections (Too many open files); backing off" in err

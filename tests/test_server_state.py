@@ -1,7 +1,7 @@
 """``mockkms serve --state-dir`` as a subprocess: what a restart — clean (SIGTERM) or a crash
 (SIGKILL right after a 200) — keeps, including the import tokens and pagination markers handed
 out before it. Servers listen on a free port of 127.0.0.1 and check their database after every
-request (``MOCKKMS_VERIFY_STATE``, set by test_server.ENV)."""
+request (``MOCKKMS_VERIFY_STATE``, set by serving.ENV)."""
 from __future__ import annotations
 
 import os
@@ -11,8 +11,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from test_imports import wrap
-from test_server import start  # noqa: F401  (a fixture)
+from material import wrap
 
 REGION = "us-east-1"
 

@@ -15,10 +15,8 @@ import time
 
 import pytest
 
-from test_imports import wrap
-from test_server import ENV, ROOT, start  # noqa: F401  (fixture)
-
-CT = "application/x-amz-json-1.1"
+from material import wrap
+from serving import CT, ENV, ROOT
 
 
 class Conn:

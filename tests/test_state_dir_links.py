@@ -11,7 +11,7 @@ import pytest
 
 from mockkms._persist import DB_FILE, JSON_FILE, NAMES, StateDir, StateError
 from mockkms.server import make_app
-from test_server import kms_call
+from serving import kms_call
 
 VICTIM = b"precious data that is not mockkms's\n"
 
@@ -30,6 +30,13 @@ def served(directory):
     return app
 
 
+def open_refused(directory) -> str:
+    """The StateError message of a start on ``directory`` (the start must be refused)."""
+    with pytest.raises(StateError) as exc:
+        StateDir(str(directory), make_app().backend).open()
+    return str(exc.value)
+
+
 def refusal(path) -> str:
     return (f"{path} is a symbolic link, which mockkms never creates; move it away to start "
             "(mockkms never follows links in its state directory)")
@@ -40,9 +47,7 @@ def test_a_start_refuses_a_symlink_in_the_state_directory(tmp_path, victim, name
     directory = tmp_path / "state"
     directory.mkdir()
     os.symlink(victim, directory / name)
-    with pytest.raises(StateError) as exc:
-        StateDir(str(directory), make_app().backend).open()
-    assert str(exc.value) == refusal(directory / name)
+    assert open_refused(directory) == refusal(directory / name)
     assert victim.read_bytes() == VICTIM
     assert os.path.islink(directory / name)
     assert not (directory / DB_FILE).exists() or name == DB_FILE   # nothing created
@@ -57,9 +62,7 @@ def test_a_link_to_a_real_database_is_refused_not_opened(tmp_path):
     directory = tmp_path / "state"
     directory.mkdir()
     os.symlink(other / DB_FILE, directory / DB_FILE)
-    with pytest.raises(StateError) as exc:
-        StateDir(str(directory), make_app().backend).open()
-    assert str(exc.value) == refusal(directory / DB_FILE)
+    assert open_refused(directory) == refusal(directory / DB_FILE)
     assert (other / DB_FILE).read_bytes() == before
 
 
@@ -69,8 +72,7 @@ def test_a_dangling_link_creates_nothing(tmp_path, name):
     directory.mkdir()
     elsewhere = tmp_path / "created-through-the-link"
     os.symlink(elsewhere, directory / name)
-    with pytest.raises(StateError):
-        StateDir(str(directory), make_app().backend).open()
+    open_refused(directory)
     assert not os.path.lexists(elsewhere)
 
 
@@ -79,20 +81,16 @@ def test_a_hard_link_planted_in_the_state_directory_is_refused(tmp_path, victim,
     directory = tmp_path / "state"
     directory.mkdir()
     os.link(victim, directory / name)
-    with pytest.raises(StateError) as exc:
-        StateDir(str(directory), make_app().backend).open()
-    assert str(exc.value) == (f"{directory / name} has 2 names (hard links), which mockkms "
-                              "never creates; move it away to start (mockkms never follows "
-                              "links in its state directory)")
+    assert open_refused(directory) == (
+        f"{directory / name} has 2 names (hard links), which mockkms never creates; move it away "
+        "to start (mockkms never follows links in its state directory)")
     assert victim.read_bytes() == VICTIM
 
 
 def test_a_directory_where_the_database_belongs_is_refused(tmp_path):
     directory = tmp_path / "state"
     (directory / DB_FILE).mkdir(parents=True)
-    with pytest.raises(StateError) as exc:
-        StateDir(str(directory), make_app().backend).open()
-    assert str(exc.value).startswith(f"{directory / DB_FILE} is not a regular file; ")
+    assert open_refused(directory).startswith(f"{directory / DB_FILE} is not a regular file; ")
 
 
 def test_the_database_files_are_private_and_made_by_mockkms(tmp_path):

@@ -66,6 +66,22 @@ def test_advance_arguments(kms_mock):
         kms_mock.advance(dt.timedelta(days=1), days=1)
 
 
+def test_advance_stops_before_dates_no_client_can_parse(kms_mock, kms):
+    """The clock may not pass the end of year 9989 (a date 2,560 days later must still parse):
+    a larger step is refused with ValueError and changes nothing; the answers keep parsing."""
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    before = kms_mock.backend.clock._offset
+    with pytest.raises(ValueError, match="too far ahead"):
+        kms_mock.advance(days=3_000_000)
+    with pytest.raises(ValueError, match="too far ahead"):
+        kms_mock.advance(dt.timedelta.max)
+    assert kms_mock.backend.clock._offset == before
+    assert kms.describe_key(KeyId=key)["KeyMetadata"]["Enabled"]
+    kms_mock.advance(days=(dt.date(9989, 1, 1) - dt.date.today()).days)
+    kms.enable_key_rotation(KeyId=key, RotationPeriodInDays=2560)
+    assert kms.get_key_rotation_status(KeyId=key)["NextRotationDate"].year >= 9995
+
+
 def test_nested_mock_shares_the_clock(kms):
     with mock_kms() as inner:
         inner.advance(days=400)

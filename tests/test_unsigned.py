@@ -85,6 +85,48 @@ def test_the_answer_is_the_one_a_signature_would_get(network):
     assert network == []
 
 
+def test_the_awscrt_signer_is_stood_in_for_too(network, monkeypatch):
+    """With ``awscrt`` installed botocore maps ``v4`` to its CRT signer (``CrtSigV4Auth``: the
+    same ``credentials``/``_service_name``/``_region_name``); that one is left out of KMS
+    requests while mocked too. Simulated with a stand-in class in botocore's map (awscrt is not
+    a test dependency); a signer of another kind is kept."""
+    import botocore.auth
+
+    class CrtLike(botocore.auth.BaseSigner):
+        REQUIRES_REGION = True  # as CrtSigV4Auth
+
+        def __init__(self, credentials, service_name, region_name):
+            self.credentials = credentials
+            self._service_name = service_name
+            self._region_name = region_name
+
+        def add_auth(self, request):
+            request.headers["Authorization"] = "crt-signed"
+
+    monkeypatch.setitem(botocore.auth.AUTH_TYPE_MAPS, "v4", CrtLike)
+    with mock_kms() as mock:
+        kms = boto3.client("kms", region_name="eu-west-1", aws_access_key_id="111122223333",
+                           aws_secret_access_key="x")
+        seen = spy(kms)
+        kms.list_keys()
+    (headers,) = seen
+    assert "Authorization" not in headers
+    assert headers[_transport.CREDENTIAL_HEADER] == "111122223333/eu-west-1"
+    assert [(c.account, c.region) for c in mock.calls] == [("111122223333", "eu-west-1")]
+    assert network == []
+
+
+def test_the_region_of_a_call_is_one_string_per_region(network):
+    """The call log keeps each call's region: the same string object for every call of a
+    region (memory per logged call), as the account already is."""
+    with mock_kms() as mock:
+        kms = boto3.client("kms", region_name="eu-west-1")
+        kms.list_keys()
+        kms.list_keys()
+    first, second = mock.calls
+    assert first.region == "eu-west-1" and first.region is second.region
+
+
 def test_an_access_key_id_no_credential_scope_can_carry_reads_as_unsigned(network):
     """An access key id with a ``/`` breaks a credential scope, so the signed request was read
     as unsigned (the mock's account, the endpoint's region): still so."""

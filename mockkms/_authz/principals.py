@@ -33,9 +33,9 @@ import os
 import re
 
 from .._journal import PRINCIPALS
-from .._keyspecs import partition as _partition_of
 from .._names import is_account_id
 from .._records import Principal
+from .._regions import partition as _partition_of
 
 USER, ROLE, SESSION, ROOT = "user", "role", "assumed-role", "root"
 DEFAULT_SESSION = "mockkms"

@@ -39,9 +39,9 @@ from __future__ import annotations
 import functools
 
 from .. import _errors as E
-from .. import _keyspecs as specs
 from .. import _keystate as ks
 from .. import _lifecycle
+from .. import _regions as _regions_data
 from .._authz.request_context import NewKey
 from .._keys import set_regions
 from . import tags as _tags
@@ -66,8 +66,8 @@ def _regions(partition: str) -> frozenset:
 
 
 def _check_region(key, region: str) -> None:
-    part = specs.partition(key.region)
-    if specs.partition(region) != part or region not in _regions(part):
+    part = _regions_data.partition(key.region)
+    if _regions_data.partition(region) != part or region not in _regions(part):
         raise E.ValidationException(
             f"{region} is not a valid Region for a replica of {key.arn}.")
 
@@ -123,7 +123,7 @@ def update_primary_region(ctx, p):
     if region in key.mr_replica_regions:
         new_primary = ctx.backend.store(ctx.account, region).keys.get(key.key_id)
     if new_primary is None:
-        arn = f"arn:{specs.partition(region)}:kms:{region}:{ctx.account}:key/{key.key_id}"
+        arn = f"arn:{_regions_data.partition(region)}:kms:{region}:{ctx.account}:key/{key.key_id}"
         raise E.NotFoundException(f"Key '{arn}' does not exist")
     ctx.admit(new_primary, "replica")
     _lifecycle.move_primary(ctx.backend, key, new_primary)

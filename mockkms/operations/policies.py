@@ -21,7 +21,7 @@ from __future__ import annotations
 from .. import _errors as E
 from .. import _policies
 from .._authz.checks import check_key_policy
-from .._keyspecs import partition
+from .._regions import partition
 
 
 def requested_policy(ctx, p: dict, account: str, region: str, new_key) -> str:

@@ -390,13 +390,17 @@ def make_app(backend: Backend | None = None, *, state_dir: str | None = None,
     ``state_dir``: keep the state in that state directory's database (``mockkms._persist``),
     shared with every other process using it (``gunicorn --workers N
     'mockkms.server.app:make_app(state_dir="DIR")'``; raises ``StateError`` if it cannot be
-    used)."""
+    used). The state directory is closed when the interpreter exits (the keys' last uses,
+    written in batches, are flushed then), as ``mockkms serve`` closes its own."""
     app = KmsApp(backend, **options)
     if state_dir is not None:
+        import atexit
+
         from .._persist import StateDir
         state = StateDir(state_dir, app.backend)
         state.open()
         app.state = state
+        atexit.register(state.close)
     return app
 
 
