@@ -105,23 +105,23 @@ class RequestContext:
         getter = _GETTERS.get(name)
         if getter is not None:
             return getter(self)
+        condition = self.supplied.get(name)
+        if condition is not None:  # a plain request value
+            value = self.value(condition)
+            return (list(value) or None) if value.__class__ is list else value
         for prefix, fn in _PREFIXED:
             if name.startswith(prefix):
                 return fn(self, name[len(prefix):])
-        condition = self.supplied.get(name)
-        if condition is None:
-            return None
-        value = self.value(condition)
-        return (list(value) or None) if isinstance(value, list) else value
+        return None
 
     def value(self, condition):
         """The request's value for ``condition`` (``_catalogue.Condition``: its member, the
         first of its alternatives the request has, or its default)."""
         source = condition.source
+        if source.__class__ is str:
+            return self.params.get(source, condition.default)
         if source is None:
             return condition.default
-        if isinstance(source, str):
-            return self.params.get(source, condition.default)
         for path in source:
             value: object = self.params
             for member in path.split("."):
@@ -138,7 +138,8 @@ class RequestContext:
 
     def encryption_context(self) -> dict | None:
         """The encryption context this decision is about (see the module docstring)."""
-        return self.request("kms:encryptioncontext:")
+        condition = self.supplied.get("kms:encryptioncontext:")
+        return None if condition is None else self.value(condition)
 
     def _key_value(self, name: str, attr: str):
         """The key property ``attr``: the request's (CreateKey) or the key's."""
@@ -300,6 +301,9 @@ _GETTERS = {
     "kms:reencryptonsamekey": _same_key,
     "kms:grantconstrainttype": _grant_constraint_type,
     "kms:trailingdayswithoutkeyusage": _trailing_days,
+    # a family's prefix alone (the catalogue's name for the family) is its key with suffix ""
+    "kms:encryptioncontext:": lambda c: _encryption_context_value(c, ""),
+    "aws:requesttag/": lambda c: _request_tag(c, ""),
 }
 
 _PREFIXED = (
