@@ -35,7 +35,7 @@ import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Callable, TypeVar, overload
 
-from . import _decorate, _regions, _transport
+from . import _decorate, _regions, _signing, _transport
 from ._backend import Backend
 from ._calls import CallLog
 from ._names import is_account_id
@@ -112,8 +112,8 @@ def _default_region(strict: bool = True) -> str:
 _NOWHERE = os.path.join(os.sep, "nonexistent", "mockkms", "aws")
 # Variables the mock sets (value) or removes (None) while active.
 _FAKE_ENV = {
-    "AWS_ACCESS_KEY_ID": _transport._FAKE_CREDENTIALS[0],
-    "AWS_SECRET_ACCESS_KEY": _transport._FAKE_CREDENTIALS[1],
+    "AWS_ACCESS_KEY_ID": _signing.FAKE_CREDENTIALS[0],
+    "AWS_SECRET_ACCESS_KEY": _signing.FAKE_CREDENTIALS[1],
     "AWS_SESSION_TOKEN": None,
     "AWS_SECURITY_TOKEN": None,
     "AWS_PROFILE": None,
