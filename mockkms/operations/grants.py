@@ -17,9 +17,9 @@ Choices where AWS is silent or unrecorded (../shared/kms-facts.md §4.11):
   the catalogue's ``grant_keys`` column),
   an encryption-context constraint on a non-symmetric key, more than 8 pairs in a constraint, and
   bad combinations of the principal members: ``ValidationException`` (messages ours).
-* CreateGrant on an AWS managed key: AccessDeniedException unless through its service (its key
-  policy allows ``kms:CreateGrant`` only with ``kms:ViaService``). ListGrants and RevokeGrant work
-  on them (their policy allows ``kms:List*``/``kms:RevokeGrant`` to the account).
+* CreateGrant, ListGrants and RevokeGrant on an AWS managed key are what its key policy
+  (``_policies.aws_managed_policy``) allows: CreateGrant only through its service, and not at all
+  on ``aws/s3``; ListGrants for the account; RevokeGrant where the policy lists it.
 * A malformed GrantId is ``InvalidGrantIdException``; a well-formed one that names no grant of
   the key is ``NotFoundException`` in RetireGrant/RevokeGrant and an empty list in ListGrants.
 * Grants per key: 50,000 (``LimitExceededException``). The environment variable
