@@ -158,3 +158,27 @@ def test_checks_before_the_lockout_check(submit):
         with pytest.raises(ClientError) as exc:
             call(policy)
         assert error_of(exc)[0] == "InvalidArnException"
+
+
+def test_character_set_of_the_whole_document(submit, kms):
+    """TAB, LF, CR and U+0020–U+00FF only, anywhere in the text (the model's PolicyType pattern,
+    held by the whole document, not by one character of it)."""
+    def raw(sid: str) -> str:  # the characters as they are, not as \\u escapes
+        return json.dumps({"Version": "2012-10-17", "Statement": [
+            statement(principal=ROOT, sid=sid)]}, ensure_ascii=False, indent="\t")
+    pattern = "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+"
+    for name, call in submit.items():
+        call(raw("Enable IAM \u00e9\u00ff"))  # Latin-1 and TAB/LF indentation: accepted
+        for policy in (raw("root \u0101"), raw("\u20ac"), raw("snow \u2603"),
+                       raw("bell").replace("bell", "bell\u0007")):  # a raw control character
+            with pytest.raises(ClientError) as exc:
+                call(policy)
+            assert error_of(exc) == (
+                "ValidationException",
+                f"1 validation error detected: Value '{policy}' at 'policy' failed to satisfy "
+                f"constraint: Member must satisfy regular expression pattern: {pattern}"), name
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    before = kms.get_key_policy(KeyId=key)["Policy"]
+    with pytest.raises(ClientError):
+        kms.put_key_policy(KeyId=key, Policy=raw("\u0101"))
+    assert kms.get_key_policy(KeyId=key)["Policy"] == before

@@ -3,9 +3,17 @@
 registers (``check_identity_policy``) (../shared/kms-authz-facts.md §4).
 
 Key policies, in this order:
+0. A character other than TAB, LF, CR and U+0020–U+00FF anywhere in the document: the model's
+   ``PolicyType`` pattern, held by the *whole* text. ``ValidationException`` ``1 validation error
+   detected: Value '<policy>' at 'policy' failed to satisfy constraint: Member must satisfy
+   regular expression pattern: <the model's pattern>`` (the fact sheet records that the pattern
+   refuses them, not the error: a choice, the text ``_validation`` gives a pattern violation).
+   ``_validation`` keeps Smithy's unanchored reading of patterns for every shape (a pattern
+   matches when it is found in the value); the policy's character set is a documented limit
+   of the whole document, so it is checked here, for CreateKey, PutKeyPolicy and ReplicateKey
+   (and seed files). The model's length limit (131072 characters) is ``_validation``'s.
 1. Over 32 KiB (UTF-8 bytes): ``LimitExceededException`` ``Policy exceeds the maximum size of
-   32768 bytes.`` (AWS documents the quota; the message is ours). The model's own limits (131072
-   characters; TAB, LF, CR and U+0020–U+00FF only) are checked before, by ``_validation``.
+   32768 bytes.`` (AWS documents the quota; the message is ours).
 2. Not JSON, not an object with a non-empty ``Statement`` of objects with ``Effect`` Allow/Deny
    and an ``Action``/``NotAction``, a ``Version`` other than 2012-10-17/2008-10-17, or a
    ``Condition`` that is not operator → key → value(s) with a known operator:
@@ -34,10 +42,13 @@ Key policies, in this order:
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 
 from .. import _errors as E
+from .. import _model
+from .._validation import format_violations
 from .authorize import decide
 from .conditions import known, split_operator
 from .policy import as_list, statements_of
@@ -66,6 +77,20 @@ _VALID_ARN = re.compile(
     rf"^arn:{_PARTITION}:(?:iam::{_ACCOUNT}:(?:root|(?:user|role)/(?:[\x21-\x7e]*/)?{_NAME})"
     rf"|sts::{_ACCOUNT}:(?:assumed-role/{_NAME}/{_NAME}|federated-user/{_NAME}))$")
 _WILDCARD_ARN = re.compile(rf"^arn:{_PARTITION}:(?:iam|sts)::{_ACCOUNT}:[^*?]*[*?]")
+
+
+@functools.cache
+def _charset() -> tuple[str, re.Pattern]:
+    """The model's pattern of a policy document, and it compiled."""
+    pattern = _model.service_model().shape_for("PolicyType").metadata["pattern"]
+    return pattern, re.compile(pattern)
+
+
+def _check_characters(text: str) -> None:
+    pattern, rx = _charset()
+    if not rx.fullmatch(text):
+        raise E.ValidationException(format_violations([(
+            "policy", text, False, f"Member must satisfy regular expression pattern: {pattern}")]))
 
 
 def _malformed(message: str | None = None) -> E.MalformedPolicyDocumentException:
@@ -131,7 +156,8 @@ def _check_principals(statement: dict) -> None:
 
 
 def check_key_policy(text: str) -> None:
-    """Raise what AWS raises for a key policy document it would not accept (steps 1–6)."""
+    """Raise what AWS raises for a key policy document it would not accept (steps 0–6)."""
+    _check_characters(text)
     if len(text.encode("utf-8")) > MAX_POLICY_BYTES:
         raise E.LimitExceededException(
             f"Policy exceeds the maximum size of {MAX_POLICY_BYTES} bytes.")
