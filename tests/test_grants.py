@@ -176,6 +176,38 @@ def test_create_grant_request_rules(kms, key_id):
     assert "at 'granteePrincipal'" in error_of(exc)[1]
 
 
+
+@pytest.mark.parametrize("member", ["GranteePrincipal", "RetiringPrincipal"])
+@pytest.mark.parametrize("principal", [
+    f"arn:aws:iam::{ACCOUNT}:group/admins",  # a group is not a principal (facts §5, §9)
+    "arn:aws:s3:::bucket",  # another service's ARN
+    f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    f"arn:aws:iam::{ACCOUNT}:policy/p",
+    "bob",  # a name, not an ARN
+])
+def test_grant_principals_are_checked_as_key_policy_principals(kms, key_id, member, principal):
+    """The principal check of key policies (an IAM group there: InvalidArnException) holds for
+    grant principals too; the message is ours (unrecorded)."""
+    kwargs = {"GranteePrincipal": ROLE, member: principal}
+    with pytest.raises(ClientError) as exc:
+        kms.create_grant(KeyId=key_id, Operations=["Decrypt"], **kwargs)
+    assert error_of(exc) == ("InvalidArnException", f"{principal} is not a valid principal ARN.")
+    assert kms.list_grants(KeyId=key_id)["Grants"] == []
+    if member == "RetiringPrincipal":
+        with pytest.raises(kms.exceptions.InvalidArnException):
+            kms.list_retirable_grants(RetiringPrincipal=principal)
+
+
+def test_grant_principals_of_every_kind(kms, key_id):
+    for principal in (ACCOUNT, f"arn:aws:iam::{ACCOUNT}:root", ROLE,
+                      f"arn:aws:iam::{ACCOUNT}:user/path/to/alice",
+                      f"arn:aws:sts::{ACCOUNT}:assumed-role/app/session-1",
+                      f"arn:aws:sts::{ACCOUNT}:federated-user/fed",
+                      "arn:aws:iam::210987654321:role/elsewhere"):  # any account
+        kms.create_grant(KeyId=key_id, Operations=["Decrypt"], GranteePrincipal=principal,
+                         RetiringPrincipal=principal)
+    assert len(kms.list_grants(KeyId=key_id)["Grants"]) == 7
+
 def test_create_grant_key_lookup_and_states(kms, key_id):
     missing = "11111111-2222-3333-4444-555555555555"
     with pytest.raises(kms.exceptions.NotFoundException) as exc:

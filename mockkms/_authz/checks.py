@@ -126,6 +126,13 @@ def _conditions(statement: dict):
             yield operator, str(key).lower()
 
 
+def is_principal_arn(value: str) -> bool:
+    """Whether ``value`` is the ARN of a principal KMS accepts in a key policy or a grant: an
+    account's root, an IAM user or role, an assumed-role session or a federated user — not a
+    group, not another service's ARN, no wildcard (kms-authz-facts §5, §9)."""
+    return _VALID_ARN.match(value) is not None and not _WILDCARD_ARN.match(value)
+
+
 def _check_principal_value(value) -> None:
     if not isinstance(value, str):
         raise _malformed(INVALID_PRINCIPALS)
@@ -135,7 +142,7 @@ def _check_principal_value(value) -> None:
         raise _malformed(INVALID_PRINCIPALS)
     if _WILDCARD_ARN.match(value):
         raise _malformed(INVALID_PRINCIPALS)
-    if not _VALID_ARN.match(value):
+    if not is_principal_arn(value):
         raise E.InvalidArnException(INVALID_ARN)
 
 
