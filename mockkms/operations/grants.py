@@ -32,7 +32,14 @@ Choices where AWS is silent or unrecorded (../shared/kms-facts.md §4.11):
   (the code is the one AWS answers for a grantee it cannot resolve, kms-authz-facts §5; the
   message is ours), before the key is looked up. They need not exist.
 * ListRetirableGrants lists matching grants of every account in the caller's Region (AWS includes
-  grants on other accounts' keys), in creation order per account.
+  grants on other accounts' keys), in creation order per account. The principal must be in the
+  caller's account (the model: "You must specify a principal in your Amazon Web Services
+  account"; "the authorized resource ... is the retiring principal"). The answer for one of
+  another account is not recorded; mockkms treats it as a resource of another account that no
+  policy there allows: ``AccessDeniedException`` ``User: <caller> is not authorized to perform:
+  kms:ListRetirableGrants on resource: <principal> because no resource-based policy allows the
+  kms:ListRetirableGrants action`` (when authorization is on; with it off, every caller may do
+  everything, as documented).
 """
 from __future__ import annotations
 
@@ -100,6 +107,10 @@ def _check_principal(value: str | None) -> None:
     """InvalidArnException unless ``value`` (when given) is an account id or a principal ARN."""
     if value is not None and not (_ACCOUNT_ID.match(value) or is_principal_arn(value)):
         raise E.InvalidArnException(f"{value} is not a valid principal ARN.")
+
+
+def _account_of(principal: str) -> str:
+    return principal if _ACCOUNT_ID.match(principal) else principal.split(":")[4]
 
 
 def _one_of(p: dict, first: str, second: str, required: bool) -> None:
@@ -215,6 +226,10 @@ def list_retirable_grants(ctx, p):
     if "RetiringPrincipal" in p:
         wanted, attr = p["RetiringPrincipal"], "retiring"
         _check_principal(wanted)
+        caller = ctx.caller
+        if caller.authorize and _account_of(wanted) != caller.account:
+            from .._authz.authorize import RESOURCE_BASED, denial
+            raise denial(caller, "kms:ListRetirableGrants", wanted, RESOURCE_BASED, False)
     else:
         wanted, attr = p["RetiringServicePrincipal"], "retiring_service"
     matches = [grant for store in sorted((s for s in ctx.backend.stores.values()
