@@ -18,7 +18,13 @@ Key policies, in this order:
    and an ``Action``/``NotAction``, a ``Version`` other than 2012-10-17/2008-10-17, or a
    ``Condition`` that is not operator → key → value(s) with a known operator:
    ``MalformedPolicyDocumentException`` with no message, as AWS answered a document that was
-   not a policy (aws/aws-sdk-ruby#1784).
+   not a policy (aws/aws-sdk-ruby#1784). Then the types of the elements (``element_problem``):
+   an ``Action``/``NotAction`` that is not a string or a list of strings (``"Action": 5``,
+   ``["kms:*", null]``): ``Policy contains a statement whose Action is not a string or a list of
+   strings.``; a condition value that is not a string, number or boolean, or a list of them (an
+   object, a list of objects, null): ``Policy contains a condition (<operator>, <key>) whose
+   value is not a string, a number, a boolean or a list of them.``. AWS's texts for these are
+   not recorded: the messages are ours. Identity policies get the same check (``ValueError``).
 3. A statement without ``Principal``/``NotPrincipal`` (or an empty one): ``Policy contains a
    statement with no principal.`` (AWS's text).
 4. A statement without ``Resource``, or with one other than ``"*"`` (refused since 18 August
@@ -117,7 +123,29 @@ def _document(text: str) -> list[dict]:
                 isinstance(op, str) and known(op) and isinstance(tests, dict)
                 for op, tests in block.items()):
             raise _malformed()
+    for st in statements:
+        problem = element_problem(st)
+        if problem is not None:
+            raise _malformed(problem)
     return statements
+
+
+def _all(value, types) -> bool:
+    return all(isinstance(v, types) for v in (value if isinstance(value, list) else [value]))
+
+
+def element_problem(statement: dict) -> str | None:
+    """What is wrong with the types of a statement's Action/NotAction and condition values
+    (a statement whose Condition is already operator -> key -> value(s)), or None."""
+    for name in ("Action", "NotAction"):
+        if name in statement and not _all(statement[name], str):
+            return f"Policy contains a statement whose {name} is not a string or a list of strings."
+    for operator, tests in (statement.get("Condition") or {}).items():
+        for key, values in tests.items():
+            if not _all(values, (str, int, float)):  # bool is an int
+                return (f"Policy contains a condition ({operator}, {key}) whose value is not a "
+                        "string, a number, a boolean or a list of them.")
+    return None
 
 
 def _conditions(statement: dict):
@@ -232,3 +260,6 @@ def check_identity_policy(text: str) -> None:
         for operator, tests in block.items():
             if not known(operator) or not isinstance(tests, dict):
                 raise ValueError(f"identity policy: unknown condition operator {operator!r}")
+        problem = element_problem(st)
+        if problem is not None:
+            raise ValueError(f"identity policy: {problem}")
