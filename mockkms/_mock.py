@@ -173,7 +173,14 @@ class MockKms:
         for a role, ``.assume(session_name, tags=None)``. Registering an ARN again replaces its
         policies and tags and keeps its credentials. Requests signed with other credentials come
         from an account's root (see ``mock_kms``). Principals are state: an outermost
-        activation, ``reset()`` and the pytest fixtures start without any."""
+        activation, ``reset()`` and the pytest fixtures start without any, so this mock must be
+        active (``RuntimeError`` otherwise: a principal registered before ``start()`` would be
+        wiped by it), and a handle whose principal a later reset removed raises
+        ``RuntimeError`` when used."""
+        if not self.active:
+            raise RuntimeError("principal() needs this mock_kms to be active (inside its with "
+                               "block, decorated function or after start()): principals are "
+                               "part of its state, which starting it empties")
         from ._authz.handles import IamPrincipal
         from ._authz.principals import register, shorthand
         arn = shorthand(arn, self.account_id, self.region)

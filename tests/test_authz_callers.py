@@ -178,6 +178,34 @@ def test_principals_are_reset_with_the_state():
         assert m.backend.principals == {}
 
 
+def test_principal_needs_an_active_mock():
+    m = mock_kms()
+    with pytest.raises(RuntimeError, match="principal\\(\\) needs this mock_kms to be active"):
+        m.principal("user/early")  # start() would wipe it
+    with m:
+        assert m.backend.principals == {}
+    with pytest.raises(RuntimeError, match="needs this mock_kms to be active"):
+        m.principal("user/late")
+
+
+def test_a_handle_outliving_its_principal_says_so():
+    with mock_kms() as m:
+        user = m.principal("user/gone")
+        role = m.principal("role/gone")
+        session = role.assume("s1")
+        m.reset()
+        stale = "is no longer registered: principals live as long as the mock's state"
+        for use in (lambda: user.credentials, user.client, lambda: role.credentials,
+                    lambda: role.session_arn, lambda: role.assume("s2"),
+                    lambda: session.credentials):
+            with pytest.raises(RuntimeError, match=stale):
+                use()
+        assert m.backend.principals == {}  # nothing registered again behind the test's back
+    with mock_kms():
+        with pytest.raises(RuntimeError, match=f"{user.arn} {stale}"):
+            user.client()
+
+
 @mock_kms
 class TestPrincipalsInATestCase(unittest.TestCase):
     """A principal registered in setUpClass is there, with the same credentials, in every test
