@@ -233,10 +233,7 @@ class MockKms:
             _transport.activate(self, self.intercept_requests)
             if seed is not None:
                 try:
-                    from . import _seed
-                    _seed.load_seed(seed, _BACKEND, self.account_id, self.region)
-                    if _seed.settings(seed).get("Authorization") is False:
-                        self.authorization = False  # the seed turns evaluation off
+                    _load_seed(seed, self, _BACKEND, self.account_id, self.region)
                 except BaseException:
                     self.stop()
                     raise
@@ -362,13 +359,26 @@ def load_seed(path: SeedSource, backend: Backend | None = None, account_id: str 
               region: str | None = None) -> list[str]:
     """Load seed ``path`` (a JSON/YAML file or a mapping, format: ``mockkms._seed``), all or
     nothing; returns the key ids in file order. ``backend``, ``account_id``, ``region``: where
-    to (default: the active ``mock_kms``'s, else RuntimeError; 123456789012/us-east-1)."""
-    from . import _seed
+    to (default: the active ``mock_kms``'s, else RuntimeError; 123456789012/us-east-1).
+    Loaded into the active mock, a seed's ``"Authorization": false`` turns that mock's
+    evaluation off, as ``mock_kms(seed=...)`` does (another ``backend=`` has no switch: the
+    setting is then not applied)."""
     active = _stack[-1] if _stack else None
     if backend is None:
         if active is None:
             raise RuntimeError("load_seed() needs an active mock_kms (or a backend=)")
         backend = active.backend
-    return _seed.load_seed(path, backend,
-                           account_id or (active.account_id if active else DEFAULT_ACCOUNT),
-                           region or (active.region if active else DEFAULT_REGION))
+    return _load_seed(path, active if backend is _BACKEND else None, backend,
+                      account_id or (active.account_id if active else DEFAULT_ACCOUNT),
+                      region or (active.region if active else DEFAULT_REGION))
+
+
+def _load_seed(path: SeedSource, mock: MockKms | None, backend: Backend, account_id: str,
+               region: str) -> list[str]:
+    """Load seed ``path`` into ``backend``; its ``"Authorization": false`` switches ``mock``'s
+    evaluation off (when a mock is given)."""
+    from . import _seed
+    ids = _seed.load_seed(path, backend, account_id, region)
+    if mock is not None and _seed.settings(path).get("Authorization") is False:
+        mock.authorization = False  # the seed turns evaluation off
+    return ids

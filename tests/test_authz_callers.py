@@ -263,6 +263,26 @@ def test_seed_files_register_principals():
         assert m.authorization is False
 
 
+def test_load_seed_into_an_active_mock_applies_its_authorization_switch():
+    import mockkms
+    with mock_kms() as m:
+        kms = boto3.client("kms", region_name=REGION)
+        mockkms.load_seed({"Version": 1, "Authorization": True})
+        assert m.authorization is True
+        with pytest.raises(ClientError):
+            kms.encrypt(KeyId="alias/aws/s3", Plaintext=b"x")  # a managed key, directly
+        with pytest.raises(mockkms.SeedError):  # a seed that fails changes nothing
+            mockkms.load_seed({"Version": 1, "Authorization": False, "Keys": "x"})
+        assert m.authorization is True
+        mockkms.load_seed({"Version": 1, "Authorization": False})
+        assert m.authorization is False and "authorization=False" in repr(m)
+        kms.encrypt(KeyId="alias/aws/s3", Plaintext=b"x")
+    with mock_kms() as m:  # into another backend: the active mock keeps its own setting
+        from mockkms._backend import Backend
+        mockkms.load_seed({"Version": 1, "Authorization": False}, backend=Backend())
+        assert m.authorization is True
+
+
 @pytest.mark.parametrize("principals,problem", [
     ("x", "Principals must be a list"),
     ([1], "each principal must be an object"),
