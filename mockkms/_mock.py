@@ -36,6 +36,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Callable, TypeVar, overload
 
 from . import _decorate, _regions, _transport
+from ._authz.principals import check_switch as _check_switch
 from ._backend import Backend
 from ._calls import CallLog
 from ._names import is_account_id
@@ -74,8 +75,8 @@ def _set_defaults(account_id: str | None = None, region: str | None = None,
         _defaults["account_id"] = _check_account(account_id)
     if region is not None:
         _defaults["region"] = _check_region(region)
-    if authorization is not None:
-        _defaults["authorization"] = bool(authorization)
+    if _check_switch(authorization, "mock_kms") is not None:
+        _defaults["authorization"] = authorization
     return previous
 
 
@@ -136,8 +137,8 @@ class MockKms:
                  authorization: bool | None = None) -> None:
         self.account_id = _check_account(account_id or _defaults["account_id"])
         # None: the pytest option's default (--mockkms-no-authorization), else on
-        self.authorization = _defaults["authorization"] if authorization is None \
-            else bool(authorization)
+        self.authorization = _defaults["authorization"] if \
+            _check_switch(authorization, "mock_kms") is None else authorization
         self._region = _check_region(region) if region else None
         # what it would be now; settled (from the environment) each time it starts
         self.region = self._region or _default_region(strict=False)
@@ -346,7 +347,8 @@ def mock_kms(func: _Target | None = None, *, account_id: str | None = None,
     (or its absence) that the outer one chose, whatever its own ``intercept_requests`` says.
     ``authorization``: evaluate key policies, grants and identity policies as AWS does (the
     default; see docs/authorization.md); ``False`` lets every caller do everything (for suites
-    that only want storage). The innermost active mock's setting applies.
+    that only want storage); ``None``: the default. The innermost active mock's setting applies.
+    Anything but a bool or None (``"false"``) is a ``TypeError``.
     """
     mock = MockKms(account_id=account_id, region=region, seed=seed,
                    intercept_requests=intercept_requests, authorization=authorization)

@@ -240,6 +240,16 @@ def test_authorization_off_lets_everyone_do_everything():
         nobody.encrypt(KeyId="alias/aws/s3", Plaintext=b"x")  # direct use of a managed key
 
 
+@pytest.mark.parametrize("value", ["false", "no", 0, 1, "True"])
+def test_the_authorization_switch_takes_a_bool(value):
+    with pytest.raises(TypeError, match=f"authorization must be True, False or None .*{value!r}"):
+        mock_kms(authorization=value)
+    from mockkms import _mock
+    with pytest.raises(TypeError, match="authorization must be True, False or None"):
+        _mock._set_defaults(authorization=value)
+    assert mock_kms(authorization=None).authorization is True  # None: the default
+
+
 @pytest.mark.mock_kms(authorization=False)
 def test_marker_switches_authorization_off(kms_mock, kms_client):
     assert kms_mock.authorization is False

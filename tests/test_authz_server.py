@@ -114,6 +114,12 @@ def test_app_without_authorization():
     client.encrypt(KeyId=client.create_key()["KeyMetadata"]["KeyId"], Plaintext=b"x")
 
 
+def test_app_authorization_takes_a_bool():
+    with pytest.raises(TypeError, match="make_app: authorization must be True, False or None"):
+        make_app(authorization="false")
+    assert make_app(authorization=None).authorization is True
+
+
 TENANT_POLICY = document(
     statement(sid="admin", principal=ROOT),
     statement(sid="app", principal=APP_ROLE, action=["kms:Encrypt", "kms:Decrypt"],

@@ -305,6 +305,15 @@ def check_service(service) -> str:
     return service
 
 
+def check_switch(value, where: str) -> bool | None:
+    """The ``authorization`` switch given to ``where`` (``mock_kms``, ``make_app``): True, False
+    or None (the default). Anything else is a ``TypeError``: ``"false"`` would be true."""
+    if value is None or isinstance(value, bool):
+        return value
+    raise TypeError(f"{where}: authorization must be True, False or None (the default), not "
+                    f"{value!r}")
+
+
 _ACCESS_KEY = re.compile(r"^[A-Za-z0-9]{16,128}$")
 
 

@@ -60,6 +60,7 @@ from urllib.parse import urlsplit
 
 from .. import _errors as E
 from .. import _regions, _transport
+from .._authz import principals as _principals
 from .._backend import Backend
 from .._mock import DEFAULT_ACCOUNT, DEFAULT_REGION, CallLog
 from .._protocol import CONTENT_TYPE, TARGET_PREFIX, encode_error
@@ -127,12 +128,15 @@ class KmsApp:
     backend's call log keeps the ``call_log_size`` most recent
     calls (:class:`RingCallLog`; 0 keeps none). ``allowed_hosts``: host names, besides the
     local ones, that the ``Host`` and ``Origin`` checks accept (see the module docstring).
-    ``authorization``: evaluate key policies, grants and identity policies (docs/authorization.md).
+    ``authorization``: evaluate key policies, grants and identity policies (docs/authorization.md;
+    True or None, the default); False: let every caller do everything; anything else is a
+    ``TypeError``.
     """
 
     def __init__(self, backend: Backend | None = None, *, account_id: str = DEFAULT_ACCOUNT,
                  region: str = DEFAULT_REGION, max_body: int = MAX_BODY, state=None,
-                 call_log_size: int = CALL_LOG, allowed_hosts=(), authorization: bool = True):
+                 call_log_size: int = CALL_LOG, allowed_hosts=(),
+                 authorization: bool | None = True):
         if not _regions.exists(region):
             raise ValueError(f"region must be an AWS Region that botocore knows, like "
                              f"'us-east-1'; got {region!r}")
@@ -147,7 +151,7 @@ class KmsApp:
         self.max_body = max_body
         self.state = state
         self.allowed_hosts = LOCAL_HOSTS | {_bare(h) for h in allowed_hosts}
-        self.authorization = authorization
+        self.authorization = _principals.check_switch(authorization, "make_app") is not False
 
     # --- WSGI ------------------------------------------------------------------------------
     def __call__(self, environ, start_response):
