@@ -137,6 +137,13 @@ def test_registering_again_replaces_policies_and_keeps_credentials(kms_mock):
      "unknown condition operator"),
     ("user/alice", [42], None, "JSON text or a dict"),
     ("user/alice", None, {"k": 1}, "tags must be a dict of strings"),
+    ("user/\u00e9lise", None, None, "not an IAM user, role or root"),  # IAM names are ASCII
+    ("role/r\u00f4le", None, None, "not an IAM user, role or root"),
+    ("user/x\u0661", None, None, "not an IAM user, role or root"),  # an Arabic-Indic digit
+    ("user/alice", None, {"k" * 129: "v"}, "tag keys are 1 to 128 characters and values at most "
+                                           "256, as in IAM; tag 'kkkk"),
+    ("user/alice", None, {"": "v"}, "tag '' has a key of 0"),
+    ("user/alice", None, {"k": "v" * 257}, "tag 'k' has a key of 1 and a value of 257 characters"),
     ("arn:aws:iam::123456789012:root", [ALL_KMS], None, "every IAM permission"),
 ])
 def test_bad_registrations(kms_mock, arn, policies, tags, problem):
@@ -147,9 +154,20 @@ def test_bad_registrations(kms_mock, arn, policies, tags, problem):
 
 def test_bad_session_names(kms_mock):
     role = kms_mock.principal("role/app")
-    for name in ("x", "has space", "a" * 65, None):
-        with pytest.raises(ValueError, match="session name"):
+    for name in ("x", "has space", "a" * 65, None, "\u00e91", "job-\u0661"):
+        with pytest.raises(ValueError, match="session name must be 2 to 64 characters of "
+                                             "letters, digits and"):
             role.assume(name)
+    with pytest.raises(ValueError, match="tag 'tenant' has a key of 6 and a value of 257"):
+        role.assume("s1", tags={"tenant": "a" * 257})
+
+
+def test_names_and_tags_at_iams_limits(kms_mock):
+    name = "Az09_+=,.@-" + "x" * 53  # 64 characters, every kind IAM allows
+    user = kms_mock.principal(f"user/{name}", tags={"k" * 128: "v" * 256, "e": ""})
+    assert user.arn.endswith(f":user/{name}")
+    session = kms_mock.principal("role/app").assume(name, tags={"k" * 128: "v" * 256})
+    assert session.arn.endswith(f"/app/{name}")
 
 
 def test_kms_principal_fixture(kms_principal, kms_client, kms_mock):

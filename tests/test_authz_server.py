@@ -82,6 +82,12 @@ def test_admin_endpoint_registers_principals():
      None),
     ("principals", b'{"Arn": "user/a", "Policies": "x"}', 400, "ValidationException",
      "principal: policies must be a list of policies"),
+    pytest.param("principals", json.dumps({"Arn": "user/a", "Tags": {"k" * 10000: "v"}}).encode(),
+                 400, "ValidationException", "principal: tag keys are 1 to 128 characters and "
+                 "values at most 256, as in IAM; tag 'kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk' "
+                 "has a key of 10000 and a value of 1 characters", id="principals-huge-tag-key"),
+    pytest.param("principals", '{"Arn": "arn:aws:iam::123456789012:user/\u00e9"}'.encode(), 400,
+                 "ValidationException", None, id="principals-non-ascii-name"),
     ("assume-role", b'{"RoleArn": "arn:aws:iam::123456789012:role/none", '
                     b'"RoleSessionName": "s1"}', 400, "ValidationException",
      "assume: arn:aws:iam::123456789012:role/none is not a registered role"),
