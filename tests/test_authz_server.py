@@ -72,6 +72,21 @@ def test_admin_endpoint_registers_principals():
     assert {k["KeyId"] for k in ci.list_keys()["Keys"]} == {key["KeyId"]}
 
 
+def test_admin_endpoints_take_short_arns_of_the_servers_account():
+    app = make_app(account_id="444455556666", region="cn-north-1")
+    status, _, user = register(app, Arn="user/u1")
+    assert (status, user["Arn"]) == (200, "arn:aws-cn:iam::444455556666:user/u1")
+    status, _, role = register(app, Arn="role/ops/app2", Tags={"tenant": "a"})
+    assert (status, role["Arn"]) == (200, "arn:aws-cn:iam::444455556666:role/ops/app2")
+    status, _, session = register(app, "assume-role", RoleArn="role/ops/app2",
+                                  RoleSessionName="job-1")
+    assert (status, session["Arn"]) == (
+        200, "arn:aws-cn:sts::444455556666:assumed-role/app2/job-1")
+    status, _, out = register(app, "assume-role", RoleArn="role/none", RoleSessionName="job-1")
+    assert (status, out["message"]) == (
+        400, "assume: arn:aws-cn:iam::444455556666:role/none is not a registered role")
+
+
 @pytest.mark.parametrize("path,body,status,code,message", [
     ("principals", b"{", 400, "SerializationException", "Malformed JSON in request body."),
     ("principals", b"[]", 400, "ValidationException", "Expected a JSON object."),
