@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -139,6 +140,83 @@ def test_app_authorization_takes_a_bool():
     with pytest.raises(TypeError, match="make_app: authorization must be True, False or None"):
         make_app(authorization="false")
     assert make_app(authorization=None).authorization is True
+
+
+def via(client, service):
+    """Make ``client``'s requests carry ``X-Mockkms-Via-Service: <service>`` (as the docs show)."""
+    def add_header(request, **kwargs):
+        request.headers["X-Mockkms-Via-Service"] = service
+    client.meta.events.register("before-sign.kms", add_header)
+    return client
+
+
+def test_a_header_makes_server_requests_arrive_through_a_service():
+    app = make_app()
+    direct, through_s3 = wsgi_client(app), via(wsgi_client(app), "s3")
+    blob = through_s3.encrypt(KeyId="alias/aws/s3", Plaintext=b"object")["CiphertextBlob"]
+    assert through_s3.decrypt(CiphertextBlob=blob)["Plaintext"] == b"object"
+    arn = through_s3.describe_key(KeyId="alias/aws/s3")["KeyMetadata"]["Arn"]
+    with pytest.raises(ClientError) as exc:  # the next request, without the header, is direct
+        direct.decrypt(CiphertextBlob=blob)
+    assert error_of(exc) == denied(ROOT, "kms:Decrypt", arn, "resource")
+    with pytest.raises(ClientError) as exc:  # another service: the managed key refuses it too
+        via(wsgi_client(app), "sqs").encrypt(KeyId="alias/aws/s3", Plaintext=b"x")
+    assert error_of(exc) == denied(ROOT, "kms:Encrypt", arn, "resource")
+    # kms:ViaService is <service>.<the request's region>.amazonaws.com, as in process
+    policy = document(
+        statement(sid="admin", principal=ROOT),
+        statement(sid="only through S3", effect="Deny", principal="*", action="kms:Decrypt",
+                  condition={"StringNotEquals": {
+                      "kms:ViaService": "s3.eu-west-1.amazonaws.com"}}))
+    west, west_s3 = wsgi_client(app, "eu-west-1"), via(wsgi_client(app, "eu-west-1"), "s3")
+    key = west.create_key(Policy=policy)["KeyMetadata"]
+    blob = west.encrypt(KeyId=key["KeyId"], Plaintext=b"x")["CiphertextBlob"]
+    assert west_s3.decrypt(CiphertextBlob=blob)["Plaintext"] == b"x"
+    with pytest.raises(ClientError) as exc:
+        west.decrypt(CiphertextBlob=blob)
+    assert error_of(exc) == denied(ROOT, "kms:Decrypt", key["Arn"], "deny-resource")
+
+
+@pytest.mark.parametrize("service", ["S3", "", "s3 ", "-s3", "s" * 64, "s3/x"])
+def test_a_bad_via_service_header_is_refused(service):
+    app = make_app()
+    status, _, out = call(app, body=b"{}", headers={
+        "X-Amz-Target": "TrentService.ListKeys", "Content-Type": "application/x-amz-json-1.1",
+        "X-Mockkms-Via-Service": service})
+    assert (status, out) == (400, {
+        "__type": "ValidationException",
+        "message": f"X-Mockkms-Via-Service: {service!r} is not an AWS service name like 's3'"})
+    assert len(app.backend.calls) == 0
+
+
+def test_the_via_service_header_means_nothing_in_process():
+    from mockkms import mock_kms
+    with mock_kms():
+        kms = via(boto3.client("kms", region_name="us-east-1"), "s3")
+        with pytest.raises(ClientError) as exc:
+            kms.encrypt(KeyId="alias/aws/s3", Plaintext=b"x")
+        assert error_of(exc)[0] == "AccessDeniedException"
+
+
+def test_the_via_service_header_through_a_running_server():
+    import threading
+
+    from mockkms.server import make_server
+    server = make_server(make_app(), "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        def client():
+            return boto3.client("kms", endpoint_url=server.url, region_name="us-east-1",
+                                aws_access_key_id="fake", aws_secret_access_key="fake")
+        through_s3 = via(client(), "s3")
+        blob = through_s3.encrypt(KeyId="alias/aws/s3", Plaintext=b"o")["CiphertextBlob"]
+        assert through_s3.decrypt(CiphertextBlob=blob)["Plaintext"] == b"o"
+        with pytest.raises(ClientError) as exc:
+            client().decrypt(CiphertextBlob=blob)
+        assert error_of(exc)[0] == "AccessDeniedException"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 TENANT_POLICY = document(

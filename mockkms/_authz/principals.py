@@ -301,10 +301,11 @@ def credentials(record: Principal) -> dict:
     return out
 
 
-def check_service(service) -> str:
-    """A service name for ``via_service`` (``s3``, ``ec2``, ``secretsmanager``)."""
+def check_service(service, where: str = "via_service") -> str:
+    """A service name for ``via_service`` (``s3``, ``ec2``, ``secretsmanager``); ``where``
+    names what gave it in the ``ValueError``."""
     if not isinstance(service, str) or not _SERVICE.match(service):
-        raise ValueError(f"via_service: {service!r} is not an AWS service name like 's3'")
+        raise ValueError(f"{where}: {service!r} is not an AWS service name like 's3'")
     return service
 
 
