@@ -219,6 +219,32 @@ def test_the_via_service_header_through_a_running_server():
         server.server_close()
 
 
+def test_make_app_and_its_authorization_switch_are_documented():
+    """docs/server.md's make_app() paragraph names every option of the application, and
+    authorization.md's "Switching it off" names every function that takes the switch."""
+    import inspect
+    from pathlib import Path
+
+    from mockkms import mock_kms
+    from mockkms.server.app import KmsApp
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    server = (docs / "server.md").read_text(encoding="utf-8")
+    paragraph = server[server.index("`make_app()` builds"):].split("\n\n")[0]
+    options = set(inspect.signature(KmsApp).parameters) - {"backend", "state"}
+    described = {"account_id": "default account", "region": "region"}
+    for option in sorted(options | {"state_dir"}):
+        assert described.get(option, f"`{option}`") in paragraph, option
+    assert "make_app(authorization=False)" in paragraph
+    authorization = (docs / "authorization.md").read_text(encoding="utf-8")
+    section = authorization[authorization.index("## Switching it off"):].split("\n## ")[0]
+    for name, function in (("mock_kms", mock_kms), ("make_app", KmsApp)):
+        assert "authorization" in inspect.signature(function).parameters
+        assert f"`{name}(authorization=False)`" in section, name
+    for switch in ("@pytest.mark.mock_kms(authorization=False)", "--mockkms-no-authorization",
+                   "serve --no-authorization", '"Authorization": false'):
+        assert switch in section, switch
+
+
 TENANT_POLICY = document(
     statement(sid="admin", principal=ROOT),
     statement(sid="app", principal=APP_ROLE, action=["kms:Encrypt", "kms:Decrypt"],
