@@ -258,6 +258,56 @@ def test_authorization_off_lets_everyone_do_everything():
         nobody.encrypt(KeyId="alias/aws/s3", Plaintext=b"x")  # direct use of a managed key
 
 
+@pytest.mark.parametrize("policy,error", [
+    ("my policy", ("MalformedPolicyDocumentException", "")),
+    (document(statement(principal=ROOT, action=None)), ("MalformedPolicyDocumentException", "")),
+    (document(statement(principal=ROOT, resource=None)),
+     ("MalformedPolicyDocumentException", "Policy contains a statement with no resource.")),
+    (document(statement(principal=ROOT, resource=f"arn:aws:kms:{REGION}:{ACCOUNT}:key/*")),
+     ("MalformedPolicyDocumentException",
+      'Policy contains a statement with a Resource other than "*".')),
+    (document(statement(principal=f"arn:aws:iam::{ACCOUNT}:role/app-*")),
+     ("MalformedPolicyDocumentException",
+      "Policy contains a statement with one or more invalid principals.")),
+    (document(statement(principal=f"arn:aws:iam::{ACCOUNT}:group/admins")),
+     ("InvalidArnException", "An ARN in the specified key policy is invalid.")),
+])
+def test_authorization_off_still_checks_key_policy_documents(policy, error):
+    """What README's "Migrating from moto" promises ``authorization=False`` does not undo."""
+    with mock_kms(authorization=False):
+        kms = boto3.client("kms", region_name=REGION)
+        with pytest.raises(ClientError) as exc:
+            kms.create_key(Policy=policy)
+        assert error_of(exc) == error
+        key = kms.create_key()["KeyMetadata"]["KeyId"]
+        with pytest.raises(ClientError) as exc:
+            kms.put_key_policy(KeyId=key, PolicyName="default", Policy=policy)
+        assert error_of(exc) == error
+
+
+def test_only_authorization_off_lets_the_root_retire_another_accounts_grant():
+    """README's "Migrating from moto": the root of the retiring principal's account cannot
+    retire a grant on another account's key by its token; the retiring principal can."""
+    retirer = f"arn:aws:iam::{ACCOUNT}:role/retirer"
+    for authorization in (True, False):
+        with mock_kms(authorization=authorization) as m:
+            foreign = boto3.client("kms", region_name=REGION, aws_access_key_id=OTHER,
+                                   aws_secret_access_key="x")
+            key = foreign.create_key()["KeyMetadata"]["KeyId"]
+            token = foreign.create_grant(KeyId=key, GranteePrincipal=retirer,
+                                         Operations=["Decrypt"],
+                                         RetiringPrincipal=retirer)["GrantToken"]
+            root = boto3.client("kms", region_name=REGION)
+            if authorization:
+                with pytest.raises(ClientError) as exc:
+                    root.retire_grant(GrantToken=token)
+                assert error_of(exc)[0] == "AccessDeniedException"
+                m.principal(retirer).client().retire_grant(GrantToken=token)
+            else:
+                root.retire_grant(GrantToken=token)
+            assert foreign.list_grants(KeyId=key)["Grants"] == []
+
+
 @pytest.mark.parametrize("value", ["false", "no", 0, 1, "True"])
 def test_the_authorization_switch_takes_a_bool(value):
     with pytest.raises(TypeError, match=f"authorization must be True, False or None .*{value!r}"):
