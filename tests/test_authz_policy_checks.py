@@ -80,6 +80,8 @@ def test_lockout_check_uses_the_callers_identity_policies(kms_mock, kms):
      ("InvalidArnException", "An ARN in the specified key policy is invalid.")),
     ({"AWS": "arn:aws:iam::12345:root"},
      ("InvalidArnException", "An ARN in the specified key policy is invalid.")),
+    ({"AWS": f"arn:aws:iam::{A}:role/caf\u00e9"},  # IAM names are ASCII
+     ("InvalidArnException", "An ARN in the specified key policy is invalid.")),
     ({"AWS": f"arn:aws:iam::{A}:role/app-*"},
      ("MalformedPolicyDocumentException",
       "Policy contains a statement with one or more invalid principals.")),

@@ -78,7 +78,7 @@ LOCKOUT = "The new key policy will not allow you to update the key policy in the
 _PRINCIPAL_TYPES = ("AWS", "Service", "Federated", "CanonicalUser")
 _ACCOUNT = r"\d{12}"
 _PARTITION = r"aws[a-z-]*"
-_NAME = r"[\w+=,.@-]+"
+_NAME = r"[A-Za-z0-9_+=,.@-]+"  # IAM names are ASCII (unlike Python's \w)
 _VALID_ARN = re.compile(
     rf"^arn:{_PARTITION}:(?:iam::{_ACCOUNT}:(?:root|(?:user|role)/(?:[\x21-\x7e]*/)?{_NAME})"
     rf"|sts::{_ACCOUNT}:(?:assumed-role/{_NAME}/{_NAME}|federated-user/{_NAME}))$")
