@@ -99,7 +99,11 @@ def _mock_kms_marker(request: pytest.FixtureRequest) -> Iterator[MockKms | None]
     if marker.args:
         pytest.fail(f"{request.node.nodeid}: the mock_kms marker takes keyword arguments only "
                     "(account_id=..., region=..., seed=..., authorization=...)", pytrace=False)
-    with _mock.fresh(_mock.mock_kms(**marker.kwargs)) as mock:
+    try:
+        mock = _mock.mock_kms(**marker.kwargs)
+    except TypeError as exc:  # an unknown keyword, authorization="no"
+        pytest.fail(f"{request.node.nodeid}: the mock_kms marker: {exc}", pytrace=False)
+    with _mock.fresh(mock) as mock:
         yield mock
 
 

@@ -35,7 +35,8 @@ import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Callable, TypeVar, overload
 
-from . import _decorate, _regions, _transport
+from . import _decorate, _regions, _signing, _transport
+from ._authz.principals import check_switch as _check_switch
 from ._backend import Backend
 from ._calls import CallLog
 from ._names import is_account_id
@@ -74,8 +75,8 @@ def _set_defaults(account_id: str | None = None, region: str | None = None,
         _defaults["account_id"] = _check_account(account_id)
     if region is not None:
         _defaults["region"] = _check_region(region)
-    if authorization is not None:
-        _defaults["authorization"] = bool(authorization)
+    if _check_switch(authorization, "mock_kms") is not None:
+        _defaults["authorization"] = authorization
     return previous
 
 
@@ -112,8 +113,8 @@ def _default_region(strict: bool = True) -> str:
 _NOWHERE = os.path.join(os.sep, "nonexistent", "mockkms", "aws")
 # Variables the mock sets (value) or removes (None) while active.
 _FAKE_ENV = {
-    "AWS_ACCESS_KEY_ID": _transport._FAKE_CREDENTIALS[0],
-    "AWS_SECRET_ACCESS_KEY": _transport._FAKE_CREDENTIALS[1],
+    "AWS_ACCESS_KEY_ID": _signing.FAKE_CREDENTIALS[0],
+    "AWS_SECRET_ACCESS_KEY": _signing.FAKE_CREDENTIALS[1],
     "AWS_SESSION_TOKEN": None,
     "AWS_SECURITY_TOKEN": None,
     "AWS_PROFILE": None,
@@ -136,8 +137,8 @@ class MockKms:
                  authorization: bool | None = None) -> None:
         self.account_id = _check_account(account_id or _defaults["account_id"])
         # None: the pytest option's default (--mockkms-no-authorization), else on
-        self.authorization = _defaults["authorization"] if authorization is None \
-            else bool(authorization)
+        self.authorization = _defaults["authorization"] if \
+            _check_switch(authorization, "mock_kms") is None else authorization
         self._region = _check_region(region) if region else None
         # what it would be now; settled (from the environment) each time it starts
         self.region = self._region or _default_region(strict=False)
@@ -173,7 +174,14 @@ class MockKms:
         for a role, ``.assume(session_name, tags=None)``. Registering an ARN again replaces its
         policies and tags and keeps its credentials. Requests signed with other credentials come
         from an account's root (see ``mock_kms``). Principals are state: an outermost
-        activation, ``reset()`` and the pytest fixtures start without any."""
+        activation, ``reset()`` and the pytest fixtures start without any, so this mock must be
+        active (``RuntimeError`` otherwise: a principal registered before ``start()`` would be
+        wiped by it), and a handle whose principal a later reset removed raises
+        ``RuntimeError`` when used."""
+        if not self.active:
+            raise RuntimeError("principal() needs this mock_kms to be active (inside its with "
+                               "block, decorated function or after start()): principals are "
+                               "part of its state, which starting it empties")
         from ._authz.handles import IamPrincipal
         from ._authz.principals import register, shorthand
         arn = shorthand(arn, self.account_id, self.region)
@@ -226,10 +234,7 @@ class MockKms:
             _transport.activate(self, self.intercept_requests)
             if seed is not None:
                 try:
-                    from . import _seed
-                    _seed.load_seed(seed, _BACKEND, self.account_id, self.region)
-                    if _seed.settings(seed).get("Authorization") is False:
-                        self.authorization = False  # the seed turns evaluation off
+                    _load_seed(seed, self, _BACKEND, self.account_id, self.region)
                 except BaseException:
                     self.stop()
                     raise
@@ -342,7 +347,8 @@ def mock_kms(func: _Target | None = None, *, account_id: str | None = None,
     (or its absence) that the outer one chose, whatever its own ``intercept_requests`` says.
     ``authorization``: evaluate key policies, grants and identity policies as AWS does (the
     default; see docs/authorization.md); ``False`` lets every caller do everything (for suites
-    that only want storage). The innermost active mock's setting applies.
+    that only want storage); ``None``: the default. The innermost active mock's setting applies.
+    Anything but a bool or None (``"false"``) is a ``TypeError``.
     """
     mock = MockKms(account_id=account_id, region=region, seed=seed,
                    intercept_requests=intercept_requests, authorization=authorization)
@@ -355,13 +361,26 @@ def load_seed(path: SeedSource, backend: Backend | None = None, account_id: str 
               region: str | None = None) -> list[str]:
     """Load seed ``path`` (a JSON/YAML file or a mapping, format: ``mockkms._seed``), all or
     nothing; returns the key ids in file order. ``backend``, ``account_id``, ``region``: where
-    to (default: the active ``mock_kms``'s, else RuntimeError; 123456789012/us-east-1)."""
-    from . import _seed
+    to (default: the active ``mock_kms``'s, else RuntimeError; 123456789012/us-east-1).
+    Loaded into the active mock, a seed's ``"Authorization": false`` turns that mock's
+    evaluation off, as ``mock_kms(seed=...)`` does (another ``backend=`` has no switch: the
+    setting is then not applied)."""
     active = _stack[-1] if _stack else None
     if backend is None:
         if active is None:
             raise RuntimeError("load_seed() needs an active mock_kms (or a backend=)")
         backend = active.backend
-    return _seed.load_seed(path, backend,
-                           account_id or (active.account_id if active else DEFAULT_ACCOUNT),
-                           region or (active.region if active else DEFAULT_REGION))
+    return _load_seed(path, active if backend is _BACKEND else None, backend,
+                      account_id or (active.account_id if active else DEFAULT_ACCOUNT),
+                      region or (active.region if active else DEFAULT_REGION))
+
+
+def _load_seed(path: SeedSource, mock: MockKms | None, backend: Backend, account_id: str,
+               region: str) -> list[str]:
+    """Load seed ``path`` into ``backend``; its ``"Authorization": false`` switches ``mock``'s
+    evaluation off (when a mock is given)."""
+    from . import _seed
+    ids = _seed.load_seed(path, backend, account_id, region)
+    if mock is not None and _seed.settings(path).get("Authorization") is False:
+        mock.authorization = False  # the seed turns evaluation off
+    return ids

@@ -16,8 +16,9 @@
 
 Principals are registered as ``MockKms.principal`` registers them (``_authz.principals``); with
 fixed credentials a script or another SDK can sign as one (``mockkms serve --seed``).
-``"Authorization": false`` turns evaluation off for the mock or server that loads the seed;
-``true`` or absent leaves that mock's own setting.
+``"Authorization": false`` turns evaluation off for the mock or server that loads the seed
+(``mock_kms(seed=...)``, the marker's ``seed=``, ``mockkms.load_seed`` into the active mock,
+``mockkms serve --seed``); ``true`` or absent leaves that mock's own setting.
 
 Problems raise ``Problem`` (a ``ValueError`` whose message names the file and the entry);
 ``_seed`` turns it into ``SeedError``. Checking comes first (``checked``, ``check_conflicts``);

@@ -65,19 +65,17 @@ import io
 import re
 import sys
 import threading
-import weakref
 from typing import Any
 
-from . import _dispatch, _regions
+from . import _dispatch, _regions, _signing
 from ._authz import principals as _principals
 from ._protocol import CONTENT_TYPE
+from ._signing import CREDENTIAL_HEADER
 
 _route = None          # the innermost active mock (anything with backend/account_id/region)
 _lock = threading.Lock()
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/,\s]+)/")
-_SCOPE_PART = re.compile(r"[^/,\s]+")  # what _CREDENTIAL reads as an access key id or region
-CREDENTIAL_HEADER = "X-Mockkms-Credential"  # "<access key id>/<region>" of an unsigned request
 
 
 @functools.lru_cache(maxsize=1)
@@ -193,7 +191,6 @@ def _before_send(request, **kwargs):
     return response
 
 
-_FAKE_CREDENTIALS = ("MOCKKMSFAKEACCESSKEY", "mockkms/fake/secret/access/key/not/real")
 _HOOKS = (("before-send.kms", _before_send, "mockkms-before-send"),)
 
 
@@ -259,95 +256,13 @@ def _wrap_async_send(send):
     return mockkms_send
 
 
-# Signers whose credentials cannot be used as they are while a mock is active, and what they
-# held: none at all (a client created before activation on a machine with no AWS configuration),
-# or credentials that refresh themselves — a profile that assumes a role, SSO, a
-# ``credential_process``, a container or instance-metadata provider — whose
-# ``get_frozen_credentials()`` could call STS, a process or a metadata endpoint with the user's
-# real credentials. Both are lent the mock's fake credentials (so they call as the mock's
-# account, as a client made inside the mock does) and get their own back, untouched, when the
-# last mock stops.
-_lent: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _lend_credentials(signer, aio: bool) -> None:
-    """Lend ``signer`` the fake credentials if it has none or refreshing ones (see above); any
-    other credentials are used as they are."""
-    from botocore.credentials import RefreshableCredentials
-    own = signer._credentials
-    if own is not None and not isinstance(own, RefreshableCredentials):  # aiobotocore's too
-        return
-    if aio:  # aiobotocore's signer awaits ``get_frozen_credentials()``
-        from aiobotocore.credentials import AioCredentials as Credentials
-    else:
-        from botocore.credentials import Credentials
-    _lent.setdefault(signer, own)
-    signer._credentials = Credentials(*_FAKE_CREDENTIALS)
-
-
-# botocore's SigV4 signer and its stand-in (made when a mock first starts)
-_SigV4Auth: Any = None
-_Unsigned: Any = None
-_AUTH_TYPE_MAPS: dict = {}
-_Credentials: Any = None  # botocore's fixed credentials: nothing to lend (_lend_credentials)
-
-
-def _define_unsigned() -> None:
-    global _SigV4Auth, _Unsigned, _AUTH_TYPE_MAPS, _Credentials
-    if _Unsigned is not None:
-        return
-    from botocore.auth import AUTH_TYPE_MAPS, SigV4Auth
-    from botocore.credentials import Credentials
-    from botocore.exceptions import NoCredentialsError
-
-    class Unsigned(SigV4Auth):
-        """Stands in for botocore's SigV4 signer of a KMS request while a mock is active. It
-        computes no signature: the access key id and signing region that botocore resolved go
-        in ``X-Mockkms-Credential``, for :func:`credential` to read as it reads a signature's
-        credential scope; a session token goes in ``X-Amz-Security-Token``, as SigV4Auth puts
-        it. (No date header: nothing reads it.)"""
-
-        def add_auth(self, request):
-            credentials = self.credentials
-            if credentials is None:
-                raise NoCredentialsError()
-            region = self._region_name
-            _regions.require(region, request.url)  # refused before it is sent: no retries
-            headers = request.headers
-            token = credentials.token
-            if token:
-                del headers["X-Amz-Security-Token"]  # every occurrence, if any
-                headers["X-Amz-Security-Token"] = token
-            del headers[CREDENTIAL_HEADER]
-            access_key_id = credentials.access_key
-            # only what a credential scope can carry (otherwise the request reads as unsigned,
-            # as its Authorization header would have)
-            if _SCOPE_PART.fullmatch(access_key_id or "") and _SCOPE_PART.fullmatch(region):
-                headers[CREDENTIAL_HEADER] = f"{access_key_id}/{region}"
-
-    _SigV4Auth, _Unsigned, _AUTH_TYPE_MAPS = SigV4Auth, Unsigned, AUTH_TYPE_MAPS
-    _Credentials = Credentials
-
-
-def _stand_in(auth):
-    """The auth of a KMS request while a mock is active: botocore's own SigV4 signer — the
-    pure-Python one, or the ``awscrt`` one botocore maps ``v4`` to when ``awscrt`` is installed
-    (``AUTH_TYPE_MAPS["v4"]``; both hold ``credentials``, ``_service_name`` and
-    ``_region_name``) — is replaced by :class:`Unsigned` with the credentials and region botocore
-    resolved for it; any other signature version the client asked for is kept."""
-    kind = type(auth)
-    if kind is not _SigV4Auth and kind is not _AUTH_TYPE_MAPS.get("v4"):
-        return auth
-    return _Unsigned(auth.credentials, auth._service_name, auth._region_name)
-
-
 def _wrap_get_auth(get_auth_instance):
     def mockkms_get_auth_instance(self, *args, **kwargs):
         if _route is None or self._service_id != "KMS":
             return get_auth_instance(self, *args, **kwargs)
-        if type(self._credentials) is not _Credentials:
-            _lend_credentials(self, aio=False)
-        return _stand_in(get_auth_instance(self, *args, **kwargs))
+        if type(self._credentials) is not _signing.Credentials:
+            _signing.lend_credentials(self, aio=False)
+        return _signing.stand_in(get_auth_instance(self, *args, **kwargs))
     return mockkms_get_auth_instance
 
 
@@ -358,15 +273,9 @@ def _wrap_async_get_auth(get_auth_instance):
         if _route is None or self._service_id != "KMS":
             return await get_auth_instance(self, *args, **kwargs)
         if type(self._credentials) is not _AioCredentials:
-            _lend_credentials(self, aio=True)
-        return _stand_in(await get_auth_instance(self, *args, **kwargs))
+            _signing.lend_credentials(self, aio=True)
+        return _signing.stand_in(await get_auth_instance(self, *args, **kwargs))
     return mockkms_get_auth_instance
-
-
-def _return_lent_credentials() -> None:
-    for signer, own in list(_lent.items()):
-        signer._credentials = own
-    _lent.clear()
 
 
 # (module, class, attribute, wrapper factory): what the safety net wraps. aiobotocore's only
@@ -383,7 +292,7 @@ _wrapped: list = []  # (class, attribute, original, wrapper) while a mock is act
 
 
 def _install_net() -> None:
-    _define_unsigned()
+    _signing.define_unsigned()
     for module, class_name, name, wrap in _NET:
         if module.startswith("aiobotocore") and "aiobotocore" not in sys.modules:
             continue
@@ -472,4 +381,4 @@ def deactivate(previous) -> None:
         if previous is None:
             _remove_net()
             _stop_requests()
-            _return_lent_credentials()
+            _signing.return_lent_credentials()

@@ -137,6 +137,13 @@ def test_registering_again_replaces_policies_and_keeps_credentials(kms_mock):
      "unknown condition operator"),
     ("user/alice", [42], None, "JSON text or a dict"),
     ("user/alice", None, {"k": 1}, "tags must be a dict of strings"),
+    ("user/\u00e9lise", None, None, "not an IAM user, role or root"),  # IAM names are ASCII
+    ("role/r\u00f4le", None, None, "not an IAM user, role or root"),
+    ("user/x\u0661", None, None, "not an IAM user, role or root"),  # an Arabic-Indic digit
+    ("user/alice", None, {"k" * 129: "v"}, "tag keys are 1 to 128 characters and values at most "
+                                           "256, as in IAM; tag 'kkkk"),
+    ("user/alice", None, {"": "v"}, "tag '' has a key of 0"),
+    ("user/alice", None, {"k": "v" * 257}, "tag 'k' has a key of 1 and a value of 257 characters"),
     ("arn:aws:iam::123456789012:root", [ALL_KMS], None, "every IAM permission"),
 ])
 def test_bad_registrations(kms_mock, arn, policies, tags, problem):
@@ -147,9 +154,20 @@ def test_bad_registrations(kms_mock, arn, policies, tags, problem):
 
 def test_bad_session_names(kms_mock):
     role = kms_mock.principal("role/app")
-    for name in ("x", "has space", "a" * 65, None):
-        with pytest.raises(ValueError, match="session name"):
+    for name in ("x", "has space", "a" * 65, None, "\u00e91", "job-\u0661"):
+        with pytest.raises(ValueError, match="session name must be 2 to 64 characters of "
+                                             "letters, digits and"):
             role.assume(name)
+    with pytest.raises(ValueError, match="tag 'tenant' has a key of 6 and a value of 257"):
+        role.assume("s1", tags={"tenant": "a" * 257})
+
+
+def test_names_and_tags_at_iams_limits(kms_mock):
+    name = "Az09_+=,.@-" + "x" * 53  # 64 characters, every kind IAM allows
+    user = kms_mock.principal(f"user/{name}", tags={"k" * 128: "v" * 256, "e": ""})
+    assert user.arn.endswith(f":user/{name}")
+    session = kms_mock.principal("role/app").assume(name, tags={"k" * 128: "v" * 256})
+    assert session.arn.endswith(f"/app/{name}")
 
 
 def test_kms_principal_fixture(kms_principal, kms_client, kms_mock):
@@ -176,6 +194,34 @@ def test_principals_are_reset_with_the_state():
         assert f"User: {ROOT} " in error_of(exc)[1]
     with mock_kms() as m:
         assert m.backend.principals == {}
+
+
+def test_principal_needs_an_active_mock():
+    m = mock_kms()
+    with pytest.raises(RuntimeError, match="principal\\(\\) needs this mock_kms to be active"):
+        m.principal("user/early")  # start() would wipe it
+    with m:
+        assert m.backend.principals == {}
+    with pytest.raises(RuntimeError, match="needs this mock_kms to be active"):
+        m.principal("user/late")
+
+
+def test_a_handle_outliving_its_principal_says_so():
+    with mock_kms() as m:
+        user = m.principal("user/gone")
+        role = m.principal("role/gone")
+        session = role.assume("s1")
+        m.reset()
+        stale = "is no longer registered: principals live as long as the mock's state"
+        for use in (lambda: user.credentials, user.client, lambda: role.credentials,
+                    lambda: role.session_arn, lambda: role.assume("s2"),
+                    lambda: session.credentials):
+            with pytest.raises(RuntimeError, match=stale):
+                use()
+        assert m.backend.principals == {}  # nothing registered again behind the test's back
+    with mock_kms():
+        with pytest.raises(RuntimeError, match=f"{user.arn} {stale}"):
+            user.client()
 
 
 @mock_kms
@@ -212,6 +258,66 @@ def test_authorization_off_lets_everyone_do_everything():
         nobody.encrypt(KeyId="alias/aws/s3", Plaintext=b"x")  # direct use of a managed key
 
 
+@pytest.mark.parametrize("policy,error", [
+    ("my policy", ("MalformedPolicyDocumentException", "")),
+    (document(statement(principal=ROOT, action=None)), ("MalformedPolicyDocumentException", "")),
+    (document(statement(principal=ROOT, resource=None)),
+     ("MalformedPolicyDocumentException", "Policy contains a statement with no resource.")),
+    (document(statement(principal=ROOT, resource=f"arn:aws:kms:{REGION}:{ACCOUNT}:key/*")),
+     ("MalformedPolicyDocumentException",
+      'Policy contains a statement with a Resource other than "*".')),
+    (document(statement(principal=f"arn:aws:iam::{ACCOUNT}:role/app-*")),
+     ("MalformedPolicyDocumentException",
+      "Policy contains a statement with one or more invalid principals.")),
+    (document(statement(principal=f"arn:aws:iam::{ACCOUNT}:group/admins")),
+     ("InvalidArnException", "An ARN in the specified key policy is invalid.")),
+])
+def test_authorization_off_still_checks_key_policy_documents(policy, error):
+    """What README's "Migrating from moto" promises ``authorization=False`` does not undo."""
+    with mock_kms(authorization=False):
+        kms = boto3.client("kms", region_name=REGION)
+        with pytest.raises(ClientError) as exc:
+            kms.create_key(Policy=policy)
+        assert error_of(exc) == error
+        key = kms.create_key()["KeyMetadata"]["KeyId"]
+        with pytest.raises(ClientError) as exc:
+            kms.put_key_policy(KeyId=key, PolicyName="default", Policy=policy)
+        assert error_of(exc) == error
+
+
+def test_only_authorization_off_lets_the_root_retire_another_accounts_grant():
+    """README's "Migrating from moto": the root of the retiring principal's account cannot
+    retire a grant on another account's key by its token; the retiring principal can."""
+    retirer = f"arn:aws:iam::{ACCOUNT}:role/retirer"
+    for authorization in (True, False):
+        with mock_kms(authorization=authorization) as m:
+            foreign = boto3.client("kms", region_name=REGION, aws_access_key_id=OTHER,
+                                   aws_secret_access_key="x")
+            key = foreign.create_key()["KeyMetadata"]["KeyId"]
+            token = foreign.create_grant(KeyId=key, GranteePrincipal=retirer,
+                                         Operations=["Decrypt"],
+                                         RetiringPrincipal=retirer)["GrantToken"]
+            root = boto3.client("kms", region_name=REGION)
+            if authorization:
+                with pytest.raises(ClientError) as exc:
+                    root.retire_grant(GrantToken=token)
+                assert error_of(exc)[0] == "AccessDeniedException"
+                m.principal(retirer).client().retire_grant(GrantToken=token)
+            else:
+                root.retire_grant(GrantToken=token)
+            assert foreign.list_grants(KeyId=key)["Grants"] == []
+
+
+@pytest.mark.parametrize("value", ["false", "no", 0, 1, "True"])
+def test_the_authorization_switch_takes_a_bool(value):
+    with pytest.raises(TypeError, match=f"authorization must be True, False or None .*{value!r}"):
+        mock_kms(authorization=value)
+    from mockkms import _mock
+    with pytest.raises(TypeError, match="authorization must be True, False or None"):
+        _mock._set_defaults(authorization=value)
+    assert mock_kms(authorization=None).authorization is True  # None: the default
+
+
 @pytest.mark.mock_kms(authorization=False)
 def test_marker_switches_authorization_off(kms_mock, kms_client):
     assert kms_mock.authorization is False
@@ -233,6 +339,26 @@ def test_seed_files_register_principals():
         assert f"arn:aws:iam::{OTHER}:user/partner" in m.backend.principals
     with mock_kms(seed={"Version": 1, "Authorization": False}) as m:
         assert m.authorization is False
+
+
+def test_load_seed_into_an_active_mock_applies_its_authorization_switch():
+    import mockkms
+    with mock_kms() as m:
+        kms = boto3.client("kms", region_name=REGION)
+        mockkms.load_seed({"Version": 1, "Authorization": True})
+        assert m.authorization is True
+        with pytest.raises(ClientError):
+            kms.encrypt(KeyId="alias/aws/s3", Plaintext=b"x")  # a managed key, directly
+        with pytest.raises(mockkms.SeedError):  # a seed that fails changes nothing
+            mockkms.load_seed({"Version": 1, "Authorization": False, "Keys": "x"})
+        assert m.authorization is True
+        mockkms.load_seed({"Version": 1, "Authorization": False})
+        assert m.authorization is False and "authorization=False" in repr(m)
+        kms.encrypt(KeyId="alias/aws/s3", Plaintext=b"x")
+    with mock_kms() as m:  # into another backend: the active mock keeps its own setting
+        from mockkms._backend import Backend
+        mockkms.load_seed({"Version": 1, "Authorization": False}, backend=Backend())
+        assert m.authorization is True
 
 
 @pytest.mark.parametrize("principals,problem", [

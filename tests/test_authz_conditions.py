@@ -8,7 +8,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from helpers import allowed, document, error_of, statement
+from helpers import allowed, denied, document, error_of, statement
 
 A = "123456789012"
 ROOT = f"arn:aws:iam::{A}:root"
@@ -269,12 +269,24 @@ def test_bypass_lockout_check_condition(kms_mock):
 
 
 def test_re_encrypt_on_same_key(setup, kms):
+    """``key`` allows the user kms:ReEncrypt* only while source and destination are one key;
+    ``other`` allows it unconditionally, so only the condition can refuse."""
     client, key = setup({"Bool": {"kms:ReEncryptOnSameKey": "true"}},
                         action="kms:ReEncrypt*")
-    other = kms.create_key()["KeyMetadata"]["KeyId"]
+    user = f"arn:aws:iam::{A}:user/u"
+    other = kms.create_key(Policy=document(statement(principal=ROOT), statement(
+        principal=user, action="kms:ReEncrypt*")))["KeyMetadata"]["KeyId"]
+    arn = f"arn:aws:kms:us-east-1:{A}:key/"
     blob = kms.encrypt(KeyId=key, Plaintext=b"x")["CiphertextBlob"]
-    assert allowed(client.re_encrypt, CiphertextBlob=blob, DestinationKeyId=key)
-    assert not allowed(client.re_encrypt, CiphertextBlob=blob, DestinationKeyId=other)
+    assert allowed(client.re_encrypt, CiphertextBlob=blob, DestinationKeyId=key)  # holds
+    with pytest.raises(ClientError) as exc:  # key -> other: false on the source
+        client.re_encrypt(CiphertextBlob=blob, DestinationKeyId=other)
+    assert error_of(exc) == denied(user, "kms:ReEncryptFrom", arn + key, "identity")
+    other_blob = kms.encrypt(KeyId=other, Plaintext=b"x")["CiphertextBlob"]
+    assert allowed(client.re_encrypt, CiphertextBlob=other_blob, DestinationKeyId=other)
+    with pytest.raises(ClientError) as exc:  # other -> key: false on the destination
+        client.re_encrypt(CiphertextBlob=other_blob, DestinationKeyId=key)
+    assert error_of(exc) == denied(user, "kms:ReEncryptTo", arn + key, "identity")
 
 
 def test_binary_and_unknown_keys_never_match(setup):

@@ -332,3 +332,25 @@ def test_replicate_key_and_update_primary_region(kms_mock, kms):
                                              replica["Arn"], "identity"),
            KeyId=key["KeyId"], PrimaryRegion="eu-west-1")
     kms.update_primary_region(KeyId=key["KeyId"], PrimaryRegion="eu-west-1")  # the root may
+
+
+def test_not_principal_lists_a_session_only_by_its_session_arn(kms_mock, kms):
+    """IAM guide, NotPrincipal: a session is named by its session ARN (no wildcard); naming its
+    role is not enough, unlike in Principal, where the role ARN covers every session."""
+    role = kms_mock.principal("role/auditor")
+    named, unnamed = role.assume("audit-app"), role.assume("other-app")
+    key = make_key(kms, statement(principal=role.arn, action=["kms:Encrypt", "kms:DescribeKey"]),
+                   statement("Deny", principal=None, action="kms:Encrypt", NotPrincipal={"AWS": [
+                       named.arn, role.arn, ROOT_A]}))
+    named.client().encrypt(KeyId=key["KeyId"], Plaintext=b"x")  # listed: not denied
+    expect(unnamed.client().encrypt, denied(unnamed.arn, "kms:Encrypt", key["Arn"],
+                                            "deny-resource"), KeyId=key["KeyId"], Plaintext=b"x")
+    unnamed.client().describe_key(KeyId=key["KeyId"])  # the role ARN in Principal: every session
+    only_role = make_key(kms, statement(principal=role.arn, action="kms:Encrypt"),
+                         statement("Deny", principal=None, action="kms:Encrypt",
+                                   NotPrincipal={"AWS": [role.arn, ROOT_A]}))
+    for session in (named, unnamed):
+        expect(session.client().encrypt, denied(session.arn, "kms:Encrypt", only_role["Arn"],
+                                                "deny-resource"),
+               KeyId=only_role["KeyId"], Plaintext=b"x")
+    kms.encrypt(KeyId=only_role["KeyId"], Plaintext=b"x")  # the root: its account is listed

@@ -238,3 +238,30 @@ def test_grant_conditions_on_create_grant(kms_mock, kms):
                        Operations=["Encrypt"])
     with kms_mock.via_service("ebs"):
         assert not allowed(make, GranteePrincipal=role, Operations=["Encrypt"])
+
+
+def test_list_retirable_grants_needs_a_principal_of_the_callers_account(kms_mock, kms, key):
+    """Facts §5/§8 and the model: "You must specify a principal in your Amazon Web Services
+    account" — another account's principal is refused (the answer is a choice, documented)."""
+    foreign_role = f"arn:aws:iam::{B}:role/retirer"
+    local_role = f"arn:aws:iam::{A}:role/retirer"
+    mine = kms.create_grant(KeyId=key["Arn"], GranteePrincipal=ROOT, Operations=["Encrypt"],
+                            RetiringPrincipal=local_role)["GrantId"]
+    theirs = kms.create_grant(KeyId=key["Arn"], GranteePrincipal=ROOT, Operations=["Encrypt"],
+                              RetiringPrincipal=foreign_role)["GrantId"]
+    assert [g["GrantId"] for g in kms.list_retirable_grants(
+        RetiringPrincipal=local_role)["Grants"]] == [mine]
+    for principal in (foreign_role, f"arn:aws:iam::{B}:root", B,
+                      f"arn:aws:sts::{B}:assumed-role/retirer/job"):
+        with pytest.raises(ClientError) as exc:
+            kms.list_retirable_grants(RetiringPrincipal=principal)
+        assert error_of(exc) == denied(ROOT, "kms:ListRetirableGrants", principal, "resource")
+    # the other account lists its own principal's grants, on keys of any account
+    b_root = boto3.client("kms", region_name="us-east-1", aws_access_key_id=B,
+                          aws_secret_access_key="x")
+    assert [g["GrantId"] for g in b_root.list_retirable_grants(
+        RetiringPrincipal=foreign_role)["Grants"]] == [theirs]
+    b_user = kms_mock.principal(f"arn:aws:iam::{B}:user/lister", policies=[
+        document(statement(action="kms:ListRetirableGrants"))]).client()
+    assert allowed(b_user.list_retirable_grants, RetiringPrincipal=foreign_role)
+    assert not allowed(b_user.list_retirable_grants, RetiringPrincipal=local_role)

@@ -13,6 +13,9 @@ A = "123456789012"
 ROOT = f"arn:aws:iam::{A}:root"
 LOCKOUT = ("MalformedPolicyDocumentException",
            "The new key policy will not allow you to update the key policy in the future.")
+ACTION_TYPE = "Policy contains a statement whose {} is not a string or a list of strings."
+VALUE_TYPE = ("Policy contains a condition ({}, {}) whose value is not a string, a number, a "
+              "boolean or a list of them.")
 
 
 @pytest.fixture
@@ -77,6 +80,8 @@ def test_lockout_check_uses_the_callers_identity_policies(kms_mock, kms):
      ("InvalidArnException", "An ARN in the specified key policy is invalid.")),
     ({"AWS": "arn:aws:iam::12345:root"},
      ("InvalidArnException", "An ARN in the specified key policy is invalid.")),
+    ({"AWS": f"arn:aws:iam::{A}:role/caf\u00e9"},  # IAM names are ASCII
+     ("InvalidArnException", "An ARN in the specified key policy is invalid.")),
     ({"AWS": f"arn:aws:iam::{A}:role/app-*"},
      ("MalformedPolicyDocumentException",
       "Policy contains a statement with one or more invalid principals.")),
@@ -128,6 +133,16 @@ def test_valid_principals_need_not_exist(submit):
      "with an unspecified encryption context. To fix, remove ForAllValues."),
     ({"Condition": {"StringSorta": {"kms:CallerAccount": A}}}, ""),
     ({"Condition": {"StringEquals": "x"}}, ""),
+    ({"Action": 5}, ACTION_TYPE.format("Action")),
+    ({"Action": ["kms:*", None]}, ACTION_TYPE.format("Action")),
+    ({"Action": {"kms": "*"}}, ACTION_TYPE.format("Action")),
+    ({"Action": None, "NotAction": [["kms:Decrypt"]]}, ACTION_TYPE.format("NotAction")),
+    ({"Condition": {"StringEquals": {"kms:CallerAccount": {"a": 1}}}},
+     VALUE_TYPE.format("StringEquals", "kms:CallerAccount")),
+    ({"Condition": {"StringEquals": {"kms:CallerAccount": [A, {"a": 1}]}}},
+     VALUE_TYPE.format("StringEquals", "kms:CallerAccount")),
+    ({"Condition": {"Null": {"kms:EncryptionContextKeys": None}}},
+     VALUE_TYPE.format("Null", "kms:EncryptionContextKeys")),
 ])
 def test_statement_checks(submit, change, message):
     st = statement(principal=ROOT)
@@ -158,3 +173,50 @@ def test_checks_before_the_lockout_check(submit):
         with pytest.raises(ClientError) as exc:
             call(policy)
         assert error_of(exc)[0] == "InvalidArnException"
+
+
+def test_character_set_of_the_whole_document(submit, kms):
+    """TAB, LF, CR and U+0020–U+00FF only, anywhere in the text (the model's PolicyType pattern,
+    held by the whole document, not by one character of it)."""
+    def raw(sid: str) -> str:  # the characters as they are, not as \\u escapes
+        return json.dumps({"Version": "2012-10-17", "Statement": [
+            statement(principal=ROOT, sid=sid)]}, ensure_ascii=False, indent="\t")
+    pattern = "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+"
+    for name, call in submit.items():
+        call(raw("Enable IAM \u00e9\u00ff"))  # Latin-1 and TAB/LF indentation: accepted
+        for policy in (raw("root \u0101"), raw("\u20ac"), raw("snow \u2603"),
+                       raw("bell").replace("bell", "bell\u0007")):  # a raw control character
+            with pytest.raises(ClientError) as exc:
+                call(policy)
+            assert error_of(exc) == (
+                "ValidationException",
+                f"1 validation error detected: Value '{policy}' at 'policy' failed to satisfy "
+                f"constraint: Member must satisfy regular expression pattern: {pattern}"), name
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    before = kms.get_key_policy(KeyId=key)["Policy"]
+    with pytest.raises(ClientError):
+        kms.put_key_policy(KeyId=key, Policy=raw("\u0101"))
+    assert kms.get_key_policy(KeyId=key)["Policy"] == before
+
+
+def test_condition_values_of_every_scalar_type(submit):
+    policy = document(statement(principal=ROOT), statement(
+        principal=ROOT, action=["kms:Decrypt"], condition={
+            "Bool": {"kms:ReEncryptOnSameKey": True, "aws:SecureTransport": ["true"]},
+            "NumericLessThan": {"kms:ValidTo": 1.5e9, "kms:RotationPeriodInDays": [90, "365"]},
+            "StringEquals": {"kms:CallerAccount": [A]}}))
+    for call in submit.values():
+        call(policy)
+
+
+@pytest.mark.parametrize("change,problem", [
+    ({"Action": 5}, ACTION_TYPE.format("Action")),
+    ({"Action": ["kms:*", None]}, ACTION_TYPE.format("Action")),
+    ({"Condition": {"StringEquals": {"aws:username": [{"a": 1}]}}},
+     VALUE_TYPE.format("StringEquals", "aws:username")),
+])
+def test_identity_policies_get_the_same_type_checks(kms_mock, change, problem):
+    st = {"Effect": "Allow", "Action": "kms:*", "Resource": "*", **change}
+    with pytest.raises(ValueError) as exc:
+        kms_mock.principal("user/typed", policies=[{"Version": "2012-10-17", "Statement": [st]}])
+    assert str(exc.value) == f"identity policy: {problem}"

@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -72,6 +73,21 @@ def test_admin_endpoint_registers_principals():
     assert {k["KeyId"] for k in ci.list_keys()["Keys"]} == {key["KeyId"]}
 
 
+def test_admin_endpoints_take_short_arns_of_the_servers_account():
+    app = make_app(account_id="444455556666", region="cn-north-1")
+    status, _, user = register(app, Arn="user/u1")
+    assert (status, user["Arn"]) == (200, "arn:aws-cn:iam::444455556666:user/u1")
+    status, _, role = register(app, Arn="role/ops/app2", Tags={"tenant": "a"})
+    assert (status, role["Arn"]) == (200, "arn:aws-cn:iam::444455556666:role/ops/app2")
+    status, _, session = register(app, "assume-role", RoleArn="role/ops/app2",
+                                  RoleSessionName="job-1")
+    assert (status, session["Arn"]) == (
+        200, "arn:aws-cn:sts::444455556666:assumed-role/app2/job-1")
+    status, _, out = register(app, "assume-role", RoleArn="role/none", RoleSessionName="job-1")
+    assert (status, out["message"]) == (
+        400, "assume: arn:aws-cn:iam::444455556666:role/none is not a registered role")
+
+
 @pytest.mark.parametrize("path,body,status,code,message", [
     ("principals", b"{", 400, "SerializationException", "Malformed JSON in request body."),
     ("principals", b"[]", 400, "ValidationException", "Expected a JSON object."),
@@ -82,6 +98,12 @@ def test_admin_endpoint_registers_principals():
      None),
     ("principals", b'{"Arn": "user/a", "Policies": "x"}', 400, "ValidationException",
      "principal: policies must be a list of policies"),
+    pytest.param("principals", json.dumps({"Arn": "user/a", "Tags": {"k" * 10000: "v"}}).encode(),
+                 400, "ValidationException", "principal: tag keys are 1 to 128 characters and "
+                 "values at most 256, as in IAM; tag 'kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk' "
+                 "has a key of 10000 and a value of 1 characters", id="principals-huge-tag-key"),
+    pytest.param("principals", '{"Arn": "arn:aws:iam::123456789012:user/\u00e9"}'.encode(), 400,
+                 "ValidationException", None, id="principals-non-ascii-name"),
     ("assume-role", b'{"RoleArn": "arn:aws:iam::123456789012:role/none", '
                     b'"RoleSessionName": "s1"}', 400, "ValidationException",
      "assume: arn:aws:iam::123456789012:role/none is not a registered role"),
@@ -112,6 +134,115 @@ def test_app_without_authorization():
     _, _, user = register(app, Arn=f"arn:aws:iam::{A}:user/anyone")
     client = wsgi_client(app, **credentials_of(user))
     client.encrypt(KeyId=client.create_key()["KeyMetadata"]["KeyId"], Plaintext=b"x")
+
+
+def test_app_authorization_takes_a_bool():
+    with pytest.raises(TypeError, match="make_app: authorization must be True, False or None"):
+        make_app(authorization="false")
+    assert make_app(authorization=None).authorization is True
+
+
+def via(client, service):
+    """Make ``client``'s requests carry ``X-Mockkms-Via-Service: <service>`` (as the docs show)."""
+    def add_header(request, **kwargs):
+        request.headers["X-Mockkms-Via-Service"] = service
+    client.meta.events.register("before-sign.kms", add_header)
+    return client
+
+
+def test_a_header_makes_server_requests_arrive_through_a_service():
+    app = make_app()
+    direct, through_s3 = wsgi_client(app), via(wsgi_client(app), "s3")
+    blob = through_s3.encrypt(KeyId="alias/aws/s3", Plaintext=b"object")["CiphertextBlob"]
+    assert through_s3.decrypt(CiphertextBlob=blob)["Plaintext"] == b"object"
+    arn = through_s3.describe_key(KeyId="alias/aws/s3")["KeyMetadata"]["Arn"]
+    with pytest.raises(ClientError) as exc:  # the next request, without the header, is direct
+        direct.decrypt(CiphertextBlob=blob)
+    assert error_of(exc) == denied(ROOT, "kms:Decrypt", arn, "resource")
+    with pytest.raises(ClientError) as exc:  # another service: the managed key refuses it too
+        via(wsgi_client(app), "sqs").encrypt(KeyId="alias/aws/s3", Plaintext=b"x")
+    assert error_of(exc) == denied(ROOT, "kms:Encrypt", arn, "resource")
+    # kms:ViaService is <service>.<the request's region>.amazonaws.com, as in process
+    policy = document(
+        statement(sid="admin", principal=ROOT),
+        statement(sid="only through S3", effect="Deny", principal="*", action="kms:Decrypt",
+                  condition={"StringNotEquals": {
+                      "kms:ViaService": "s3.eu-west-1.amazonaws.com"}}))
+    west, west_s3 = wsgi_client(app, "eu-west-1"), via(wsgi_client(app, "eu-west-1"), "s3")
+    key = west.create_key(Policy=policy)["KeyMetadata"]
+    blob = west.encrypt(KeyId=key["KeyId"], Plaintext=b"x")["CiphertextBlob"]
+    assert west_s3.decrypt(CiphertextBlob=blob)["Plaintext"] == b"x"
+    with pytest.raises(ClientError) as exc:
+        west.decrypt(CiphertextBlob=blob)
+    assert error_of(exc) == denied(ROOT, "kms:Decrypt", key["Arn"], "deny-resource")
+
+
+@pytest.mark.parametrize("service", ["S3", "", "s3 ", "-s3", "s" * 64, "s3/x"])
+def test_a_bad_via_service_header_is_refused(service):
+    app = make_app()
+    status, _, out = call(app, body=b"{}", headers={
+        "X-Amz-Target": "TrentService.ListKeys", "Content-Type": "application/x-amz-json-1.1",
+        "X-Mockkms-Via-Service": service})
+    assert (status, out) == (400, {
+        "__type": "ValidationException",
+        "message": f"X-Mockkms-Via-Service: {service!r} is not an AWS service name like 's3'"})
+    assert len(app.backend.calls) == 0
+
+
+def test_the_via_service_header_means_nothing_in_process():
+    from mockkms import mock_kms
+    with mock_kms():
+        kms = via(boto3.client("kms", region_name="us-east-1"), "s3")
+        with pytest.raises(ClientError) as exc:
+            kms.encrypt(KeyId="alias/aws/s3", Plaintext=b"x")
+        assert error_of(exc)[0] == "AccessDeniedException"
+
+
+def test_the_via_service_header_through_a_running_server():
+    import threading
+
+    from mockkms.server import make_server
+    server = make_server(make_app(), "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        def client():
+            return boto3.client("kms", endpoint_url=server.url, region_name="us-east-1",
+                                aws_access_key_id="fake", aws_secret_access_key="fake")
+        through_s3 = via(client(), "s3")
+        blob = through_s3.encrypt(KeyId="alias/aws/s3", Plaintext=b"o")["CiphertextBlob"]
+        assert through_s3.decrypt(CiphertextBlob=blob)["Plaintext"] == b"o"
+        with pytest.raises(ClientError) as exc:
+            client().decrypt(CiphertextBlob=blob)
+        assert error_of(exc)[0] == "AccessDeniedException"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_make_app_and_its_authorization_switch_are_documented():
+    """docs/server.md's make_app() paragraph names every option of the application, and
+    authorization.md's "Switching it off" names every function that takes the switch."""
+    import inspect
+    from pathlib import Path
+
+    from mockkms import mock_kms
+    from mockkms.server.app import KmsApp
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    server = (docs / "server.md").read_text(encoding="utf-8")
+    paragraph = server[server.index("`make_app()` builds"):].split("\n\n")[0]
+    options = set(inspect.signature(KmsApp).parameters) - {"backend", "state"}
+    described = {"account_id": "default account", "region": "region"}
+    for option in sorted(options | {"state_dir"}):
+        assert described.get(option, f"`{option}`") in paragraph, option
+    assert "make_app(authorization=False)" in paragraph
+    authorization = (docs / "authorization.md").read_text(encoding="utf-8")
+    section = authorization[authorization.index("## Switching it off"):].split("\n## ")[0]
+    for name, function in (("mock_kms", mock_kms), ("make_app", KmsApp)):
+        assert "authorization" in inspect.signature(function).parameters
+        assert f"`{name}(authorization=False)`" in section, name
+    for switch in ("@pytest.mark.mock_kms(authorization=False)", "--mockkms-no-authorization",
+                   "serve --no-authorization", '"Authorization": false'):
+        assert switch in section, switch
 
 
 TENANT_POLICY = document(

@@ -2,6 +2,7 @@
 tokens — with AWS's codes and messages."""
 from __future__ import annotations
 
+import os
 import re
 
 import boto3
@@ -175,6 +176,38 @@ def test_create_grant_request_rules(kms, key_id):
     assert error_of(exc)[0] == "ValidationException"
     assert "at 'granteePrincipal'" in error_of(exc)[1]
 
+
+
+@pytest.mark.parametrize("member", ["GranteePrincipal", "RetiringPrincipal"])
+@pytest.mark.parametrize("principal", [
+    f"arn:aws:iam::{ACCOUNT}:group/admins",  # a group is not a principal (facts §5, §9)
+    "arn:aws:s3:::bucket",  # another service's ARN
+    f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    f"arn:aws:iam::{ACCOUNT}:policy/p",
+    "bob",  # a name, not an ARN
+])
+def test_grant_principals_are_checked_as_key_policy_principals(kms, key_id, member, principal):
+    """The principal check of key policies (an IAM group there: InvalidArnException) holds for
+    grant principals too; the message is ours (unrecorded)."""
+    kwargs = {"GranteePrincipal": ROLE, member: principal}
+    with pytest.raises(ClientError) as exc:
+        kms.create_grant(KeyId=key_id, Operations=["Decrypt"], **kwargs)
+    assert error_of(exc) == ("InvalidArnException", f"{principal} is not a valid principal ARN.")
+    assert kms.list_grants(KeyId=key_id)["Grants"] == []
+    if member == "RetiringPrincipal":
+        with pytest.raises(kms.exceptions.InvalidArnException):
+            kms.list_retirable_grants(RetiringPrincipal=principal)
+
+
+def test_grant_principals_of_every_kind(kms, key_id):
+    for principal in (ACCOUNT, f"arn:aws:iam::{ACCOUNT}:root", ROLE,
+                      f"arn:aws:iam::{ACCOUNT}:user/path/to/alice",
+                      f"arn:aws:sts::{ACCOUNT}:assumed-role/app/session-1",
+                      f"arn:aws:sts::{ACCOUNT}:federated-user/fed",
+                      "arn:aws:iam::210987654321:role/elsewhere"):  # any account
+        kms.create_grant(KeyId=key_id, Operations=["Decrypt"], GranteePrincipal=principal,
+                         RetiringPrincipal=principal)
+    assert len(kms.list_grants(KeyId=key_id)["Grants"]) == 7
 
 def test_create_grant_key_lookup_and_states(kms, key_id):
     missing = "11111111-2222-3333-4444-555555555555"
@@ -425,3 +458,62 @@ def test_grant_quota_per_key(kms, key_id, monkeypatch):
     grant(kms, key_id)
     monkeypatch.delenv("MOCKKMS_GRANTS_PER_KEY")
     grant(kms, key_id)  # back to 50,000
+
+
+def _minimal_request(operation: str) -> dict:
+    """A request to ``operation`` that passes validation: its required members (and those the
+    catalogue requires) with placeholder values of their shapes."""
+    from mockkms import _catalogue, _model
+    shape = _model.operation(operation).input_shape
+    names = set(shape.required_members) | set(_catalogue.ROWS[operation].requires)
+    params = {}
+    for name in names:
+        member = shape.members[name]
+        if member.type_name == "blob":
+            params[name] = b"x"
+        elif member.type_name == "list":
+            params[name] = [member.member.enum[0] if member.member.enum else "x"]
+        elif member.enum:
+            params[name] = member.enum[0]
+        else:
+            params[name] = "1234abcd-12ab-34cd-56ef-1234567890ab"
+    return params
+
+
+def _grant_token_operations() -> tuple[set, set]:
+    """(operations that take GrantTokens and declare InvalidGrantTokenException, those that take
+    them without declaring it), from the installed model."""
+    from mockkms import _model
+    takes = [op for op in _model.operation_names() if _model.operation(op).input_shape is not None
+             and "GrantTokens" in _model.operation(op).input_shape.members]
+    declares = {op for op in takes if "InvalidGrantTokenException" in _model.modeled_errors(op)}
+    return declares, set(takes) - declares
+
+
+def test_made_up_grant_tokens_in_every_operation_that_takes_them(kms, key_id):
+    """Operations whose model declares InvalidGrantTokenException refuse a made-up token before
+    anything else; the others (DescribeKey) ignore the tokens they are given."""
+    from botocore import xform_name
+    declares, ignores = _grant_token_operations()
+    assert "Encrypt" in declares and ignores == {"DescribeKey"}
+    for operation in sorted(declares):
+        call = getattr(kms, xform_name(operation))
+        with pytest.raises(ClientError) as exc:
+            call(**_minimal_request(operation), GrantTokens=["made-up"])
+        assert error_of(exc) == ("InvalidGrantTokenException",
+                                 "The grant token is not valid."), operation
+    for operation in ignores:
+        params = {**_minimal_request(operation), "KeyId": key_id}
+        getattr(kms, xform_name(operation))(**params, GrantTokens=["made-up"])
+
+
+def test_the_grant_token_operations_docs_list_the_model(kms):
+    """docs/authorization.md lists the operations that refuse a made-up token: the model's."""
+    path = os.path.join(os.path.dirname(__file__), os.pardir, "docs", "authorization.md")
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    listed = re.search(r"<!-- grant-token-operations -->(.*?)<!-- /grant-token-operations -->",
+                       text, re.DOTALL)
+    assert listed is not None
+    names = {n.strip() for n in listed.group(1).split(",")}
+    assert names == _grant_token_operations()[0] - {"Encapsulate", "Decapsulate"}

@@ -18,7 +18,7 @@ from botocore.config import Config
 
 import mockkms
 from mockkms import MockKms, mock_kms
-from mockkms._transport import _FAKE_CREDENTIALS
+from mockkms._signing import FAKE_CREDENTIALS
 
 NO_RETRY = Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=2)
 REGION = "us-east-1"
@@ -33,7 +33,7 @@ def key_count(region: str = "us-east-1") -> int:
 
 
 def active() -> bool:
-    return os.environ.get("AWS_ACCESS_KEY_ID") == _FAKE_CREDENTIALS[0]
+    return os.environ.get("AWS_ACCESS_KEY_ID") == FAKE_CREDENTIALS[0]
 
 
 
@@ -185,13 +185,13 @@ def test_fake_environment_and_exact_restore(monkeypatch):
     before = dict(os.environ)
     with mock_kms(region="us-west-2"):
         env = os.environ
-        assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]) == _FAKE_CREDENTIALS
+        assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]) == FAKE_CREDENTIALS
         assert env["AWS_DEFAULT_REGION"] == env["AWS_REGION"] == "us-west-2"
         assert "AWS_PROFILE" not in env and "AWS_SESSION_TOKEN" not in env
         assert env["AWS_EC2_METADATA_DISABLED"] == "true"
         assert not os.path.exists(env["AWS_SHARED_CREDENTIALS_FILE"])
         creds = boto3.session.Session().get_credentials()
-        assert creds.access_key == _FAKE_CREDENTIALS[0]  # real credentials are never read
+        assert creds.access_key == FAKE_CREDENTIALS[0]  # real credentials are never read
     assert dict(os.environ) == before
     assert "AWS_REGION" not in os.environ and os.environ["AWS_SHARED_CREDENTIALS_FILE"] == ""
 

@@ -163,6 +163,28 @@ def test_marker_is_registered_and_strict(pytester):
         ["@pytest.mark.mock_kms(account_id=None, region=None, seed=None, authorization=None):*"])
 
 
+def test_a_marker_with_a_bad_argument_is_a_usage_error(pytester):
+    pytester.makepyfile("""
+        import pytest
+
+        @pytest.mark.mock_kms(authorization="no")
+        def test_not_a_bool():
+            pass
+
+        @pytest.mark.mock_kms(regoin="eu-west-1")
+        def test_misspelt():
+            pass
+        """)
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines([
+        "*test_not_a_bool: the mock_kms marker: mock_kms: authorization must be True, False or "
+        "None (the default), not 'no'*",
+        "*test_misspelt: the mock_kms marker: *unexpected keyword argument 'regoin'*"])
+    result.stdout.no_fnmatch_line("*Traceback*")
+    assert not _mock._stack
+
+
 def test_options_set_the_defaults(pytester):
     run(pytester, """
         import boto3, pytest

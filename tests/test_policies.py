@@ -160,7 +160,7 @@ def test_policy_key_lookup(kms, key_id):
 def test_aws_managed_key_policy(kms):
     managed = kms.describe_key(KeyId="alias/aws/s3")["KeyMetadata"]
     text = kms.get_key_policy(KeyId=managed["KeyId"])["Policy"]
-    assert text.startswith('{\n  "Version" : "2012-10-17",\n  "Id" : "auto-s3-1",\n')
+    assert text.startswith('{\n  "Version" : "2012-10-17",\n  "Id" : "auto-s3-2",\n')
     doc = json.loads(text)
     assert doc["Statement"][0]["Condition"]["StringEquals"] == {
         "kms:CallerAccount": ACCOUNT, "kms:ViaService": "s3.us-east-1.amazonaws.com"}

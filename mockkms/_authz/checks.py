@@ -3,14 +3,28 @@
 registers (``check_identity_policy``) (../shared/kms-authz-facts.md §4).
 
 Key policies, in this order:
+0. A character other than TAB, LF, CR and U+0020–U+00FF anywhere in the document: the model's
+   ``PolicyType`` pattern, held by the *whole* text. ``ValidationException`` ``1 validation error
+   detected: Value '<policy>' at 'policy' failed to satisfy constraint: Member must satisfy
+   regular expression pattern: <the model's pattern>`` (the fact sheet records that the pattern
+   refuses them, not the error: a choice, the text ``_validation`` gives a pattern violation).
+   ``_validation`` keeps Smithy's unanchored reading of patterns for every shape (a pattern
+   matches when it is found in the value); the policy's character set is a documented limit
+   of the whole document, so it is checked here, for CreateKey, PutKeyPolicy and ReplicateKey
+   (and seed files). The model's length limit (131072 characters) is ``_validation``'s.
 1. Over 32 KiB (UTF-8 bytes): ``LimitExceededException`` ``Policy exceeds the maximum size of
-   32768 bytes.`` (AWS documents the quota; the message is ours). The model's own limits (131072
-   characters; TAB, LF, CR and U+0020–U+00FF only) are checked before, by ``_validation``.
+   32768 bytes.`` (AWS documents the quota; the message is ours).
 2. Not JSON, not an object with a non-empty ``Statement`` of objects with ``Effect`` Allow/Deny
    and an ``Action``/``NotAction``, a ``Version`` other than 2012-10-17/2008-10-17, or a
    ``Condition`` that is not operator → key → value(s) with a known operator:
    ``MalformedPolicyDocumentException`` with no message, as AWS answered a document that was
-   not a policy (aws/aws-sdk-ruby#1784).
+   not a policy (aws/aws-sdk-ruby#1784). Then the types of the elements (``element_problem``):
+   an ``Action``/``NotAction`` that is not a string or a list of strings (``"Action": 5``,
+   ``["kms:*", null]``): ``Policy contains a statement whose Action is not a string or a list of
+   strings.``; a condition value that is not a string, number or boolean, or a list of them (an
+   object, a list of objects, null): ``Policy contains a condition (<operator>, <key>) whose
+   value is not a string, a number, a boolean or a list of them.``. AWS's texts for these are
+   not recorded: the messages are ours. Identity policies get the same check (``ValueError``).
 3. A statement without ``Principal``/``NotPrincipal`` (or an empty one): ``Policy contains a
    statement with no principal.`` (AWS's text).
 4. A statement without ``Resource``, or with one other than ``"*"`` (refused since 18 August
@@ -34,11 +48,14 @@ Key policies, in this order:
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 
 from .. import _errors as E
+from .. import _model
 from .._catalogue import ROWS
+from .._validation import format_violations
 from .authorize import decide
 from .conditions import known, split_operator
 from .policy import as_list, statements_of
@@ -62,11 +79,25 @@ LOCKOUT = "The new key policy will not allow you to update the key policy in the
 _PRINCIPAL_TYPES = ("AWS", "Service", "Federated", "CanonicalUser")
 _ACCOUNT = r"\d{12}"
 _PARTITION = r"aws[a-z-]*"
-_NAME = r"[\w+=,.@-]+"
+_NAME = r"[A-Za-z0-9_+=,.@-]+"  # IAM names are ASCII (unlike Python's \w)
 _VALID_ARN = re.compile(
     rf"^arn:{_PARTITION}:(?:iam::{_ACCOUNT}:(?:root|(?:user|role)/(?:[\x21-\x7e]*/)?{_NAME})"
     rf"|sts::{_ACCOUNT}:(?:assumed-role/{_NAME}/{_NAME}|federated-user/{_NAME}))$")
 _WILDCARD_ARN = re.compile(rf"^arn:{_PARTITION}:(?:iam|sts)::{_ACCOUNT}:[^*?]*[*?]")
+
+
+@functools.cache
+def _charset() -> tuple[str, re.Pattern]:
+    """The model's pattern of a policy document, and it compiled."""
+    pattern = _model.service_model().shape_for("PolicyType").metadata["pattern"]
+    return pattern, re.compile(pattern)
+
+
+def _check_characters(text: str) -> None:
+    pattern, rx = _charset()
+    if not rx.fullmatch(text):
+        raise E.ValidationException(format_violations([(
+            "policy", text, False, f"Member must satisfy regular expression pattern: {pattern}")]))
 
 
 def _malformed(message: str | None = None) -> E.MalformedPolicyDocumentException:
@@ -93,13 +124,42 @@ def _document(text: str) -> list[dict]:
                 isinstance(op, str) and known(op) and isinstance(tests, dict)
                 for op, tests in block.items()):
             raise _malformed()
+    for st in statements:
+        problem = element_problem(st)
+        if problem is not None:
+            raise _malformed(problem)
     return statements
+
+
+def _all(value, types) -> bool:
+    return all(isinstance(v, types) for v in (value if isinstance(value, list) else [value]))
+
+
+def element_problem(statement: dict) -> str | None:
+    """What is wrong with the types of a statement's Action/NotAction and condition values
+    (a statement whose Condition is already operator -> key -> value(s)), or None."""
+    for name in ("Action", "NotAction"):
+        if name in statement and not _all(statement[name], str):
+            return f"Policy contains a statement whose {name} is not a string or a list of strings."
+    for operator, tests in (statement.get("Condition") or {}).items():
+        for key, values in tests.items():
+            if not _all(values, (str, int, float)):  # bool is an int
+                return (f"Policy contains a condition ({operator}, {key}) whose value is not a "
+                        "string, a number, a boolean or a list of them.")
+    return None
 
 
 def _conditions(statement: dict):
     for operator, tests in (statement.get("Condition") or {}).items():
         for key in tests:
             yield operator, str(key).lower()
+
+
+def is_principal_arn(value: str) -> bool:
+    """Whether ``value`` is the ARN of a principal KMS accepts in a key policy or a grant: an
+    account's root, an IAM user or role, an assumed-role session or a federated user — not a
+    group, not another service's ARN, no wildcard (kms-authz-facts §5, §9)."""
+    return _VALID_ARN.match(value) is not None and not _WILDCARD_ARN.match(value)
 
 
 def _check_principal_value(value) -> None:
@@ -111,7 +171,7 @@ def _check_principal_value(value) -> None:
         raise _malformed(INVALID_PRINCIPALS)
     if _WILDCARD_ARN.match(value):
         raise _malformed(INVALID_PRINCIPALS)
-    if not _VALID_ARN.match(value):
+    if not is_principal_arn(value):
         raise E.InvalidArnException(INVALID_ARN)
 
 
@@ -132,7 +192,8 @@ def _check_principals(statement: dict) -> None:
 
 
 def check_key_policy(text: str) -> None:
-    """Raise what AWS raises for a key policy document it would not accept (steps 1–6)."""
+    """Raise what AWS raises for a key policy document it would not accept (steps 0–6)."""
+    _check_characters(text)
     if len(text.encode("utf-8")) > MAX_POLICY_BYTES:
         raise E.LimitExceededException(
             f"Policy exceeds the maximum size of {MAX_POLICY_BYTES} bytes.")
@@ -200,3 +261,6 @@ def check_identity_policy(text: str) -> None:
         for operator, tests in block.items():
             if not known(operator) or not isinstance(tests, dict):
                 raise ValueError(f"identity policy: unknown condition operator {operator!r}")
+        problem = element_problem(st)
+        if problem is not None:
+            raise ValueError(f"identity policy: {problem}")

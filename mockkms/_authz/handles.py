@@ -33,10 +33,21 @@ class IamPrincipal:
         self.kind = record.kind
         self._region = region
 
+    def _record(self) -> Principal:
+        """Its record; ``RuntimeError`` once the mock's state no longer holds it."""
+        record = self._backend.principals.get(self.arn)
+        if record is None:
+            raise RuntimeError(
+                f"{self.arn} is no longer registered: principals live as long as the mock's "
+                "state (an outermost mock_kms start, reset() and each test's fresh state remove "
+                "them); register it again with principal()")
+        return record
+
     def _signer(self) -> Principal:
+        record = self._record()
         if self.kind == principals.ROLE:
             return principals.default_session(self._backend, self.arn)
-        return self._backend.principals[self.arn]
+        return record
 
     @property
     def credentials(self) -> dict:
@@ -59,6 +70,7 @@ class IamPrincipal:
         policies are the role's, ``tags`` are session tags (they override the role's)."""
         if self.kind != principals.ROLE:
             raise TypeError(f"{self.arn} is not a role: only roles can be assumed")
+        self._record()
         record = principals.assume(self._backend, self.arn, session_name, tags,
                                    self._backend.clock.now())
         return IamPrincipal(self._backend, record.arn, self._region)

@@ -17,8 +17,11 @@ user; a role ARN every session of it; a session ARN that session — *direct* ma
 federated and canonical-user principals match no caller the mock has.
 
 ``NotPrincipal`` (UNCONFIRMED for key policies; a choice): the statement applies to every caller
-that is not listed, where a caller is listed when its own ARN or its role's ARN is, or, for an
-account's root, its account; such a match is direct.
+that is not listed, where a caller is listed when its own ARN is, or, for an account's root, its
+account; such a match is direct. An assumed-role session is listed only by its session ARN: its
+role's ARN does not list it (unlike in ``Principal``). The IAM guide (NotPrincipal element): the
+assumed-role user is identified by its session name, a NotPrincipal session must name a specific
+session, and its example lists the session ARN beside the role and the account.
 """
 from __future__ import annotations
 
@@ -46,8 +49,8 @@ class Principals:
 
     def match(self, caller) -> str | None:
         """DIRECT, ACCOUNT or None: how the element names ``caller``."""
-        if self.negated:
-            listed = (self.anyone or caller.arn in self.arns or caller.principal_arn in self.arns
+        if self.negated:  # a session is listed by its own ARN only (see the module docstring)
+            listed = (self.anyone or caller.arn in self.arns
                       or (caller.root and caller.account in self.accounts))
             return None if listed else DIRECT
         if self.anyone or caller.arn in self.arns or caller.principal_arn in self.arns:

@@ -46,10 +46,13 @@ DEFAULT_SESSION = "mockkms"
 VIA_SERVICE: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "mockkms_via_service", default=None)
 
+# IAM's name characters are ASCII: letters, digits and +=,.@_- (IAM's ``\w`` is ASCII)
 _IAM_ARN = re.compile(r"^arn:(aws[a-z-]*):iam::(\d{12}):(user|role)(/(?:[\x21-\x7e]+/)?)"
-                      r"([\w+=,.@-]{1,64})$")
+                      r"([A-Za-z0-9_+=,.@-]{1,64})$")
 _ROOT_ARN = re.compile(r"^arn:(aws[a-z-]*):iam::(\d{12}):root$")
-_SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$")
+_SESSION_NAME = re.compile(r"^[A-Za-z0-9_+=,.@-]{2,64}$")
+# IAM's tag limits (the IAM API's Tag shape): keys 1 to 128 characters, values up to 256
+TAG_KEY_MAX, TAG_VALUE_MAX = 128, 256
 _SERVICE = re.compile(r"^[a-z0-9][a-z0-9.-]{0,62}$")
 _ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"  # 32 characters: 5 random bits each
 
@@ -298,11 +301,21 @@ def credentials(record: Principal) -> dict:
     return out
 
 
-def check_service(service) -> str:
-    """A service name for ``via_service`` (``s3``, ``ec2``, ``secretsmanager``)."""
+def check_service(service, where: str = "via_service") -> str:
+    """A service name for ``via_service`` (``s3``, ``ec2``, ``secretsmanager``); ``where``
+    names what gave it in the ``ValueError``."""
     if not isinstance(service, str) or not _SERVICE.match(service):
-        raise ValueError(f"via_service: {service!r} is not an AWS service name like 's3'")
+        raise ValueError(f"{where}: {service!r} is not an AWS service name like 's3'")
     return service
+
+
+def check_switch(value, where: str) -> bool | None:
+    """The ``authorization`` switch given to ``where`` (``mock_kms``, ``make_app``): True, False
+    or None (the default). Anything else is a ``TypeError``: ``"false"`` would be true."""
+    if value is None or isinstance(value, bool):
+        return value
+    raise TypeError(f"{where}: authorization must be True, False or None (the default), not "
+                    f"{value!r}")
 
 
 _ACCESS_KEY = re.compile(r"^[A-Za-z0-9]{16,128}$")
@@ -355,4 +368,9 @@ def _tags(tags) -> dict:
     if not isinstance(tags, dict) or not all(isinstance(k, str) and isinstance(v, str)
                                              for k, v in tags.items()):
         raise ValueError("principal: tags must be a dict of strings")
+    for key, value in tags.items():
+        if not 1 <= len(key) <= TAG_KEY_MAX or len(value) > TAG_VALUE_MAX:
+            raise ValueError(f"principal: tag keys are 1 to {TAG_KEY_MAX} characters and values "
+                             f"at most {TAG_VALUE_MAX}, as in IAM; tag {key[:40]!r} has a key "
+                             f"of {len(key)} and a value of {len(value)} characters")
     return dict(tags)

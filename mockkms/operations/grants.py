@@ -17,16 +17,29 @@ Choices where AWS is silent or unrecorded (../shared/kms-facts.md §4.11):
   the catalogue's ``grant_keys`` column),
   an encryption-context constraint on a non-symmetric key, more than 8 pairs in a constraint, and
   bad combinations of the principal members: ``ValidationException`` (messages ours).
-* CreateGrant on an AWS managed key: AccessDeniedException unless through its service (its key
-  policy allows ``kms:CreateGrant`` only with ``kms:ViaService``). ListGrants and RevokeGrant work
-  on them (their policy allows ``kms:List*``/``kms:RevokeGrant`` to the account).
+* CreateGrant, ListGrants and RevokeGrant on an AWS managed key are what its key policy
+  (``_policies.aws_managed_policy``) allows: CreateGrant only through its service, and not at all
+  on ``aws/s3``; ListGrants for the account; RevokeGrant where the policy lists it.
 * A malformed GrantId is ``InvalidGrantIdException``; a well-formed one that names no grant of
   the key is ``NotFoundException`` in RetireGrant/RevokeGrant and an empty list in ListGrants.
 * Grants per key: 50,000 (``LimitExceededException``). The environment variable
   ``MOCKKMS_GRANTS_PER_KEY`` lowers it, so tests can reach the quota quickly.
+* Principals (CreateGrant's GranteePrincipal and RetiringPrincipal, ListRetirableGrants'
+  RetiringPrincipal) must be an account id or a principal ARN — an account's root, an IAM user or
+  role, an assumed-role session, a federated user — checked as key policies check theirs
+  (``_authz.checks.is_principal_arn``): an IAM group, another service's ARN (``arn:aws:s3:::b``),
+  a wildcard or a name is ``InvalidArnException`` ``<value> is not a valid principal ARN.``
+  (the code is the one AWS answers for a grantee it cannot resolve, kms-authz-facts §5; the
+  message is ours), before the key is looked up. They need not exist.
 * ListRetirableGrants lists matching grants of every account in the caller's Region (AWS includes
-  grants on other accounts' keys), in creation order per account. A RetiringPrincipal that starts
-  ``arn:`` but is not an IAM/STS principal ARN is ``InvalidArnException`` (message ours).
+  grants on other accounts' keys), in creation order per account. The principal must be in the
+  caller's account (the model: "You must specify a principal in your Amazon Web Services
+  account"; "the authorized resource ... is the retiring principal"). The answer for one of
+  another account is not recorded; mockkms treats it as a resource of another account that no
+  policy there allows: ``AccessDeniedException`` ``User: <caller> is not authorized to perform:
+  kms:ListRetirableGrants on resource: <principal> because no resource-based policy allows the
+  kms:ListRetirableGrants action`` (when authorization is on; with it off, every caller may do
+  everything, as documented).
 """
 from __future__ import annotations
 
@@ -36,6 +49,7 @@ import re
 from .. import _catalogue, _grant_tokens
 from .. import _errors as E
 from .. import _keyspecs as specs
+from .._authz.checks import is_principal_arn
 from .._pagination import check_limit, page, response, scope
 from .._records import Grant, KeyGrants
 from . import _common
@@ -45,7 +59,7 @@ MAX_CONTEXT_PAIRS = 8
 MAX_CONTEXT_VALUE = 384
 
 _GRANT_ID = re.compile(r"^[0-9a-f]{64}$")
-_PRINCIPAL_ARN = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:\S+$")
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
 
 def _new_grant(grant_id: str, key, p: dict, created: float, issuing_account: str) -> Grant:
     return Grant(grant_id=grant_id, key_id=key.key_id, key_arn=key.arn, name=p.get("Name"),
@@ -89,6 +103,16 @@ def _key_store(ctx, key):
     return ctx.backend.store(key.account, key.region)
 
 
+def _check_principal(value: str | None) -> None:
+    """InvalidArnException unless ``value`` (when given) is an account id or a principal ARN."""
+    if value is not None and not (_ACCOUNT_ID.match(value) or is_principal_arn(value)):
+        raise E.InvalidArnException(f"{value} is not a valid principal ARN.")
+
+
+def _account_of(principal: str) -> str:
+    return principal if _ACCOUNT_ID.match(principal) else principal.split(":")[4]
+
+
 def _one_of(p: dict, first: str, second: str, required: bool) -> None:
     if first in p and second in p:
         raise E.ValidationException(f"You can specify either {first} or {second}, but not both.")
@@ -100,6 +124,8 @@ def _check_request(p: dict) -> None:
     """CreateGrant rules that need no key."""
     _one_of(p, "GranteePrincipal", "GranteeServicePrincipal", required=True)
     _one_of(p, "RetiringPrincipal", "RetiringServicePrincipal", required=False)
+    _check_principal(p.get("GranteePrincipal"))
+    _check_principal(p.get("RetiringPrincipal"))
     constraints = p.get("Constraints") or {}
     if "GranteeServicePrincipal" in p:
         if "SourceArn" not in constraints:
@@ -199,8 +225,11 @@ def list_retirable_grants(ctx, p):
     _one_of(p, "RetiringPrincipal", "RetiringServicePrincipal", required=True)
     if "RetiringPrincipal" in p:
         wanted, attr = p["RetiringPrincipal"], "retiring"
-        if wanted.startswith("arn:") and not _PRINCIPAL_ARN.match(wanted):
-            raise E.InvalidArnException(f"{wanted} is not a valid principal ARN.")
+        _check_principal(wanted)
+        caller = ctx.caller
+        if caller.authorize and _account_of(wanted) != caller.account:
+            from .._authz.authorize import RESOURCE_BASED, denial
+            raise denial(caller, "kms:ListRetirableGrants", wanted, RESOURCE_BASED, False)
     else:
         wanted, attr = p["RetiringServicePrincipal"], "retiring_service"
     matches = [grant for store in sorted((s for s in ctx.backend.stores.values()

@@ -18,6 +18,8 @@ With a state directory, each endpoint runs in a transaction of its database
   session's; ``SessionToken`` only for sessions).
 * ``POST /_mockkms/assume-role`` with ``{"RoleArn": ..., "RoleSessionName": ..., "Tags":
   {...}}`` → a new session of a registered role, answered the same way.
+* ``Arn``/``RoleArn`` may be short, as in seed files: ``"user/alice"``, ``"role/app"`` are of
+  the server's account (``_authz.principals.shorthand``).
 * ``POST /_mockkms/advance`` with ``{"days": .., "hours": .., "minutes": .., "seconds": ..}`` →
   moves the mock's clock forward and applies what falls due (deletions, rotations, expiry), like
   ``MockKms.advance``. The clock may not pass ``_clock.MAX_CLOCK`` (the end of year 9989);
@@ -82,7 +84,8 @@ def principal(app: KmsApp, body: bytes) -> dict:
     try:
         with backend.transaction(True):
             record = principals.register(
-                backend, spec["Arn"], spec.get("Policies"), spec.get("Tags"),
+                backend, principals.shorthand(spec["Arn"], app.account_id, app.region),
+                spec.get("Policies"), spec.get("Tags"),
                 backend.clock.now(), access_key_id=spec.get("AccessKeyId"),
                 secret_access_key=spec.get("SecretAccessKey"))
             signer = principals.default_session(backend, record.arn) \
@@ -102,8 +105,9 @@ def assume_role(app: KmsApp, body: bytes) -> dict:
     backend = app.backend
     try:
         with backend.transaction(True):
-            session = principals.assume(backend, role_arn, name, spec.get("Tags"),
-                                        backend.clock.now())
+            session = principals.assume(
+                backend, principals.shorthand(role_arn, app.account_id, app.region), name,
+                spec.get("Tags"), backend.clock.now())
     except ValueError as exc:
         raise HttpError(400, "ValidationException", str(exc)) from None
     return _credentials_answer(session.arn, session)

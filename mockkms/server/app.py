@@ -17,6 +17,12 @@ is answered in the default account and region. A request signed for a Region tha
 ``InvalidSignatureException`` ``Credential should be scoped to a valid region, not '<region>'.``
 (AWS's wording for a credential scope it does not serve; UNCONFIRMED for KMS) and creates no state.
 
+A KMS request with the header ``X-Mockkms-Via-Service: <service>`` (``s3``) arrives through
+that AWS service, exactly as one made inside ``MockKms.via_service("<service>")`` in process
+(``kms:ViaService`` ``<service>.<region>.amazonaws.com`` and the rest; the same check of the
+name: a bad one is 400 ``ValidationException``); the in-process mock ignores the header, which
+only a server honours, since only there a test cannot reach the context variable.
+
 Admin endpoints under ``/_mockkms/``: ``server.admin`` (health, state, reset, advance,
 principals, assume-role).
 
@@ -62,6 +68,7 @@ from urllib.parse import urlsplit
 
 from .. import _errors as E
 from .. import _regions, _transport
+from .._authz import principals as _principals
 from .._backend import Backend
 from .._mock import DEFAULT_ACCOUNT, DEFAULT_REGION, CallLog
 from .._protocol import CONTENT_TYPE, TARGET_PREFIX, encode_error
@@ -80,6 +87,8 @@ request_log = logging.getLogger("mockkms.server.requests")   # one line per requ
 MAX_BODY = 1 << 20          # bytes; larger requests are refused unread
 CALL_LOG = 1000             # the server keeps the most recent calls only
 ADMIN_PREFIX = "/_mockkms/"
+# a KMS request carrying it arrives through that AWS service (``MockKms.via_service``'s rule)
+VIA_SERVICE_HEADER = "X-Mockkms-Via-Service"
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 _CHUNK = 1 << 16
 _WILDCARDS = frozenset({"", "0.0.0.0", "::"})
@@ -133,7 +142,7 @@ class AppOptions(TypedDict, total=False):
     state: StateDir | None
     call_log_size: int
     allowed_hosts: Iterable[str]
-    authorization: bool
+    authorization: bool | None
 
 
 class KmsApp:
@@ -147,13 +156,16 @@ class KmsApp:
     backend's call log keeps the ``call_log_size`` most recent
     calls (:class:`RingCallLog`; 0 keeps none). ``allowed_hosts``: host names, besides the
     local ones, that the ``Host`` and ``Origin`` checks accept (see the module docstring).
-    ``authorization``: evaluate key policies, grants and identity policies (docs/authorization.md).
+    ``authorization``: evaluate key policies, grants and identity policies (docs/authorization.md;
+    True or None, the default); False: let every caller do everything; anything else is a
+    ``TypeError``.
     """
 
     def __init__(self, backend: Backend | None = None, *, account_id: str = DEFAULT_ACCOUNT,
                  region: str = DEFAULT_REGION, max_body: int = MAX_BODY,
                  state: StateDir | None = None, call_log_size: int = CALL_LOG,
-                 allowed_hosts: Iterable[str] = (), authorization: bool = True) -> None:
+                 allowed_hosts: Iterable[str] = (),
+                 authorization: bool | None = True) -> None:
         if not _regions.exists(region):
             raise ValueError(f"region must be an AWS Region that botocore knows, like "
                              f"'us-east-1'; got {region!r}")
@@ -168,7 +180,7 @@ class KmsApp:
         self.max_body = max_body
         self.state = state
         self.allowed_hosts = LOCAL_HOSTS | {_bare(h) for h in allowed_hosts}
-        self.authorization = authorization
+        self.authorization = _principals.check_switch(authorization, "make_app") is not False
 
     # --- WSGI ------------------------------------------------------------------------------
     def __call__(self, environ: WSGIEnvironment,
@@ -230,11 +242,21 @@ class KmsApp:
                             {"Allow": "POST"})
         body = self._read_body(environ)
         headers = _EnvironHeaders(environ)
+        via = headers.get(VIA_SERVICE_HEADER)
+        if via is not None:  # as inside MockKms.via_service(<service>)
+            try:
+                token = _principals.VIA_SERVICE.set(
+                    _principals.check_service(_transport._text(via), VIA_SERVICE_HEADER))
+            except ValueError as exc:
+                raise HttpError(400, "ValidationException", str(exc)) from None
         try:
             status, out_headers, payload = _transport.answer(self, headers, _url(environ), body)
         except _regions.UnknownRegionError as err:  # signed for a Region that does not exist
             raise HttpError(400, "InvalidSignatureException", "Credential should be scoped to a "
                             f"valid region, not '{err.kwargs['region']}'.") from None
+        finally:
+            if via is not None:
+                _principals.VIA_SERVICE.reset(token)
         return status, out_headers, payload
 
     # --- the request body ------------------------------------------------------------------
