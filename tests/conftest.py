@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import importlib
 import importlib.util
 import logging
 import os
@@ -19,6 +20,17 @@ REGION = "us-east-1"
 # sets them itself): the rest of the suite expects us-east-1, so a developer's region is cleared.
 for _variable in ("AWS_DEFAULT_REGION", "AWS_REGION"):
     os.environ.pop(_variable, None)
+
+# pytester's in-process runs (tests/test_plugin.py, test_error_coverage.py, test_docs_snippets.py)
+# put sys.modules back as they found it, dropping what was first imported inside them; a
+# cryptography module mockkms imports lazily would then be imported twice, and the second copy's
+# classes fail cryptography's own isinstance checks (a TypeError) in tests that run later in the
+# same process. Importing them here, before any inner run, keeps one copy.
+for _module in ("asymmetric.ec", "asymmetric.ed25519", "asymmetric.padding", "asymmetric.rsa",
+                "asymmetric.utils", "ciphers.aead", "hashes", "keywrap", "padding",
+                "serialization"):
+    importlib.import_module(f"cryptography.hazmat.primitives.{_module}")
+importlib.import_module("cryptography.x509")
 
 # Fails a full run in which some modeled (operation, error) pair came out of no test.
 pytest_plugins = ["error_coverage"]
