@@ -296,14 +296,15 @@ SIGNER = hashlib.sha384(b"signing certificate").digest()  # PCR8
 
 
 def _attested(kms_mock, kms, condition, action=("kms:Decrypt", "kms:GenerateDataKey",
-                                                "kms:GenerateDataKeyPair")):
+                                                "kms:GenerateDataKeyPair"), **key_args):
     """(session, key ARN): a key whose policy lets the enclave role's session use ``action``
     only under ``condition`` (and the root everything), as the Nitro Enclaves guide shows."""
     from helpers import document, statement
     role = kms_mock.principal("role/enclave")
     key = kms.create_key(Policy=document(
         statement(principal=ROOT),
-        statement(principal=role.arn, action=list(action), condition=condition)))["KeyMetadata"]
+        statement(principal=role.arn, action=list(action), condition=condition)),
+        **key_args)["KeyMetadata"]
     return role.assume("enclave"), key["Arn"]
 
 
@@ -360,6 +361,20 @@ def test_pcr_keys_are_lower_case_hex(kms_mock, kms, enclave):
     blob2 = kms.encrypt(KeyId=key2, Plaintext=b"x")["CiphertextBlob"]
     _raises(_denied(upper, "kms:Decrypt", key2), upper.client().decrypt, CiphertextBlob=blob2,
             Recipient=recipient(enclave, pcrs={0: IMAGE}))
+
+
+def test_pcr0_decides_derive_shared_secret(kms_mock, kms, enclave):
+    session, key = _attested(kms_mock, kms, {"StringEqualsIgnoreCase": {
+        "kms:RecipientAttestation:PCR0": IMAGE.hex()}}, action=["kms:DeriveSharedSecret"],
+        KeySpec="ECC_NIST_P256", KeyUsage="KEY_AGREEMENT")
+    peer = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    derive = session.client().derive_shared_secret
+    assert derive(KeyId=key, KeyAgreementAlgorithm="ECDH", PublicKey=peer,
+                  Recipient=recipient(enclave, pcrs={0: IMAGE}))["CiphertextForRecipient"]
+    _raises(_denied(session, "kms:DeriveSharedSecret", key), derive, KeyId=key,
+            KeyAgreementAlgorithm="ECDH", PublicKey=peer,
+            Recipient=recipient(enclave, pcrs={0: OTHER_IMAGE}))
 
 
 def test_absent_without_a_recipient(kms_mock, kms, enclave):
