@@ -36,9 +36,10 @@ Sources and choices (UNCONFIRMED where the fact sheet says so):
   since its creation when it was never used (UNCONFIRMED).
 * ``kms:RecipientAttestation:ImageSha384`` (PCR0), ``:PCR<n>`` (n 0-31) and
   ``:NitroTPMPCR<n>`` (n 0-23), on the operations that take a ``Recipient``: the registers of its
-  attestation document as lower-case hex — ``pcrs`` of a Nitro Enclaves document for the first
-  two, ``nitrotpm_pcrs`` of a NitroTPM document for the last (AWS: the keys are effective only
-  with that kind of document). The document is read with the handler's checks
+  attestation document as hex — ``pcrs`` of a Nitro Enclaves document for the first two,
+  ``nitrotpm_pcrs`` of a NitroTPM document for the last (AWS: each is effective only with that
+  kind of document). Lower-case is a choice (UNCONFIRMED): AWS asks for lower-case hex in
+  policies and shows ``StringEqualsIgnoreCase``. The document is read with the handler's checks
   (``_crypto.recipient.read``) once per decision, and only when a condition asks: no
   ``Recipient``, a document the handler will refuse, a register the document lacks or an index
   outside the range (or not in plain decimal, ``PCR01``) leave the key absent.
