@@ -122,7 +122,7 @@ class Condition(NamedTuple):
     has a value for (else ``default``); None: no member (the value is ``default``, or it comes
     from the request's keys or caller); for ``kms:ReEncryptOnSameKey``: the role of the
     request's other key. A family of keys is named by its prefix (``kms:EncryptionContext:``,
-    ``aws:RequestTag/``)."""
+    ``aws:RequestTag/``, ``kms:RecipientAttestation:PCR``)."""
     key: str                                 # "kms:EncryptionAlgorithm"
     source: str | tuple[str, ...] | None = None
     default: object = None
@@ -262,6 +262,11 @@ _REENCRYPT = tuple(
                         _SYMMETRIC_DEFAULT, role=role),
               Condition("kms:ReEncryptOnSameKey", other, role=role)))
 _CONSTRAINTS = ("Constraints.EncryptionContextEquals", "Constraints.EncryptionContextSubset")
+# Recipient: the measurements of its attestation document (``_authz.request_context``); the
+# PCR<n> and NitroTPMPCR<n> families are named by their prefix
+_DOCUMENT = ("Recipient.AttestationDocument",)
+_ATTESTED = tuple(Condition(f"kms:RecipientAttestation:{name}", _DOCUMENT)
+                  for name in ("ImageSha384", "PCR", "NitroTPMPCR"))
 
 OPERATIONS: tuple[Operation, ...] = (
     # --- keys -------------------------------------------------------------------------------
@@ -372,7 +377,8 @@ OPERATIONS: tuple[Operation, ...] = (
             conditions=(_CONTEXT, _ALGORITHM)),
     _crypto("Decrypt", "crypto", KeyRef("KeyId", BY_ANY, resolve=HANDLER, optional=True,
                                         ciphertext="CiphertextBlob"),
-            ENCRYPTION, requires=("CiphertextBlob",), conditions=(_CONTEXT, _ALGORITHM)),
+            ENCRYPTION, requires=("CiphertextBlob",),
+            conditions=(_CONTEXT, _ALGORITHM) + _ATTESTED),
     Operation("ReEncrypt", "crypto",
               KeyRef("SourceKeyId", BY_ANY, role="source", resolve=HANDLER, optional=True,
                      ciphertext="CiphertextBlob"),
@@ -385,13 +391,13 @@ OPERATIONS: tuple[Operation, ...] = (
               conditions=_REENCRYPT),
     _crypto("GenerateDataKey", "crypto",
             _use(ENCRYPT_DECRYPT, symmetric=True, resolve=HANDLER), _SYMMETRIC_ONLY,
-            conditions=_DATA_KEY),
+            conditions=_DATA_KEY + _ATTESTED),
     _crypto("GenerateDataKeyWithoutPlaintext", "crypto",
             _use(ENCRYPT_DECRYPT, symmetric=True), _SYMMETRIC_ONLY, conditions=_DATA_KEY),
-    Operation("GenerateRandom", "crypto", writes=False),
+    Operation("GenerateRandom", "crypto", writes=False, conditions=_ATTESTED),
     _crypto("GenerateDataKeyPair", "data_key_pairs",
             _use(ENCRYPT_DECRYPT, symmetric=True, resolve=HANDLER), _SYMMETRIC_ONLY,
-            conditions=_DATA_KEY_PAIR),
+            conditions=_DATA_KEY_PAIR + _ATTESTED),
     _crypto("GenerateDataKeyPairWithoutPlaintext", "data_key_pairs",
             _use(ENCRYPT_DECRYPT, symmetric=True), _SYMMETRIC_ONLY, conditions=_DATA_KEY_PAIR),
     _crypto("Sign", "signing", _use(SIGN_VERIFY), frozenset({SIGN_VERIFY}), conditions=_SIGNING),
@@ -400,7 +406,8 @@ OPERATIONS: tuple[Operation, ...] = (
     _crypto("GetPublicKey", "signing", _use(), ASYMMETRIC_PUBLIC),
     _crypto("DeriveSharedSecret", "signing", _use(KEY_AGREEMENT, resolve=HANDLER),
             frozenset({KEY_AGREEMENT}),
-            conditions=(Condition("kms:KeyAgreementAlgorithm", "KeyAgreementAlgorithm"),)),
+            conditions=(Condition("kms:KeyAgreementAlgorithm", "KeyAgreementAlgorithm"),)
+            + _ATTESTED),
     _crypto("GenerateMac", "mac", _use(GENERATE_VERIFY_MAC), frozenset({GENERATE_VERIFY_MAC}),
             conditions=_MAC),
     _crypto("VerifyMac", "mac", _use(GENERATE_VERIFY_MAC), frozenset({GENERATE_VERIFY_MAC}),

@@ -263,19 +263,23 @@ def test_permissions_match_the_models_required_permissions(name):
 _CONTEXT = {"kms:EncryptionContext:", "kms:EncryptionAlgorithm"}
 _FOR_AWS = {"kms:GrantIsForAWSResource"}
 _TRAILING = {"kms:TrailingDaysWithoutKeyUsage"}
+# kms:RecipientAttestation:ImageSha384, :PCR0-31, :NitroTPMPCR0-23 (families by their prefix)
+_ATTESTED = {"kms:RecipientAttestation:ImageSha384", "kms:RecipientAttestation:PCR",
+             "kms:RecipientAttestation:NitroTPMPCR"}
 # operation -> the condition keys its request supplies (not the caller's, the transport's, the
 # key's; kms:RequestAlias below). ReplicateKey's Tags give aws:RequestTag as CreateKey's do.
 SECTION_7: dict = {name: set() for name in ROWS}
 SECTION_7.update({
-    "Encrypt": _CONTEXT, "Decrypt": _CONTEXT, "GenerateDataKey": _CONTEXT,
+    "Encrypt": _CONTEXT, "Decrypt": _CONTEXT | _ATTESTED, "GenerateDataKey": _CONTEXT | _ATTESTED,
     "GenerateDataKeyWithoutPlaintext": _CONTEXT,
-    "GenerateDataKeyPair": _CONTEXT | {"kms:DataKeyPairSpec"},
+    "GenerateDataKeyPair": _CONTEXT | {"kms:DataKeyPairSpec"} | _ATTESTED,
     "GenerateDataKeyPairWithoutPlaintext": _CONTEXT | {"kms:DataKeyPairSpec"},
     "ReEncrypt": _CONTEXT | {"kms:ReEncryptOnSameKey"},
     "Sign": {"kms:SigningAlgorithm", "kms:MessageType"},
     "Verify": {"kms:SigningAlgorithm", "kms:MessageType"},
     "GenerateMac": {"kms:MacAlgorithm"}, "VerifyMac": {"kms:MacAlgorithm"},
-    "DeriveSharedSecret": {"kms:KeyAgreementAlgorithm"},
+    "DeriveSharedSecret": {"kms:KeyAgreementAlgorithm"} | _ATTESTED,
+    "GenerateRandom": _ATTESTED,
     "CreateGrant": {"kms:EncryptionContext:", "kms:GrantOperations", "kms:GranteePrincipal",
                     "kms:RetiringPrincipal", "kms:GrantConstraintType"} | _FOR_AWS,
     "ListGrants": _FOR_AWS, "RevokeGrant": _FOR_AWS,

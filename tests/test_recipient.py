@@ -58,13 +58,17 @@ def enclave():
 
 
 def attestation(enclave, *, public_key=None, sign=True, tamper=False, tag=False,
-                extra=None, alg=-35) -> bytes:
+                extra=None, alg=-35, pcrs=None, nitrotpm_pcrs=None) -> bytes:
+    """A Nitro Enclaves attestation document (its ``pcrs``: PCR0 and PCR1 all zeros unless
+    given), or a NitroTPM one when ``nitrotpm_pcrs`` is given (then it has no ``pcrs``)."""
     rsa_key, signer, cert = enclave
     if public_key is None:
         public_key = rsa_key.public_key().public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    measured = {"nitrotpm_pcrs": nitrotpm_pcrs} if nitrotpm_pcrs is not None else {
+        "pcrs": pcrs if pcrs is not None else {0: b"\x00" * 48, 1: b"\x00" * 48}}
     fields = {"module_id": "i-0123-enc0123", "digest": "SHA384", "timestamp": 1700000000000,
-              "pcrs": {0: b"\x00" * 48, 1: b"\x00" * 48}, "cabundle": [cert],
+              **measured, "cabundle": [cert],
               "public_key": public_key, "user_data": None, "nonce": None}
     if sign:
         fields["certificate"] = cert
@@ -282,3 +286,175 @@ def test_generate_data_key_pair_checks_recipient_before_dry_run(kms, key_id):
                                    DryRun=True)
     assert error_of(gdk)[0] != "DryRunOperationException"
     assert error_of(gdkp) == error_of(gdk)
+
+
+# --- kms:RecipientAttestation:* condition keys (authz facts §7) ---------------------------------
+ROOT = "arn:aws:iam::123456789012:root"
+IMAGE = bytes(range(48))                  # PCR0: the enclave image's SHA-384
+OTHER_IMAGE = bytes(range(1, 49))
+SIGNER = hashlib.sha384(b"signing certificate").digest()  # PCR8
+
+
+def _attested(kms_mock, kms, condition, action=("kms:Decrypt", "kms:GenerateDataKey",
+                                                "kms:GenerateDataKeyPair"), **key_args):
+    """(session, key ARN): a key whose policy lets the enclave role's session use ``action``
+    only under ``condition`` (and the root everything), as the Nitro Enclaves guide shows."""
+    from helpers import document, statement
+    role = kms_mock.principal("role/enclave")
+    key = kms.create_key(Policy=document(
+        statement(principal=ROOT),
+        statement(principal=role.arn, action=list(action), condition=condition)),
+        **key_args)["KeyMetadata"]
+    return role.assume("enclave"), key["Arn"]
+
+
+def _denied(session, action, resource, why="identity"):
+    """AWS's denial text; the key policy's root statement applies to the session (through its
+    account), so the message names the identity policies (docs/authorization.md)."""
+    from helpers import denied
+    return denied(session.arn, action, resource, why)
+
+
+def _raises(expected, call, **kwargs):
+    with pytest.raises(ClientError) as exc:
+        call(**kwargs)
+    assert error_of(exc) == expected
+
+
+def test_image_sha384_decides_decrypt(kms_mock, kms, enclave):
+    session, key = _attested(kms_mock, kms, {"StringEqualsIgnoreCase": {
+        "kms:RecipientAttestation:ImageSha384": IMAGE.hex().upper()}})
+    client = session.client()
+    blob = kms.encrypt(KeyId=key, Plaintext=b"enclave secret")["CiphertextBlob"]
+    out = client.decrypt(CiphertextBlob=blob, Recipient=recipient(enclave, pcrs={0: IMAGE}))
+    assert open_envelope(out["CiphertextForRecipient"], enclave[0]) == b"enclave secret"
+    # another enclave's image, and no attestation at all (the key is absent): denied
+    _raises(_denied(session, "kms:Decrypt", key), client.decrypt, CiphertextBlob=blob,
+            Recipient=recipient(enclave, pcrs={0: OTHER_IMAGE}))
+    _raises(_denied(session, "kms:Decrypt", key), client.decrypt, CiphertextBlob=blob)
+    # GenerateDataKey likewise
+    out = client.generate_data_key(KeyId=key, KeySpec="AES_256",
+                                   Recipient=recipient(enclave, pcrs={0: IMAGE}))
+    assert len(open_envelope(out["CiphertextForRecipient"], enclave[0])) == 32
+    _raises(_denied(session, "kms:GenerateDataKey", key), client.generate_data_key, KeyId=key,
+            KeySpec="AES_256", Recipient=recipient(enclave, pcrs={0: OTHER_IMAGE}))
+    _raises(_denied(session, "kms:GenerateDataKey", key), client.generate_data_key, KeyId=key,
+            KeySpec="AES_256")
+
+
+def test_pcr_keys_are_lower_case_hex(kms_mock, kms, enclave):
+    session, key = _attested(kms_mock, kms, {"StringEquals": {
+        "kms:RecipientAttestation:PCR0": IMAGE.hex(), "kms:RecipientAttestation:PCR8":
+        SIGNER.hex()}})
+    client = session.client()
+    good = recipient(enclave, pcrs={0: IMAGE, 1: bytes(48), 8: SIGNER})
+    out = client.generate_data_key_pair(KeyId=key, KeyPairSpec="ECC_NIST_P256", Recipient=good)
+    assert "PrivateKeyPlaintext" not in out and out["CiphertextForRecipient"]
+    blob = kms.encrypt(KeyId=key, Plaintext=b"x")["CiphertextBlob"]
+    assert client.decrypt(CiphertextBlob=blob, Recipient=good)["CiphertextForRecipient"]
+    for pcrs in ({0: IMAGE, 8: OTHER_IMAGE}, {0: IMAGE}):  # PCR8 differs; PCR8 is missing
+        _raises(_denied(session, "kms:Decrypt", key), client.decrypt, CiphertextBlob=blob,
+                Recipient=recipient(enclave, pcrs=pcrs))
+    # the value is lower-case hex: StringEquals on upper-case hex never matches
+    upper, key2 = _attested(kms_mock, kms, {"StringEquals": {
+        "kms:RecipientAttestation:PCR0": IMAGE.hex().upper()}}, action=["kms:Decrypt"])
+    blob2 = kms.encrypt(KeyId=key2, Plaintext=b"x")["CiphertextBlob"]
+    _raises(_denied(upper, "kms:Decrypt", key2), upper.client().decrypt, CiphertextBlob=blob2,
+            Recipient=recipient(enclave, pcrs={0: IMAGE}))
+
+
+def test_pcr0_decides_derive_shared_secret(kms_mock, kms, enclave):
+    session, key = _attested(kms_mock, kms, {"StringEqualsIgnoreCase": {
+        "kms:RecipientAttestation:PCR0": IMAGE.hex()}}, action=["kms:DeriveSharedSecret"],
+        KeySpec="ECC_NIST_P256", KeyUsage="KEY_AGREEMENT")
+    peer = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    derive = session.client().derive_shared_secret
+    assert derive(KeyId=key, KeyAgreementAlgorithm="ECDH", PublicKey=peer,
+                  Recipient=recipient(enclave, pcrs={0: IMAGE}))["CiphertextForRecipient"]
+    _raises(_denied(session, "kms:DeriveSharedSecret", key), derive, KeyId=key,
+            KeyAgreementAlgorithm="ECDH", PublicKey=peer,
+            Recipient=recipient(enclave, pcrs={0: OTHER_IMAGE}))
+
+
+def test_absent_without_a_recipient(kms_mock, kms, enclave):
+    # ...IfExists: a request without Recipient is allowed, a different image is not
+    session, key = _attested(kms_mock, kms, {"StringEqualsIfExists": {
+        "kms:RecipientAttestation:ImageSha384": IMAGE.hex()}}, action=["kms:Decrypt"])
+    client = session.client()
+    blob = kms.encrypt(KeyId=key, Plaintext=b"plain")["CiphertextBlob"]
+    assert client.decrypt(CiphertextBlob=blob)["Plaintext"] == b"plain"
+    assert client.decrypt(CiphertextBlob=blob, Recipient=recipient(enclave, pcrs={0: IMAGE}))
+    _raises(_denied(session, "kms:Decrypt", key), client.decrypt, CiphertextBlob=blob,
+            Recipient=recipient(enclave, pcrs={0: OTHER_IMAGE}))
+    # Null: the usual guard, an explicit deny of Decrypt without an attestation document
+    from helpers import document, statement
+    role = kms_mock.principal("role/guarded")
+    guarded = kms.create_key(Policy=document(
+        statement(principal=ROOT),
+        statement("Deny", principal="*", action="kms:Decrypt", condition={
+            "Null": {"kms:RecipientAttestation:ImageSha384": "true"}})))["KeyMetadata"]["Arn"]
+    blob = kms.encrypt(KeyId=guarded, Plaintext=b"sealed")["CiphertextBlob"]
+    kms_mock.principal(role.arn, policies=[document(statement(action="kms:Decrypt"))])
+    session = role.assume("guard")
+    _raises(_denied(session, "kms:Decrypt", guarded, "deny-resource"),
+            session.client().decrypt, CiphertextBlob=blob)
+    out = session.client().decrypt(CiphertextBlob=blob, Recipient=recipient(enclave))
+    assert open_envelope(out["CiphertextForRecipient"], enclave[0]) == b"sealed"
+
+
+def test_nitrotpm_pcrs(kms_mock, kms, enclave):
+    boot = hashlib.sha384(b"boot manager").digest()
+    session, key = _attested(kms_mock, kms, {
+        "StringEqualsIgnoreCase": {"kms:RecipientAttestation:NitroTPMPCR4": boot.hex()},
+        "Null": {"kms:RecipientAttestation:ImageSha384": "true",
+                 "kms:RecipientAttestation:PCR4": "true"}})
+    client = session.client()
+    tpm = recipient(enclave, nitrotpm_pcrs={0: bytes(48), 4: boot, 7: bytes(48)})
+    out = client.generate_data_key(KeyId=key, NumberOfBytes=16, Recipient=tpm)
+    assert len(open_envelope(out["CiphertextForRecipient"], enclave[0])) == 16
+    # an enclave's document has no NitroTPM PCRs, whatever its own PCR4 is
+    _raises(_denied(session, "kms:GenerateDataKey", key), client.generate_data_key, KeyId=key,
+            NumberOfBytes=16, Recipient=recipient(enclave, pcrs={0: IMAGE, 4: boot}))
+    _raises(_denied(session, "kms:GenerateDataKey", key), client.generate_data_key, KeyId=key,
+            NumberOfBytes=16, Recipient=recipient(enclave, nitrotpm_pcrs={4: IMAGE}))
+
+
+def test_register_names_outside_the_ranges_are_absent(kms_mock, kms, enclave):
+    session, key = _attested(kms_mock, kms, {"Null": {
+        "kms:RecipientAttestation:PCR32": "true", "kms:RecipientAttestation:PCR01": "true",
+        "kms:RecipientAttestation:NitroTPMPCR24": "true", "kms:RecipientAttestation:PCR": "true",
+        "kms:RecipientAttestation:PCR31": "false"}}, action=["kms:Decrypt"])
+    blob = kms.encrypt(KeyId=key, Plaintext=b"x")["CiphertextBlob"]
+    registers = {i: bytes([i]) * 48 for i in range(33)}
+    assert session.client().decrypt(CiphertextBlob=blob, Recipient=recipient(
+        enclave, pcrs=registers))["CiphertextForRecipient"]
+    tpm = {"pcrs": registers, "nitrotpm_pcrs": {24: bytes(48)}}
+    assert session.client().decrypt(CiphertextBlob=blob, Recipient=recipient(
+        enclave, extra=tpm))["CiphertextForRecipient"]
+
+
+def test_generate_random_in_an_identity_policy(kms_mock, enclave):
+    from helpers import document, statement
+    role = kms_mock.principal("role/random", policies=[document(statement(
+        action="kms:GenerateRandom", condition={"StringEqualsIgnoreCase": {
+            "kms:RecipientAttestation:ImageSha384": IMAGE.hex()}}))])
+    session = role.assume("rnd")
+    client = session.client()
+    out = client.generate_random(NumberOfBytes=24, Recipient=recipient(enclave, pcrs={0: IMAGE}))
+    assert len(open_envelope(out["CiphertextForRecipient"], enclave[0])) == 24
+    for extra in ({"Recipient": recipient(enclave, pcrs={0: OTHER_IMAGE})}, {},
+                  # a document the handler would refuse has no measurements: authorization,
+                  # which comes first for GenerateRandom, finds the key absent
+                  {"Recipient": recipient(enclave, pcrs={0: IMAGE}, tamper=True)}):
+        _raises(_denied(session, "kms:GenerateRandom", "*", "identity"), client.generate_random,
+                NumberOfBytes=24, **extra)
+
+
+def test_a_refused_document_is_refused_before_the_key_policy(kms_mock, kms, enclave):
+    session, key = _attested(kms_mock, kms, {"StringEquals": {
+        "kms:RecipientAttestation:ImageSha384": IMAGE.hex()}})
+    blob = kms.encrypt(KeyId=key, Plaintext=b"x")["CiphertextBlob"]
+    _raises(("ValidationException", "The attestation document in Recipient is not valid: its "
+             "signature does not verify."), session.client().decrypt, CiphertextBlob=blob,
+            Recipient=recipient(enclave, pcrs={0: IMAGE}, tamper=True))

@@ -34,7 +34,15 @@ Sources and choices (UNCONFIRMED where the fact sheet says so):
   ARN), in cryptographic operations, DescribeKey and GetPublicKey.
 * ``kms:TrailingDaysWithoutKeyUsage``: whole days since the key's last cryptographic use, or
   since its creation when it was never used (UNCONFIRMED).
-* ``kms:RecipientAttestation:*`` are not supplied (absent).
+* ``kms:RecipientAttestation:ImageSha384`` (PCR0), ``:PCR<n>`` (n 0-31) and
+  ``:NitroTPMPCR<n>`` (n 0-23), on the operations that take a ``Recipient``: the registers of its
+  attestation document as hex — ``pcrs`` of a Nitro Enclaves document for the first two,
+  ``nitrotpm_pcrs`` of a NitroTPM document for the last (AWS: each is effective only with that
+  kind of document). Lower-case is a choice (UNCONFIRMED): AWS asks for lower-case hex in
+  policies and shows ``StringEqualsIgnoreCase``. The document is read with the handler's checks
+  (``_crypto.recipient.read``) once per decision, and only when a condition asks: no
+  ``Recipient``, a document the handler will refuse, a register the document lacks or an index
+  outside the range (or not in plain decimal, ``PCR01``) leave the key absent.
 
 Which request condition keys an operation supplies, and from which members, is its catalogue
 row's ``conditions`` column (``_catalogue.Condition``); this module knows how each key is
@@ -45,6 +53,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+
+from .._crypto import recipient as _recipient
+from .._crypto.errors import BadAttestation
 
 _MISSING = object()
 _GRANT_CONSTRAINTS = ("EncryptionContextEquals", "EncryptionContextSubset")
@@ -254,6 +265,45 @@ def _current_time(ctx: RequestContext) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_ATTESTATION = ("recipient",)  # where a decision keeps its document (never a key's name)
+
+
+def _attestation(ctx: RequestContext, name: str):
+    """The request's checked attestation document if the operation supplies the condition key
+    ``name`` (lower-cased; a family by its prefix), else None."""
+    found = ctx._values.get(_ATTESTATION, _MISSING)
+    if found is _MISSING:
+        document = ctx.request(name)
+        try:
+            found = _recipient.read(document) if isinstance(document, bytes) else None
+        except BadAttestation:
+            found = None  # refused by the handler (ValidationException), or here: absent
+        ctx._values[_ATTESTATION] = found
+    return found
+
+
+def _register(family: str, field: str, registers: int):
+    """The getter of the family ``<family><n>``: register n of the document's map ``field``."""
+    def getter(ctx: RequestContext, suffix: str):
+        if not (suffix.isascii() and suffix.isdigit() and str(int(suffix)) == suffix
+                and int(suffix) < registers):
+            return None
+        attestation = _attestation(ctx, family)
+        return attestation.pcr(field, int(suffix)) if attestation is not None else None
+    return getter
+
+
+_PCR = "kms:recipientattestation:pcr"
+_TPM_PCR = "kms:recipientattestation:nitrotpmpcr"
+_enclave_register = _register(_PCR, _recipient.ENCLAVE_PCRS, 32)
+_tpm_register = _register(_TPM_PCR, _recipient.NITROTPM_PCRS, 24)
+
+
+def _image_sha384(ctx: RequestContext):
+    attestation = _attestation(ctx, "kms:recipientattestation:imagesha384")
+    return attestation.pcr(_recipient.ENCLAVE_PCRS, 0) if attestation is not None else None
+
+
 def _via(fn):
     def getter(ctx: RequestContext):
         via = ctx.caller.via
@@ -304,6 +354,9 @@ _GETTERS = {
     # a family's prefix alone (the catalogue's name for the family) is its key with suffix ""
     "kms:encryptioncontext:": lambda c: _encryption_context_value(c, ""),
     "aws:requesttag/": lambda c: _request_tag(c, ""),
+    "kms:recipientattestation:imagesha384": _image_sha384,
+    _PCR: lambda c: None,
+    _TPM_PCR: lambda c: None,
 }
 
 _PREFIXED = (
@@ -311,4 +364,6 @@ _PREFIXED = (
     ("aws:principaltag/", lambda c, k: c.caller.tags.get(k)),
     ("aws:requesttag/", _request_tag),
     ("aws:resourcetag/", _resource_tag),
+    (_PCR, _enclave_register),
+    (_TPM_PCR, _tpm_register),
 )

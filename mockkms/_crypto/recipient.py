@@ -7,8 +7,11 @@ of the response and returns it encrypted to the RSA public key found in the docu
 
 The attestation document is a COSE_Sign1 structure (RFC 9052; CBOR array ``[protected,
 unprotected, payload, signature]``, optionally with CBOR tag 18) whose payload is a CBOR map
-with, among others, ``public_key`` (DER SubjectPublicKeyInfo, or PKCS #1, of an RSA key) and
-``certificate`` (DER X.509 of the key that signed the document), decoded with ``pure.cbor``.
+with, among others, ``public_key`` (DER SubjectPublicKeyInfo, or PKCS #1, of an RSA key),
+``certificate`` (DER X.509 of the key that signed the document) and the measurements: ``pcrs``
+in a Nitro Enclaves document, ``nitrotpm_pcrs`` in a NitroTPM one (register index -> digest),
+decoded with ``pure.cbor``. ``read`` gives the checked document, whose measurements the
+``kms:RecipientAttestation:*`` condition keys take (``_authz.request_context``).
 
 This module owns the document and the envelope; the request rules (a missing document, the
 KeyEncryptionAlgorithm, which response field is sealed) and the AWS errors are
@@ -18,8 +21,8 @@ KeyEncryptionAlgorithm, which response field is sealed) and the AWS errors are
   ``alg`` header, ES384 on real enclaves) must verify with that certificate's public key, so a
   tampered document is refused;
 * the certificate chain (``cabundle``) is NOT validated against the AWS Nitro Enclaves root of
-  trust, PCRs are not evaluated against key policy conditions, and timestamps/nonces are not
-  checked — a document built locally in a test is accepted.
+  trust, the ``digest`` field is not checked against the length of the registers, and
+  timestamps/nonces are not checked — a document built locally in a test is accepted.
 Anything else wrong raises ``BadAttestation`` saying what is wrong (the handlers answer
 ``ValidationException``; the exact AWS message is UNCONFIRMED).
 
@@ -36,6 +39,7 @@ from __future__ import annotations
 import hashlib
 import os
 import struct
+from typing import Any, NamedTuple
 
 from .errors import BadAttestation
 from .pure import cbor
@@ -59,8 +63,32 @@ def _sig_structure(protected: bytes, payload: bytes) -> bytes:
 
 
 # --- the attestation document ---------------------------------------------------------------
+# The payload maps of measurements (register index -> bytes): a Nitro Enclaves document's
+# ``pcrs`` (PCR0 is the enclave image's SHA-384), a NitroTPM document's ``nitrotpm_pcrs``.
+ENCLAVE_PCRS, NITROTPM_PCRS = "pcrs", "nitrotpm_pcrs"
+
+
+class Attestation(NamedTuple):
+    """An attestation document that passed the checks: its RSA public key and its payload."""
+    public_key: Any
+    payload: dict
+
+    def pcr(self, field: str, index: int) -> str | None:
+        """Register ``index`` of the payload map ``field`` (``ENCLAVE_PCRS``,
+        ``NITROTPM_PCRS``) as lower-case hex; None when the document has no such map or no
+        byte string at that index."""
+        registers = self.payload.get(field)
+        value = registers.get(index) if isinstance(registers, dict) else None
+        return value.hex() if isinstance(value, bytes) else None
+
+
 def public_key(document: bytes):
     """The RSA public key of an attestation document, after checking the document."""
+    return read(document).public_key
+
+
+def read(document: bytes) -> Attestation:
+    """The checked attestation document (``BadAttestation`` saying what is wrong)."""
     from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
@@ -96,7 +124,7 @@ def public_key(document: bytes):
             raise BadAttestation("its public_key is not a DER RSA public key") from None
     if not isinstance(key, rsa.RSAPublicKey):
         raise BadAttestation("its public_key is not an RSA key")
-    return key
+    return Attestation(key, fields)
 
 
 def _check_signature(headers: dict, protected: bytes, payload: bytes, signature: bytes,
