@@ -18,12 +18,12 @@
   ``--mockkms-region`` a mock's region is ``AWS_DEFAULT_REGION``, else ``AWS_REGION``, else
   ``us-east-1`` (an explicit ``region=`` always wins).
 
-Fresh state inside an outer mock: a mock that was already active when the test started — a
-module-, class- or session-scoped fixture doing ``with mock_kms(): yield``, or one started before
-the run — is *outer* to the test. The marker and ``kms_mock`` set its state aside (keys,
-aliases, grants, custom key stores, scheduled events, call log, clock) before the test and give
-it back, exactly, afterwards; the test sees none of it and leaves nothing in it. A mock started by
-one of the test's own function-scoped fixtures is not outer: ``kms_mock`` shares it, so the
+Fresh state inside an outer mock: a mock that was already active when the test started — a module-,
+class- or session-scoped fixture doing ``with mock_kms(): yield``, or one started before the run —
+is *outer* to the test. The marker and ``kms_mock`` set its state aside (keys, aliases, grants,
+custom key stores, registered principals, scheduled events, call log, clock) before the test and
+give it back, exactly, afterwards; the test sees none of it and leaves nothing in it. A mock started
+by one of the test's own function-scoped fixtures is not outer: ``kms_mock`` shares it, so the
 test's fixtures compose (a marked test's fixtures run inside the marker's mock anyway).
 
 State lives in the process, so each pytest-xdist worker has its own. Importing this plugin imports
@@ -113,7 +113,8 @@ def kms_mock(request: pytest.FixtureRequest,
     """An active in-memory KMS whose state is empty when the test starts, even inside an outer
     mock (its state is set aside and given back after the test); yields the MockKms.
 
-    Empty: no keys, aliases, grants, custom key stores, scheduled events or calls, and the clock
+    Empty: no keys, aliases, grants, custom key stores, principals, scheduled events or calls,
+    and the clock
     at real time. An outer mock is one active before the test started (a module-, class- or
     session-scoped fixture's ``with mock_kms()``, or one started before the run); its state
     comes back exactly, whatever the test did. A mock started earlier by one of this test's own

@@ -1,6 +1,8 @@
 """mockkms: an in-memory, high-fidelity mock of AWS KMS for Python tests.
 
-Public names: :func:`mock_kms`, :class:`MockKms`, :func:`load_seed`. Everything else is private.
+Public names: :func:`mock_kms`, :class:`MockKms`, :func:`load_seed`, :class:`SeedError`,
+``DEFAULT_ACCOUNT`` and ``DEFAULT_REGION`` (``__all__``), and the subpackage ``mockkms.server``
+(``make_app``, ``make_server``, ``application``). Everything else is private.
 Importing mockkms is light: it adds one handler to botocore's built-in handlers and nothing
 else; the service model, cryptography and operation handlers load on the first request.
 """

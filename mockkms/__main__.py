@@ -12,7 +12,8 @@ _N = TypeVar("_N", int, float)
 
 _SERVE = """\
 Serve the mock over HTTP, speaking AWS KMS's JSON 1.1 protocol at POST / (point any SDK's
-endpoint URL at it), with admin endpoints under /_mockkms/ (health, state, reset, advance).
+endpoint URL at it), with admin endpoints under /_mockkms/ (health, state, reset, advance,
+principals, assume-role).
 State is in memory unless --state-dir is given. Stop it with Ctrl+C or SIGTERM.
 Details: docs/server.md."""
 

@@ -20,10 +20,10 @@ byte, unset variables unset again) when the last one stops, and while some remai
 innermost. A ``seed`` is loaded each time the activation that carries it starts (and is not
 already active); a seed that fails to load leaves nothing started.
 
-Classes: on a ``unittest.TestCase``, ``setUpClass`` .. ``tearDownClass`` run inside one
-activation, the state ``setUpClass`` leaves (keys, aliases, scheduled events, call log, clock) is
-snapshotted, and every test method (with its setUp/tearDown) starts from that snapshot. On any
-other class each ``test*`` method gets its own activation, which also covers pytest's
+Classes: on a ``unittest.TestCase``, ``setUpClass`` .. ``tearDownClass`` run inside one activation,
+the state ``setUpClass`` leaves (keys, aliases, registered principals, scheduled events, call log,
+clock) is snapshotted, and every test method (with its setUp/tearDown) starts from that snapshot. On
+any other class each ``test*`` method gets its own activation, which also covers pytest's
 ``setup_method``/``teardown_method``. Subclasses of a decorated class are covered the same way.
 """
 from __future__ import annotations
@@ -160,7 +160,8 @@ class MockKms:
         return _CALLS
 
     def reset(self) -> None:
-        """Empty all state (keys, aliases, grants, call log; the clock goes back to now)."""
+        """Empty all state (keys, aliases, grants, registered principals, call log; the clock goes
+        back to now)."""
         _BACKEND.reset()
 
     # --- who calls ---------------------------------------------------------------------------
@@ -335,11 +336,11 @@ def mock_kms(func: _Target | None = None, *, account_id: str | None = None,
     ``@mock_kms`` or ``@mock_kms(...)`` on a function, coroutine function or class;
     ``with mock_kms(...) as m:``; or ``m = mock_kms(); m.start(); ...; m.stop()``.
 
-    ``account_id``/``region``: the account of requests not signed with a 12-digit access key id,
-    and the region put in the environment. Account: ``--mockkms-account``, else
-    ``123456789012``. Region: ``--mockkms-region``, else the user's ``AWS_DEFAULT_REGION``, else
-    ``AWS_REGION`` (read at start), else ``us-east-1``; one that botocore does not know is a
-    ``ValueError``. ``seed``: a seed file (or mapping) loaded
+    ``account_id``/``region``: the account of requests signed with neither a 12-digit access key id
+    nor a registered principal's key (``principal()``), and the region put in the environment.
+    Account: ``--mockkms-account``, else ``123456789012``. Region: ``--mockkms-region``, else the
+    user's ``AWS_DEFAULT_REGION``, else ``AWS_REGION`` (read at start), else ``us-east-1``; one that
+    botocore does not know is a ``ValueError``. ``seed``: a seed file (or mapping) loaded
     at start, see :func:`mockkms.load_seed`. ``intercept_requests``: also answer ``requests``
     calls to KMS endpoints (through ``responses``); other URLs pass through to whatever
     ``requests`` would otherwise use (a ``responses`` mock of your own included). The outermost
