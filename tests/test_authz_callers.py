@@ -145,11 +145,28 @@ def test_registering_again_replaces_policies_and_keeps_credentials(kms_mock):
     ("user/alice", None, {"": "v"}, "tag '' has a key of 0"),
     ("user/alice", None, {"k": "v" * 257}, "tag 'k' has a key of 1 and a value of 257 characters"),
     ("arn:aws:iam::123456789012:root", [ALL_KMS], None, "every IAM permission"),
+    ("arn:aws:iam::123456789012:user/eve\n", None, None, "not an IAM user, role or root"),
+    ("arn:aws:iam::123456789012:root\n", None, None, "not an IAM user, role or root"),
 ])
 def test_bad_registrations(kms_mock, arn, policies, tags, problem):
     with pytest.raises(ValueError, match=problem):
         kms_mock.principal(arn, policies=policies, tags=tags)
     assert kms_mock.backend.principals == {}
+
+
+def test_iam_names_are_unique_in_an_account_whatever_the_path_and_case(kms_mock, kms):
+    """A role's session ARN drops its path, so role/team/app and role/app would share their
+    sessions (and credentials): IAM refuses the second name, and so does the mock."""
+    team = kms_mock.principal("role/team/app", policies=[ALL_KMS])
+    for arn in ("role/app", "role/other/APP", "arn:aws:iam::123456789012:role/App"):
+        with pytest.raises(ValueError, match="already has a role named app .*role/team/app"):
+            kms_mock.principal(arn)
+    kms_mock.principal("user/app")  # a user may share a role's name
+    kms_mock.principal("arn:aws:iam::111122223333:role/app")  # another account's role
+    kms_mock.principal("role/team/app", policies=[])  # the same ARN again: an update
+    assert team.session_arn.endswith(":assumed-role/app/mockkms")
+    assert {p.arn for p in kms_mock.backend.principals.values() if p.kind == "role"} == {
+        "arn:aws:iam::123456789012:role/team/app", "arn:aws:iam::111122223333:role/app"}
 
 
 def test_bad_session_names(kms_mock):

@@ -82,6 +82,10 @@ def test_lockout_check_uses_the_callers_identity_policies(kms_mock, kms):
      ("InvalidArnException", "An ARN in the specified key policy is invalid.")),
     ({"AWS": f"arn:aws:iam::{A}:role/caf\u00e9"},  # IAM names are ASCII
      ("InvalidArnException", "An ARN in the specified key policy is invalid.")),
+    ({"AWS": f"arn:aws:iam::{A}:root\n"},  # a trailing newline is not part of an ARN
+     ("InvalidArnException", "An ARN in the specified key policy is invalid.")),
+    ({"AWS": f"arn:aws:iam::{A}:user/bob\n"},
+     ("InvalidArnException", "An ARN in the specified key policy is invalid.")),
     ({"AWS": f"arn:aws:iam::{A}:role/app-*"},
      ("MalformedPolicyDocumentException",
       "Policy contains a statement with one or more invalid principals.")),

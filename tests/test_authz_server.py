@@ -88,6 +88,14 @@ def test_admin_endpoints_take_short_arns_of_the_servers_account():
         400, "assume: arn:aws-cn:iam::444455556666:role/none is not a registered role")
 
 
+def test_admin_endpoint_refuses_a_second_role_of_the_same_name():
+    app = make_app()
+    assert register(app, Arn="role/team/app")[0] == 200
+    status, _, out = register(app, Arn="role/app")
+    assert (status, out["__type"]) == (400, "ValidationException")
+    assert "already has a role named app" in out["message"]
+
+
 @pytest.mark.parametrize("path,body,status,code,message", [
     ("principals", b"{", 400, "SerializationException", "Malformed JSON in request body."),
     ("principals", b"[]", 400, "ValidationException", "Expected a JSON object."),

@@ -185,6 +185,7 @@ def test_create_grant_request_rules(kms, key_id):
     f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
     f"arn:aws:iam::{ACCOUNT}:policy/p",
     "bob",  # a name, not an ARN
+    f"arn:aws:iam::{ACCOUNT}:user/bob\n",  # a trailing newline is not part of an ARN
 ])
 def test_grant_principals_are_checked_as_key_policy_principals(kms, key_id, member, principal):
     """The principal check of key policies (an IAM group there: InvalidArnException) holds for

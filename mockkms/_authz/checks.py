@@ -82,7 +82,7 @@ _PARTITION = r"aws[a-z-]*"
 _NAME = r"[A-Za-z0-9_+=,.@-]+"  # IAM names are ASCII (unlike Python's \w)
 _VALID_ARN = re.compile(
     rf"^arn:{_PARTITION}:(?:iam::{_ACCOUNT}:(?:root|(?:user|role)/(?:[\x21-\x7e]*/)?{_NAME})"
-    rf"|sts::{_ACCOUNT}:(?:assumed-role/{_NAME}/{_NAME}|federated-user/{_NAME}))$")
+    rf"|sts::{_ACCOUNT}:(?:assumed-role/{_NAME}/{_NAME}|federated-user/{_NAME}))\Z")
 _WILDCARD_ARN = re.compile(rf"^arn:{_PARTITION}:(?:iam|sts)::{_ACCOUNT}:[^*?]*[*?]")
 
 

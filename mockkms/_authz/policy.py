@@ -32,8 +32,8 @@ import re
 from .conditions import Condition, Template, arn_like, compile_condition, template
 
 DIRECT, ACCOUNT = "direct", "account"
-_ACCOUNT_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):root$")
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_ACCOUNT_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):root\Z")
+_ACCOUNT_ID = re.compile(r"^\d{12}\Z")
 
 
 class Principals:

@@ -48,12 +48,12 @@ VIA_SERVICE: contextvars.ContextVar[str | None] = contextvars.ContextVar(
 
 # IAM's name characters are ASCII: letters, digits and +=,.@_- (IAM's ``\w`` is ASCII)
 _IAM_ARN = re.compile(r"^arn:(aws[a-z-]*):iam::(\d{12}):(user|role)(/(?:[\x21-\x7e]+/)?)"
-                      r"([A-Za-z0-9_+=,.@-]{1,64})$")
-_ROOT_ARN = re.compile(r"^arn:(aws[a-z-]*):iam::(\d{12}):root$")
-_SESSION_NAME = re.compile(r"^[A-Za-z0-9_+=,.@-]{2,64}$")
+                      r"([A-Za-z0-9_+=,.@-]{1,64})\Z")
+_ROOT_ARN = re.compile(r"^arn:(aws[a-z-]*):iam::(\d{12}):root\Z")
+_SESSION_NAME = re.compile(r"^[A-Za-z0-9_+=,.@-]{2,64}\Z")
 # IAM's tag limits (the IAM API's Tag shape): keys 1 to 128 characters, values up to 256
 TAG_KEY_MAX, TAG_VALUE_MAX = 128, 256
-_SERVICE = re.compile(r"^[a-z0-9][a-z0-9.-]{0,62}$")
+_SERVICE = re.compile(r"^[a-z0-9][a-z0-9.-]{0,62}\Z")
 _ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"  # 32 characters: 5 random bits each
 
 
@@ -173,7 +173,17 @@ class Registration:
         return self.arn
 
     def conflict(self, backend) -> str | None:
-        """Why it cannot be applied to ``backend`` (a fixed access key id in use), or None."""
+        """Why it cannot be applied to ``backend``, or None: a fixed access key id in use, or
+        a user or role of the same name (IAM's names are unique in an account whatever the
+        path, and compared without case) under another ARN — their sessions would be one."""
+        if self.kind in (USER, ROLE) and self.arn not in backend.principals:
+            name = self.name.lower()
+            for other in backend.principals.values():
+                if (other.kind == self.kind and other.account == self.account
+                        and other.name.lower() == name):
+                    return (f"{self.arn}: the account already has a {self.kind} named "
+                            f"{other.name} ({other.arn}); IAM names are unique in an account, "
+                            "whatever the path and case")
         if self.fixed is None:
             return None
         owner = backend.access_keys.get(self.fixed[0])
@@ -318,7 +328,7 @@ def check_switch(value, where: str) -> bool | None:
                     f"{value!r}")
 
 
-_ACCESS_KEY = re.compile(r"^[A-Za-z0-9]{16,128}$")
+_ACCESS_KEY = re.compile(r"^[A-Za-z0-9]{16,128}\Z")
 
 
 def _fixed_credentials(access_key_id, secret_access_key):

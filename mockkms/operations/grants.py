@@ -58,8 +58,8 @@ GRANTS_PER_KEY = 50_000
 MAX_CONTEXT_PAIRS = 8
 MAX_CONTEXT_VALUE = 384
 
-_GRANT_ID = re.compile(r"^[0-9a-f]{64}$")
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_GRANT_ID = re.compile(r"^[0-9a-f]{64}\Z")
+_ACCOUNT_ID = re.compile(r"^\d{12}\Z")
 
 def _new_grant(grant_id: str, key, p: dict, created: float, issuing_account: str) -> Grant:
     return Grant(grant_id=grant_id, key_id=key.key_id, key_arn=key.arn, name=p.get("Name"),
