@@ -87,6 +87,30 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         _mock._restore_defaults(previous)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Refuse the marker on a ``unittest.TestCase`` with its own ``setUpClass`` or
+    ``tearDownClass``: those run once per class, before and after every test's mock, so they
+    would call KMS unmocked (the real AWS, with real credentials). ``@mock_kms`` on the class
+    covers them (and gives each test what ``setUpClass`` left)."""
+    import unittest
+
+    refused = set()
+    for item in items:
+        cls = getattr(item, "cls", None)
+        if (cls is not None and issubclass(cls, unittest.TestCase)
+                and item.get_closest_marker("mock_kms") is not None
+                and any(getattr(getattr(cls, name), "__func__", None)
+                        is not getattr(unittest.TestCase, name).__func__
+                        for name in ("setUpClass", "tearDownClass"))):
+            refused.add(cls.__qualname__)
+    if refused:
+        raise pytest.UsageError(
+            "@pytest.mark.mock_kms on unittest.TestCase class(es) "
+            f"{', '.join(sorted(refused))} with setUpClass/tearDownClass: those would run "
+            "outside the mock (the marker starts one per test); decorate the class with "
+            "@mockkms.mock_kms instead, which covers them")
+
+
 @pytest.fixture(autouse=True)
 def _mock_kms_marker(request: pytest.FixtureRequest) -> Iterator[MockKms | None]:
     """Runs a test marked ``mock_kms`` inside its own mock, with empty state even inside an

@@ -17,6 +17,7 @@ active; nothing here is imported from botocore before a mock first starts.
 from __future__ import annotations
 
 import re
+import sys
 import weakref
 from typing import Any
 
@@ -31,9 +32,11 @@ _SCOPE_PART = re.compile(r"[^/,\s]+")  # what a credential scope carries as key 
 # or credentials that refresh themselves — a profile that assumes a role, SSO, a
 # ``credential_process``, a container or instance-metadata provider — whose
 # ``get_frozen_credentials()`` could call STS, a process or a metadata endpoint with the user's
-# real credentials. Both are lent the mock's fake credentials (so they call as the mock's
-# account, as a client made inside the mock does) and get their own back, untouched, when the
-# last mock stops.
+# real credentials. They are lent fixed credentials that never refresh: the values the
+# refreshing ones hold already (read without a refresh, so the caller stays who it was: a
+# refreshing session of a registered principal is still that principal), else — none fetched
+# yet, a deferred role profile say — the mock's fake ones (the mock's account, as a client made
+# inside the mock). Each gets its own back, untouched, when the last mock stops.
 _lent: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 # botocore's SigV4 signer, its map of signers and its fixed credentials class, and the stand-in
@@ -45,24 +48,79 @@ Credentials: Any = None  # fixed credentials: nothing to lend (``lend_credential
 
 
 def lend_credentials(signer, aio: bool) -> None:
-    """Lend ``signer`` the fake credentials if it has none or refreshing ones (see above); any
+    """Lend ``signer`` fixed credentials if it has none or refreshing ones (see above); any
     other credentials are used as they are."""
     from botocore.credentials import RefreshableCredentials
     own = signer._credentials
     if own is not None and not isinstance(own, RefreshableCredentials):  # aiobotocore's too
         return
+    held = (own._access_key, own._secret_key, own._token) if own is not None else (None, None)
+    values = held if held[0] and held[1] else FAKE_CREDENTIALS
     if aio:  # aiobotocore's signer awaits ``get_frozen_credentials()``
         from aiobotocore.credentials import AioCredentials as Fixed
     else:
         from botocore.credentials import Credentials as Fixed
     _lent.setdefault(signer, own)
-    signer._credentials = Fixed(*FAKE_CREDENTIALS)
+    signer._credentials = Fixed(*values)
 
 
 def return_lent_credentials() -> None:
     for signer, own in list(_lent.items()):
         signer._credentials = own
     _lent.clear()
+
+
+def profile_credentials(session, service_name: str, kwargs: dict) -> None:
+    """For ``Session.create_client`` while a mock is active: a KMS client of a session made
+    before the mock with a profile of its own (``boto3.Session(profile_name=...)``), whose
+    credentials are not resolved yet, would resolve them from that profile — a
+    ``credential_process`` run, a role assumed with real keys — so it gets the fake credentials
+    instead (``kwargs`` gains them). Explicit keys, resolved credentials and sessions without a
+    profile (their environment is the mock's) are left alone."""
+    if (service_name == "kms" and kwargs.get("aws_access_key_id") is None
+            and kwargs.get("aws_secret_access_key") is None
+            and getattr(session, "_credentials", None) is None
+            and session.instance_variables().get("profile") is not None):
+        kwargs["aws_access_key_id"], kwargs["aws_secret_access_key"] = FAKE_CREDENTIALS
+
+
+# boto3's default session when the outermost mock started, and whether its credentials were
+# resolved then. A default session made inside a mock (``boto3.client(...)``, the
+# ``kms_client`` fixture) holds the mock's fake credentials, region and (empty) config: after
+# the mock it is put aside — boto3 then has the session it had before, or none, and makes the
+# next one from the real environment — and handed back to boto3 when the next outermost mock
+# starts, so that clients made from it (``kms_client`` keeps them) serve every mock alike. A
+# default session that existed before and first resolved its credentials inside the mock
+# forgets them at the end.
+_default_session: list = []
+_made_inside: list = [None]  # the default session the last mock made, for the next one
+
+
+def save_default_session() -> None:
+    boto3: Any = sys.modules.get("boto3")
+    session = getattr(boto3, "DEFAULT_SESSION", None)
+    resolved = session is not None and session._session._credentials is not None
+    _default_session[:] = [session, resolved]
+    if boto3 is not None and session is None and _made_inside[0] is not None:
+        boto3.DEFAULT_SESSION = _made_inside[0]
+
+
+def restore_default_session() -> None:
+    """Put boto3's default session back as the outermost mock found it (see above)."""
+    boto3: Any = sys.modules.get("boto3")
+    if not _default_session:
+        return
+    session, resolved = _default_session
+    _default_session.clear()
+    if boto3 is None:
+        return
+    current = boto3.DEFAULT_SESSION
+    if current is not session:
+        if session is None:
+            _made_inside[0] = current
+        boto3.DEFAULT_SESSION = session
+    elif session is not None and not resolved:
+        session._session._credentials = None
 
 
 def define_unsigned() -> None:

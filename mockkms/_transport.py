@@ -65,6 +65,7 @@ import io
 import re
 import sys
 import threading
+import weakref
 from typing import Any
 
 from . import _dispatch, _regions, _signing
@@ -256,10 +257,36 @@ def _wrap_async_send(send):
     return mockkms_send
 
 
+_hooked: weakref.WeakSet = weakref.WeakSet()  # signers _hook_first has seen
+
+
+def _hook_first(signer) -> None:
+    """Put the fast path's handler first on the emitter of a KMS client's signer, once per
+    signer: a client made before ``import mockkms`` lacks it, and another mock's ``before-send``
+    handler (moto's, imported earlier) would otherwise answer before the safety net sees the
+    request. (The handler passes everything through while no mock is active, as on every client
+    made after ``import mockkms``.)"""
+    _hooked.add(signer)  # (not an attribute: kms_client's reuse watches the signer's)
+    emitter = signer._event_emitter
+    try:  # botocore's emitter (an EventAliaser around a HierarchicalEmitter): has it ours?
+        present = [h for event, _, _ in _HOOKS
+                   for h in emitter._emitter._handlers.prefix_search(event)]
+        if all(handler in present for _, handler, _ in _HOOKS):
+            return  # a client made after import mockkms: ours runs before generic handlers
+    except AttributeError:  # pragma: no cover - another emitter: put it first anyway
+        pass
+    for event, handler, unique_id in _HOOKS:  # exactly once: botocore calls every handler
+        emitter.unregister(event, handler)     # as botocore's built-ins put it there
+        emitter.unregister(event, unique_id=unique_id)  # as install_botocore_hook does
+        emitter.register_first(event, handler, unique_id=unique_id)
+
+
 def _wrap_get_auth(get_auth_instance):
     def mockkms_get_auth_instance(self, *args, **kwargs):
         if _route is None or self._service_id != "KMS":
             return get_auth_instance(self, *args, **kwargs)
+        if self not in _hooked:
+            _hook_first(self)
         if type(self._credentials) is not _signing.Credentials:
             _signing.lend_credentials(self, aio=False)
         return _signing.stand_in(get_auth_instance(self, *args, **kwargs))
@@ -272,6 +299,8 @@ def _wrap_async_get_auth(get_auth_instance):
     async def mockkms_get_auth_instance(self, *args, **kwargs):
         if _route is None or self._service_id != "KMS":
             return await get_auth_instance(self, *args, **kwargs)
+        if self not in _hooked:
+            _hook_first(self)
         if type(self._credentials) is not _AioCredentials:
             _signing.lend_credentials(self, aio=True)
         return _signing.stand_in(await get_auth_instance(self, *args, **kwargs))
@@ -281,7 +310,17 @@ def _wrap_async_get_auth(get_auth_instance):
 # (module, class, attribute, wrapper factory): what the safety net wraps. aiobotocore's only
 # when it is imported (a client of it can exist only then; a session made after mockkms carries
 # the fast path's handler anyway).
+def _wrap_create_client(create_client):
+    def mockkms_create_client(self, service_name, *args, **kwargs):
+        if _route is not None:
+            _signing.profile_credentials(self, service_name, kwargs)
+        return create_client(self, service_name, *args, **kwargs)
+    return mockkms_create_client
+
+
 _NET = (("botocore.httpsession", "URLLib3Session", "send", _wrap_send),
+        ("botocore.session", "Session", "create_client", _wrap_create_client),
+        ("aiobotocore.session", "AioSession", "create_client", _wrap_create_client),
         ("botocore.signers", "RequestSigner", "get_auth_instance", _wrap_get_auth),
         ("aiobotocore.httpsession", "AIOHTTPSession", "send", _wrap_async_send),
         ("aiobotocore.httpxsession", "HttpxSession", "send", _wrap_async_send),
@@ -367,6 +406,7 @@ def activate(route, intercept_requests: bool) -> None:
         first = _route is None
         if first:
             _install_net()
+            _signing.save_default_session()
         _route = route
         if first:
             if intercept_requests:
@@ -382,3 +422,4 @@ def deactivate(previous) -> None:
             _remove_net()
             _stop_requests()
             _signing.return_lent_credentials()
+            _signing.restore_default_session()

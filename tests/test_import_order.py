@@ -221,6 +221,8 @@ def test_fail_closed_when_the_mock_cannot_answer(monkeypatch, network):
     client = _session_without_mockkms_handler().create_client(
         "kms", region_name="eu-west-1", aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
         aws_secret_access_key="secret", config=NO_RETRY)
+    # the safety net's own answer: the fast path's handler is not put on this client
+    monkeypatch.setattr(_transport, "_hook_first", lambda signer: None)
 
     def broken(*args, **kwargs):
         raise RuntimeError("something broke")
@@ -232,6 +234,30 @@ def test_fail_closed_when_the_mock_cannot_answer(monkeypatch, network):
     assert str(exc.value) == (
         "mockkms could not answer a KMS request to https://kms.eu-west-1.amazonaws.com/ in "
         "process (RuntimeError: something broke); a mock is active, so it was not sent to AWS")
+    assert network == []
+
+
+def test_another_mocks_handler_does_not_answer_first(network):
+    """A client made before ``import mockkms`` but after another mock's generic ``before-send``
+    handler (moto's, imported first) is answered by mockkms while it is active: its handler is
+    put first on that client (once), so the keys do not split between two stores."""
+    from botocore.awsrequest import AWSResponse
+
+    session = _session_without_mockkms_handler()
+    other = []
+
+    def other_mock(request, **kwargs):
+        other.append(request.url)
+        return AWSResponse(request.url, 200, {}, _transport._RawBody(
+            b'{"Keys": [{"KeyId": "the-other-mock"}]}'))
+    session.register("before-send", other_mock)
+    client = session.create_client("kms", region_name="eu-west-1", config=NO_RETRY,
+                                   aws_access_key_id="AKIAEXAMPLE", aws_secret_access_key="x")
+    with mock_kms() as mock:
+        key = client.create_key()["KeyMetadata"]["KeyId"]
+        assert [k["KeyId"] for k in client.list_keys()["Keys"]] == [key]
+        assert [c.operation for c in mock.calls] == ["CreateKey", "ListKeys"]
+    assert client.list_keys()["Keys"] == [{"KeyId": "the-other-mock"}]  # after stop: theirs
     assert network == []
 
 

@@ -395,6 +395,7 @@ def test_unittest_failing_setupclass_stops_the_mock():
 # --- what is intercepted -----------------------------------------------------------------------
 
 def test_clients_created_before_the_mock(monkeypatch, network):
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # the one made here is not kept
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAREALLOOKING00001")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "real-looking-secret")
     default_client = boto3.client("kms", region_name="eu-west-1")

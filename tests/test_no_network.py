@@ -67,6 +67,7 @@ def user_setup(tmp_path, monkeypatch):
     monkeypatch.setenv("AWS_PROFILE", "prod")
     monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # one made now reads this setup
     return {"config": str(config), "credentials": str(credentials), "marker": marker}
 
 
@@ -130,9 +131,10 @@ def test_credentials_that_refresh_themselves_are_not_used_while_mocked(role_prof
                                                                         socket_guard):
     """Clients made before the mock whose credentials refresh themselves would do so on their
     first request: a role profile calls STS AssumeRole signed with the user's real keys, expired
-    instance/container/SSO credentials call their provider. While mocked they call with the
-    mock's fake credentials instead (the mock's account), and get their own credentials object
-    back, unused, when the mock stops."""
+    instance/container/SSO credentials call their provider. While mocked they call with what
+    they hold without a refresh (the expired ones' values), or the mock's fake credentials when
+    they hold nothing yet (the role profile), and get their own credentials object back, unused,
+    when the mock stops."""
     from botocore.credentials import RefreshableCredentials
 
     refreshed = []
@@ -156,6 +158,95 @@ def test_credentials_that_refresh_themselves_are_not_used_while_mocked(role_prof
     assert {(c.account, c.region) for c in mock.calls} == {("123456789012", "eu-west-1")}
     assert [kms._request_signer._credentials for kms in early] == own
     assert own[0]._access_key is None  # the role was never assumed
+
+
+def test_a_profile_session_made_before_the_mock_runs_no_provider_inside(tmp_path, monkeypatch,
+                                                                          socket_guard):
+    """``boto3.Session(profile_name=...)`` made before the mock (an app module's), its KMS client
+    made inside: the profile's ``credential_process`` does not run and a role profile assumes
+    nothing; the client calls with the mock's fake credentials."""
+    for name in AWS_VARS:
+        monkeypatch.delenv(name, raising=False)
+    marker = tmp_path / "ran"
+    process = f"{sys.executable} -c \"open({str(marker)!r}, 'w').write('ran')\""
+    config = tmp_path / "config"
+    config.write_text(f"[profile proc]\nregion = eu-west-1\ncredential_process = {process}\n"
+                      "[profile role]\nregion = eu-west-1\n"
+                      "role_arn = arn:aws:iam::111111111111:role/dev\nsource_profile = base\n"
+                      "[profile base]\nregion = eu-west-1\n")
+    credentials = tmp_path / "credentials"
+    credentials.write_text("[base]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n"
+                           "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    sessions = [boto3.Session(profile_name=name) for name in ("proc", "role")]
+    assert all(s.profile_name in s.available_profiles for s in sessions)  # config read before
+    with mock_kms() as mock:
+        for session in sessions:
+            kms = session.client("kms", config=NO_RETRY)
+            kms.list_keys()
+            assert kms._request_signer._credentials.access_key.startswith("MOCKKMS")
+    assert not marker.exists(), "credential_process ran"
+    assert socket_guard == []
+    # (the region: the mock's AWS_DEFAULT_REGION, which botocore prefers to a profile's)
+    assert [(c.account, c.region) for c in mock.calls] == [("123456789012", REGION)] * 2
+
+
+def test_boto3s_default_session_is_as_before_after_the_mock(monkeypatch, socket_guard):
+    """A default session made inside the mock (``boto3.client``, ``kms_client``) holds the
+    fake credentials: after the mock boto3 makes a new one from the real environment, and the
+    next mock gets the one it made back (clients kept from it stay usable)."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAREALUSERKEY00000")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "real-secret")
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+    with mock_kms():
+        boto3.client("kms", region_name=REGION).list_keys()
+        made = boto3.DEFAULT_SESSION
+        assert made.get_credentials().access_key.startswith("MOCKKMS")
+    assert boto3.DEFAULT_SESSION is None
+    sts = boto3.client("sts", region_name=REGION)
+    assert sts._request_signer._credentials.access_key == "AKIAREALUSERKEY00000"
+    outside = boto3.DEFAULT_SESSION
+    with mock_kms():
+        assert boto3.DEFAULT_SESSION is outside  # one the user had: kept
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+    with mock_kms():
+        assert boto3.DEFAULT_SESSION is made  # the one the last mock made
+    assert boto3.DEFAULT_SESSION is None
+
+
+def test_a_refreshing_session_keeps_its_identity_while_mocked(socket_guard):
+    """The "auto-refreshing assumed-role session" recipe (RefreshableCredentials holding a
+    principal's keys): while mocked it calls as that principal, with the values it holds — not
+    as the account's root — and a 12-digit access key still selects its account."""
+    import datetime
+
+    from botocore.credentials import RefreshableCredentials
+
+    def refreshing_client(creds):
+        def fetch():
+            expiry = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)
+            return {"access_key": creds["aws_access_key_id"],
+                    "secret_key": creds["aws_secret_access_key"],
+                    "token": creds.get("aws_session_token"), "expiry_time": expiry.isoformat()}
+        session = botocore.session.get_session()
+        session._credentials = RefreshableCredentials.create_from_metadata(
+            fetch(), fetch, "sts-assume-role")
+        return boto3.Session(botocore_session=session, region_name=REGION).client("kms")
+
+    with mock_kms() as mock:
+        key = boto3.client("kms", region_name=REGION).create_key()["KeyMetadata"]["KeyId"]
+        reader = mock.principal("role/reader", policies=[{"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "kms:DescribeKey", "Resource": "*"}]}])
+        kms = refreshing_client(reader.credentials)
+        assert kms.describe_key(KeyId=key)["KeyMetadata"]["KeyId"] == key
+        with pytest.raises(kms.exceptions.ClientError) as exc:
+            kms.schedule_key_deletion(KeyId=key, PendingWindowInDays=7)
+        assert exc.value.response["Error"]["Code"] == "AccessDeniedException"
+        other = refreshing_client({"aws_access_key_id": "444455556666",
+                                   "aws_secret_access_key": "x"})
+        assert other.create_key()["KeyMetadata"]["AWSAccountId"] == "444455556666"
+    assert socket_guard == []
 
 
 @pytest.mark.parametrize("variable", ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_KMS"])

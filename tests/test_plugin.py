@@ -295,6 +295,50 @@ def test_{i}(kms_client):
     run(pytester, tests, "-n", "2", passed=6)
 
 
+def test_marker_refuses_a_testcase_with_setupclass(pytester):
+    """setUpClass runs before any test's mock: under the marker it would call the real KMS.
+    The run stops with a usage error that says to decorate the class instead; a TestCase
+    without class fixtures takes the marker, and @mock_kms on the class covers setUpClass."""
+    pytester.makepyfile(test_marked="""
+        import unittest
+        import boto3, pytest
+
+        @pytest.mark.mock_kms
+        class TestKeys(unittest.TestCase):
+            @classmethod
+            def setUpClass(cls):
+                cls.key = boto3.client("kms", region_name="us-east-1").create_key()
+
+            def test_it(self):
+                pass
+        """)
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*mock_kms on unittest.TestCase class(es) TestKeys with "
+                                 "setUpClass/tearDownClass*decorate the class with "
+                                 "@mockkms.mock_kms instead*"])
+    (pytester.path / "test_marked.py").unlink()
+    run(pytester, """
+        import unittest
+        import boto3, pytest
+        from mockkms import mock_kms
+
+        @pytest.mark.mock_kms
+        class TestPlain(unittest.TestCase):
+            def test_it(self):
+                assert boto3.client("kms", region_name="us-east-1").list_keys()["Keys"] == []
+
+        @mock_kms
+        class TestDecorated(unittest.TestCase):
+            @classmethod
+            def setUpClass(cls):
+                boto3.client("kms", region_name="us-east-1").create_key()
+
+            def test_it(self):
+                assert len(boto3.client("kms", region_name="us-east-1").list_keys()["Keys"]) == 1
+        """, passed=2)
+
+
 def test_kms_client_is_reused_while_unchanged(pytester):
     """One client per (account, region, environment), handed out again while no test changed
     it; every test still starts from empty state. A changed client is not handed out again."""
