@@ -144,9 +144,10 @@ def rotate(backend, key: Key, rotation_type: str, when: float) -> Material:
     if new is None:
         new = Material(os.urandom(32), when)
         key.materials.append(new)
-    for m in key.materials:
-        if m.state == CURRENT:
+    for m in reversed(key.materials):  # the one CURRENT version, near the end: O(1) per rotation
+        if m.state == CURRENT and m is not new:
             m.state = NON_CURRENT
+            break
     new.state = CURRENT
     new.rotation_type = rotation_type
     new.created = when  # for a rotated version, its creation is the rotation date
@@ -213,7 +214,7 @@ def _share_rotation(backend, key: Key, material: Material) -> None:
         if other is key:
             continue
         _changed(backend.journal, other)
-        if all(m is not material for m in other.materials):
+        if not other.materials or other.materials[-1] is not material:  # fresh, appended last
             other.materials.append(material)
         if material.rotation_type == AUTOMATIC and key.rotation_period:
             other.next_rotation = material.created + key.rotation_period * DAY

@@ -52,8 +52,12 @@ def imported_material_id(key, identity: bytes) -> bytes:
 
 
 def pending(key) -> Material | None:
-    """The imported material staged for the next on-demand rotation, if any."""
-    for m in key.materials:
+    """The imported material staged for the next on-demand rotation, if any (only a key with
+    imported material has any: for the others this costs nothing, however many versions they
+    have — an automatic rotation must not scan them)."""
+    if key.origin != "EXTERNAL":
+        return None
+    for m in reversed(key.materials):  # staged last
         if m.state == PENDING_ROTATION:
             return m
     return None
