@@ -110,21 +110,28 @@ def test_no_socket_and_no_user_files_with_real_looking_setup(user_setup, opened,
         assert all(c.account == "123456789012" for c in mock.calls)
 
 
+_ROLE_PROFILES = ("[profile role]\nregion = eu-west-1\n"
+                  "role_arn = arn:aws:iam::111111111111:role/dev\nsource_profile = base\n"
+                  "[profile base]\nregion = eu-west-1\n")
+_BASE_KEYS = ("[base]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n"
+              "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n")
+
+
+def _aws_files(tmp_path, monkeypatch, config: str, credentials: str = _BASE_KEYS) -> None:
+    """A user's AWS config and credentials files (and no AWS variables besides them)."""
+    for name in AWS_VARS:
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "config").write_text(config)
+    (tmp_path / "credentials").write_text(credentials)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+
+
 @pytest.fixture
 def role_profile(tmp_path, monkeypatch):
     """A profile that assumes a role: botocore fetches its credentials on first use, from STS,
     with the base profile's keys."""
-    for name in AWS_VARS:
-        monkeypatch.delenv(name, raising=False)
-    config = tmp_path / "config"
-    config.write_text("[profile role]\nregion = eu-west-1\n"
-                      "role_arn = arn:aws:iam::111111111111:role/dev\nsource_profile = base\n"
-                      "[profile base]\nregion = eu-west-1\n")
-    credentials = tmp_path / "credentials"
-    credentials.write_text("[base]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n"
-                           "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    _aws_files(tmp_path, monkeypatch, _ROLE_PROFILES)
 
 
 def test_credentials_that_refresh_themselves_are_not_used_while_mocked(role_profile,
@@ -165,20 +172,11 @@ def test_a_profile_session_made_before_the_mock_runs_no_provider_inside(tmp_path
     """``boto3.Session(profile_name=...)`` made before the mock (an app module's), its KMS client
     made inside: the profile's ``credential_process`` does not run and a role profile assumes
     nothing; the client calls with the mock's fake credentials."""
-    for name in AWS_VARS:
-        monkeypatch.delenv(name, raising=False)
     marker = tmp_path / "ran"
     process = f"{sys.executable} -c \"open({str(marker)!r}, 'w').write('ran')\""
-    config = tmp_path / "config"
-    config.write_text(f"[profile proc]\nregion = eu-west-1\ncredential_process = {process}\n"
-                      "[profile role]\nregion = eu-west-1\n"
-                      "role_arn = arn:aws:iam::111111111111:role/dev\nsource_profile = base\n"
-                      "[profile base]\nregion = eu-west-1\n")
-    credentials = tmp_path / "credentials"
-    credentials.write_text("[base]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n"
-                           "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    _aws_files(tmp_path, monkeypatch,
+               f"[profile proc]\nregion = eu-west-1\ncredential_process = {process}\n"
+               + _ROLE_PROFILES)
     sessions = [boto3.Session(profile_name=name) for name in ("proc", "role")]
     assert all(s.profile_name in s.available_profiles for s in sessions)  # config read before
     with mock_kms() as mock:
