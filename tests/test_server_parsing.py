@@ -3,7 +3,9 @@
 in this process on a free port of 127.0.0.1."""
 from __future__ import annotations
 
+import base64
 import json
+import logging
 import socket
 import threading
 
@@ -88,3 +90,47 @@ def test_http_1_0_closes_unless_kept_alive(url):
     assert exchange(url, request(head))[1]["Connection"] == "close"
     _, headers, _ = exchange(url, request(head + "Connection: keep-alive\r\n"))
     assert "Connection" not in headers
+
+
+@pytest.fixture()
+def request_log_lines():
+    """What the ``--verbose`` request log says meanwhile (the ``mockkms.server.requests``
+    logger at INFO)."""
+    lines: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            lines.append(record.getMessage())
+    logger = logging.getLogger("mockkms.server.requests")
+    handler, level = Collect(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    yield lines
+    logger.removeHandler(handler)
+    logger.setLevel(level)
+
+
+SECRET = b"plaintext-in-a-misframed-body"
+
+
+@pytest.mark.parametrize("framing", ["Content-Length: {}\r\n", ""])
+def test_misframed_body_stays_out_of_the_log(url, request_log_lines, framing):
+    # a body longer than its Content-Length (or without one) leaves bytes that are read as the
+    # next request line and header lines: errors about them log no request bytes, and the
+    # answer does not echo them either
+    secret = base64.b64encode(SECRET).decode()
+    first = '{"KeyId": "alias/nothing",\r\n'
+    body = (first + f'"Plaintext": "{secret}"}}\r\n\r\n').encode()
+    head = (LIST_KEYS.replace("ListKeys", "Encrypt") + "X-Amz-Target: TrentService.Encrypt\r\n"
+            + framing.format(len(first)) + "\r\n")
+    with socket.create_connection(url, timeout=10) as sock:
+        sock.sendall(head.encode() + body)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.count(b"HTTP/1.1 ") >= 2   # the Encrypt, then the leftover's error
+    logged = "\n".join(request_log_lines)
+    assert logged and " 400 SerializationException" in logged
+    for text in (SECRET.decode(), secret, "Plaintext", "alias/nothing"):
+        assert text not in logged
+        assert text.encode() not in answer

@@ -340,10 +340,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.close_connection = True
         if self.request_version == "HTTP/0.9":  # a malformed request line: answer in HTTP/1.x
             self.request_version = "HTTP/1.0"
-        if request_log.isEnabledFor(logging.INFO):
-            request_log.info("- %s %d %s (%s)", self.client_address[0], code, error,
-                             message or explain or "bad request")
-        self.send_response(code, message)
+        if request_log.isEnabledFor(logging.INFO):  # no message: it may hold request bytes
+            request_log.info("- %s %d %s", self.client_address[0], code, error)
+        self.send_response(code)  # the standard reason phrase
         self.send_header("Content-Type", CONTENT_TYPE)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Connection", "close")

@@ -66,7 +66,7 @@ def parse_request(handler: Any) -> bool:
     handler.requestline = line
     words = line.split()
     if len(words) != 3:
-        handler.send_error(400, f"Bad request syntax ({line!r})")
+        handler.send_error(400, "Bad request syntax: not <method> <target> <version>")
         return False
     command, path, version = words
     try:
@@ -78,7 +78,7 @@ def parse_request(handler: Any) -> bool:
             raise ValueError(version)
         number = (int(major), int(minor))
     except ValueError:
-        handler.send_error(400, f"Bad request version ({version!r})")
+        handler.send_error(400, "Bad request version")
         return False
     if number >= (2, 0):
         handler.send_error(505, f"Invalid HTTP version ({version})")
@@ -124,7 +124,7 @@ def _fields(handler: Any, head: bytes) -> list[tuple[str, str]] | None:
             continue
         name, colon, value = text.partition(":")
         if not colon or not _TOKEN.fullmatch(name):
-            handler.send_error(400, f"Bad header line ({text[:100]!r})")
+            handler.send_error(400, "Bad header line: not <name>: <value>")
             return None
         if len(items) >= _MAX_HEADERS:
             handler.send_error(431, "Too many headers")
