@@ -134,3 +134,51 @@ def test_misframed_body_stays_out_of_the_log(url, request_log_lines, framing):
     for text in (SECRET.decode(), secret, "Plaintext", "alias/nothing"):
         assert text not in logged
         assert text.encode() not in answer
+
+
+def _key_count(address) -> int:
+    status, _, body = exchange(address, request(
+        LIST_KEYS + "X-Amz-Target: TrentService.ListKeys\r\n", b'{"Limit": 1000}'))
+    assert status == 200
+    return len(json.loads(body)["Keys"])
+
+
+def _answers(address, data: bytes) -> tuple[list[tuple[int, str | None]], bytes]:
+    """Every (status, error code) answered to ``data`` until the server closes, and the rest."""
+    with socket.create_connection(address, timeout=10) as sock:
+        sock.sendall(data)
+        raw = b""
+        while chunk := sock.recv(65536):
+            raw += chunk
+    answers = []
+    while raw.startswith(b"HTTP/1.1 "):
+        head, _, raw = raw.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        fields = dict(line.lower().split(": ", 1) for line in lines[1:])
+        body, raw = raw[:int(fields["content-length"])], raw[int(fields["content-length"]):]
+        answers.append((int(lines[0].split()[1]), json.loads(body).get("__type")))
+    return answers, raw
+
+
+CREATE_RSA = b'{"KeySpec": "RSA_2048", "KeyUsage": "SIGN_VERIFY"}'
+
+
+@pytest.mark.parametrize("coding", ["gzip", "identity", "gzip, chunked", "chunked, identity"])
+def test_transfer_codings_other_than_chunked_are_refused(url, coding):
+    # the body was dropped and the request answered without it: a CreateKey for RSA_2048 made
+    # a SYMMETRIC_DEFAULT key
+    before = _key_count(url)
+    head = (LIST_KEYS.replace("ListKeys", "CreateKey") +
+            f"X-Amz-Target: TrentService.CreateKey\r\nTransfer-Encoding: {coding}\r\n")
+    answers, _ = _answers(url, request(head, CREATE_RSA) + request(
+        LIST_KEYS + "X-Amz-Target: TrentService.ListKeys\r\n"))
+    assert answers == [(501, "NotImplemented")]   # and the connection closed
+    # a second Transfer-Encoding field counts as well
+    answers, _ = _answers(url, request(head.replace(coding, "chunked") +
+                                       f"Transfer-Encoding: {coding}\r\n", CREATE_RSA))
+    assert answers == [(501, "NotImplemented")]
+    assert _key_count(url) == before
+    # chunked alone stays 411 (the server needs a Content-Length) and closes
+    answers, _ = _answers(url, request(head.replace(coding, "chunked"), CREATE_RSA))
+    assert answers == [(411, "MissingContentLengthException")]
+    assert _key_count(url) == before

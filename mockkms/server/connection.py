@@ -36,9 +36,10 @@ DRAIN_LIMIT = 64 << 20   # bytes of an unread body read and discarded before ans
 _CHUNK = 1 << 16
 
 # Codes for errors http.server detects itself (UNCONFIRMED: AWS's front end is not reproducible).
+# 501 is a Transfer-Encoding other than chunked: S3 names that error NotImplemented.
 _HTTP_ERROR_CODES = {400: "SerializationException", 408: "RequestTimeoutException",
                      413: "RequestEntityTooLargeException", 414: "RequestEntityTooLargeException",
-                     431: "RequestEntityTooLargeException", 501: "UnknownOperationException",
+                     431: "RequestEntityTooLargeException", 501: "NotImplemented",
                      505: "UnknownOperationException"}
 
 request_log = logging.getLogger("mockkms.server.requests")
@@ -235,9 +236,20 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.flush()  # the client waits for it before sending the body
         return True
 
+    def _values(self, name: str) -> list[str]:
+        """The comma-separated elements of every ``name`` field, lowercased and stripped."""
+        lowered = name.lower()
+        return [element.strip().lower() for field, value in self.headers.items()
+                if field.lower() == lowered for element in value.split(",")]
+
     def _run(self) -> None:
+        codings = self._values("Transfer-Encoding")
+        chunked = bool(codings)
+        if chunked and codings != ["chunked"]:  # RFC 9112 6.1: a coding not understood: 501
+            self.send_error(501, "mockkms understands no Transfer-Encoding but chunked (and "
+                            "answers that 411): send the body with a Content-Length.")
+            return
         raw_length = self.headers.get("Content-Length")
-        chunked = self.headers.get("Transfer-Encoding") is not None
         try:
             length = int(raw_length) if raw_length is not None and not chunked else 0
         except ValueError:
