@@ -9,9 +9,11 @@ import logging
 import socket
 import threading
 
+import boto3
 import pytest
 
 from mockkms.server import make_app, make_server
+from mockkms.server.parsing import MAX_HEAD
 
 
 @pytest.fixture(scope="module")
@@ -182,3 +184,21 @@ def test_transfer_codings_other_than_chunked_are_refused(url, coding):
     answers, _ = _answers(url, request(head.replace(coding, "chunked"), CREATE_RSA))
     assert answers == [(411, "MissingContentLengthException")]
     assert _key_count(url) == before
+
+
+def test_request_head_is_bounded(url):
+    # a head of 70 KiB over several header lines (each well under 64 KiB) is refused before
+    # more of it is read: 100 lines of 64 KiB each were accepted, 6.5 MB per connection
+    fields = "".join(f"X-Filler-{i}: {'a' * 10300}\r\n" for i in range(7))
+    head = LIST_KEYS + "X-Amz-Target: TrentService.ListKeys\r\n" + fields
+    assert len(head) > 70 << 10 > MAX_HEAD
+    answers, rest = _answers(url, request(head) + request(LIST_KEYS))
+    assert (answers, rest) == ([(431, "RequestEntityTooLargeException")], b"")  # then closed
+    # a head of 60 KiB is served, and so is the next request on its connection
+    answers, _ = _answers(url, request(head.replace("a" * 10300, "a" * 8500)) + request(
+        LIST_KEYS + "X-Amz-Target: TrentService.ListKeys\r\nConnection: close\r\n"))
+    assert answers == [(200, None), (200, None)]
+    client = boto3.client("kms", endpoint_url=f"http://{url[0]}:{url[1]}",
+                          region_name="us-east-1", aws_access_key_id="AKIDHEAD",
+                          aws_secret_access_key="x")
+    assert client.create_key()["KeyMetadata"]["KeySpec"] == "SYMMETRIC_DEFAULT"

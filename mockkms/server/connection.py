@@ -119,7 +119,7 @@ class _Connection:
     def read_head(self, limit: int) -> bytes | None:
         """The header fields of a request (its request line read): the bytes up to and
         including the empty line that ends them (just that line: none); what arrived before the
-        client closed; None when no empty line comes within ``limit`` bytes."""
+        client closed; None when it would be longer than ``limit`` bytes."""
         buffer = self.buffer
         scanned = 0
         while True:
@@ -129,6 +129,8 @@ class _Connection:
             match = HEAD_END.search(buffer, max(0, scanned - 2))
             if match:
                 size = match.end()
+                if size > limit:
+                    return None
                 break
             if len(buffer) > limit:
                 return None
