@@ -251,17 +251,21 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.send_error(501, "mockkms understands no Transfer-Encoding but chunked (and "
                             "answers that 411): send the body with a Content-Length.")
             return
-        raw_length = self.headers.get("Content-Length")
-        try:
-            length = int(raw_length) if raw_length is not None and not chunked else 0
-        except ValueError:
-            length = -1
-        body = _Body(self.rfile, max(length, 0))
+        lengths = set() if chunked else set(self._values("Content-Length"))
+        if len(lengths) > 1 or not all(value.isascii() and value.isdigit() for value in lengths):
+            # RFC 9112 6.3: the body cannot be framed (int() would take "+2", "1_1", " 2 ")
+            self.send_error(400, "Content-Length must be one number of bytes, in digits.")
+            return
+        digits = (lengths.pop().lstrip("0") or "0") if lengths else "0"
+        length = int(digits) if len(digits) < 19 else 1 << 62  # int() refuses 4,301 digits
+        body = _Body(self.rfile, length)
         environ = self._environ(body)
         if chunked:  # not decoded here: the application answers 411 (Content-Length required)
             environ.pop("CONTENT_LENGTH", None)
+        elif "CONTENT_LENGTH" in environ:
+            environ["CONTENT_LENGTH"] = str(length)  # repeated fields: their one value
         status, headers, chunks = self._call(environ)
-        if length < 0 or chunked or body.broken:
+        if chunked or body.broken:
             self.close_connection = True  # the rest of the input cannot be framed
         elif body.remaining:
             self._drain(body)
