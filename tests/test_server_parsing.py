@@ -232,3 +232,20 @@ def test_repeated_equal_content_lengths_are_one(url):
                        "Connection: close\r\n", b"{}")
         answers, _ = _answers(url, data.replace(b"Content-Length: 2\r\n", b""))
         assert [status for status, _ in answers] == [status]
+
+
+def test_a_request_timeout_is_logged_once(request_log_lines):
+    server = make_server(make_app(), "127.0.0.1", 0, request_timeout=0.3)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
+    thread.start()
+    try:
+        for partial in (b"POST / HTTP/1.1\r\nHost: x\r\n",               # headers unfinished
+                        request(LIST_KEYS_HEAD, b"{}")[:-1]):          # body one byte short
+            answers, _ = _answers(server.server_address, partial)
+            assert answers == [(408, "RequestTimeoutException")]
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert len(request_log_lines) == 2, request_log_lines
+    assert all(" 408 RequestTimeoutException" in line for line in request_log_lines)

@@ -371,6 +371,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass  # the application logs each request it answers (``--verbose``)
 
+    def log_error(self, format: str, *args: Any) -> None:
+        pass  # a request timing out: answered 408 and logged once, by ``send_error``
+
     def log_message(self, format: str, *args: Any) -> None:
         if request_log.isEnabledFor(logging.INFO):
             request_log.info("- %s %s", self.client_address[0], format % args)
