@@ -249,3 +249,30 @@ def test_a_request_timeout_is_logged_once(request_log_lines):
         server.server_close()
     assert len(request_log_lines) == 2, request_log_lines
     assert all(" 408 RequestTimeoutException" in line for line in request_log_lines)
+
+
+def _expecting(address, head: str, body: bytes) -> tuple[bytes, bytes]:
+    """What the server says to a head with ``Expect: 100-continue`` before the body is sent;
+    then, after sending it (unless the connection closed), everything until it closes."""
+    with socket.create_connection(address, timeout=10) as sock:
+        sock.sendall(f"{head}Expect: 100-continue\r\nConnection: close\r\n"
+                     f"Content-Length: {len(body)}\r\n\r\n".encode())
+        first = sock.recv(65536)
+        rest = b""
+        if first.startswith(b"HTTP/1.1 100 "):
+            sock.sendall(body)
+            while chunk := sock.recv(65536):
+                rest += chunk
+    return first, rest
+
+
+def test_expect_100_continue_only_for_a_body_that_will_be_read(url):
+    first, rest = _expecting(url, LIST_KEYS_HEAD, b'{"Limit": 1}')
+    assert first == b"HTTP/1.1 100 Continue\r\n\r\n" and rest.startswith(b"HTTP/1.1 200 ")
+    # refused on the head alone: the final answer comes instead of 100 (the body was sent in
+    # vain after a 100), and the connection closes
+    admin = "POST /_mockkms/reset HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\n"
+    for head, body, status in ((LIST_KEYS_HEAD, b" " * (2 << 20), b" 413 "),
+                               (admin, b"{}", b" 415 ")):
+        first, rest = _expecting(url, head, body)
+        assert first.startswith(b"HTTP/1.1" + status) and b"Connection: close" in first

@@ -163,14 +163,20 @@ class _Connection:
 class _Body:
     """``wsgi.input``: the request body, never read past Content-Length."""
 
-    def __init__(self, rfile: _Connection, length: int) -> None:
+    def __init__(self, rfile: _Connection, length: int,
+                 before_read: Callable[[], None] | None = None) -> None:
         self._rfile = rfile
         self.remaining = length
         self.broken = False
+        self.before_read = before_read  # called once, before the first read (100 Continue)
 
     def read(self, size: int = -1) -> bytes:
         if self.remaining <= 0:
             return b""
+        before_read = self.before_read
+        if before_read is not None:
+            self.before_read = None
+            before_read()
         if size is None or size < 0 or size > self.remaining:
             size = self.remaining
         try:
@@ -221,6 +227,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.command = None
         self.request_version = self.default_request_version
         self.requestline = ""
+        self.expect_continue = False
 
     def version_string(self) -> str:
         return self.server_version
@@ -234,9 +241,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         return parse_request(self)  # (``parsing``: without the email package)
 
     def handle_expect_100(self) -> bool:
-        super().handle_expect_100()
-        self.wfile.flush()  # the client waits for it before sending the body
+        """``Expect: 100-continue``: answered when the application first reads the body, so
+        that a request refused on its head alone (too large, a wrong content type) gets its
+        final answer instead, and no body is sent in vain."""
+        self.expect_continue = True
         return True
+
+    def _continue(self) -> None:
+        self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        self.wfile.flush()  # the client waits for it before sending the body
 
     def _values(self, name: str) -> list[str]:
         """The comma-separated elements of every ``name`` field, lowercased and stripped."""
@@ -258,7 +271,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         digits = (lengths.pop().lstrip("0") or "0") if lengths else "0"
         length = int(digits) if len(digits) < 19 else 1 << 62  # int() refuses 4,301 digits
-        body = _Body(self.rfile, length)
+        body = _Body(self.rfile, length, self._continue if self.expect_continue else None)
         environ = self._environ(body)
         if chunked:  # not decoded here: the application answers 411 (Content-Length required)
             environ.pop("CONTENT_LENGTH", None)
@@ -268,7 +281,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if chunked or body.broken:
             self.close_connection = True  # the rest of the input cannot be framed
         elif body.remaining:
-            self._drain(body)
+            if body.before_read is None:  # else the client waits for 100 before sending it
+                self._drain(body)
             self.close_connection = True
         code, _, reason = status.partition(" ")
         head = [f"{self.protocol_version} {status}\r\nServer: {self.server_version}\r\n"

@@ -59,8 +59,8 @@ def parse_request(handler: Any) -> bool:
     has ``read_head``: ``connection._Connection``): the request line (``raw_requestline``)
     and the header fields into ``handler.headers``; answer a malformed request with an error
     (False). HTTP/1.1 keeps the connection alive unless ``Connection: close``; HTTP/1.0 closes
-    it unless ``Connection: keep-alive``; ``Expect: 100-continue`` is answered before the body
-    is read."""
+    it unless ``Connection: keep-alive``; ``Expect: 100-continue`` is noted for the handler
+    (``handle_expect_100``)."""
     handler.command = None
     handler.close_connection = True
     line = str(handler.raw_requestline, "iso-8859-1").rstrip("\r\n")
