@@ -36,9 +36,10 @@ DRAIN_LIMIT = 64 << 20   # bytes of an unread body read and discarded before ans
 _CHUNK = 1 << 16
 
 # Codes for errors http.server detects itself (UNCONFIRMED: AWS's front end is not reproducible).
+# 501 is a Transfer-Encoding other than chunked: S3 names that error NotImplemented.
 _HTTP_ERROR_CODES = {400: "SerializationException", 408: "RequestTimeoutException",
                      413: "RequestEntityTooLargeException", 414: "RequestEntityTooLargeException",
-                     431: "RequestEntityTooLargeException", 501: "UnknownOperationException",
+                     431: "RequestEntityTooLargeException", 501: "NotImplemented",
                      505: "UnknownOperationException"}
 
 request_log = logging.getLogger("mockkms.server.requests")
@@ -118,7 +119,7 @@ class _Connection:
     def read_head(self, limit: int) -> bytes | None:
         """The header fields of a request (its request line read): the bytes up to and
         including the empty line that ends them (just that line: none); what arrived before the
-        client closed; None when no empty line comes within ``limit`` bytes."""
+        client closed; None when it would be longer than ``limit`` bytes."""
         buffer = self.buffer
         scanned = 0
         while True:
@@ -128,6 +129,8 @@ class _Connection:
             match = HEAD_END.search(buffer, max(0, scanned - 2))
             if match:
                 size = match.end()
+                if size > limit:
+                    return None
                 break
             if len(buffer) > limit:
                 return None
@@ -160,14 +163,20 @@ class _Connection:
 class _Body:
     """``wsgi.input``: the request body, never read past Content-Length."""
 
-    def __init__(self, rfile: _Connection, length: int) -> None:
+    def __init__(self, rfile: _Connection, length: int,
+                 before_read: Callable[[], None] | None = None) -> None:
         self._rfile = rfile
         self.remaining = length
         self.broken = False
+        self.before_read = before_read  # called once, before the first read (100 Continue)
 
     def read(self, size: int = -1) -> bytes:
         if self.remaining <= 0:
             return b""
+        before_read = self.before_read
+        if before_read is not None:
+            self.before_read = None
+            before_read()
         if size is None or size < 0 or size > self.remaining:
             size = self.remaining
         try:
@@ -218,6 +227,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.command = None
         self.request_version = self.default_request_version
         self.requestline = ""
+        self.expect_continue = False
 
     def version_string(self) -> str:
         return self.server_version
@@ -231,26 +241,48 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         return parse_request(self)  # (``parsing``: without the email package)
 
     def handle_expect_100(self) -> bool:
-        super().handle_expect_100()
-        self.wfile.flush()  # the client waits for it before sending the body
+        """``Expect: 100-continue``: answered when the application first reads the body, so
+        that a request refused on its head alone (too large, a wrong content type) gets its
+        final answer instead, and no body is sent in vain."""
+        self.expect_continue = True
         return True
 
+    def _continue(self) -> None:
+        self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        self.wfile.flush()  # the client waits for it before sending the body
+
+    def _values(self, name: str) -> list[str]:
+        """The comma-separated elements of every ``name`` field, lowercased and stripped."""
+        lowered = name.lower()
+        return [element.strip().lower() for field, value in self.headers.items()
+                if field.lower() == lowered for element in value.split(",")]
+
     def _run(self) -> None:
-        raw_length = self.headers.get("Content-Length")
-        chunked = self.headers.get("Transfer-Encoding") is not None
-        try:
-            length = int(raw_length) if raw_length is not None and not chunked else 0
-        except ValueError:
-            length = -1
-        body = _Body(self.rfile, max(length, 0))
+        codings = self._values("Transfer-Encoding")
+        chunked = bool(codings)
+        if chunked and codings != ["chunked"]:  # RFC 9112 6.1: a coding not understood: 501
+            self.send_error(501, "mockkms understands no Transfer-Encoding but chunked (and "
+                            "answers that 411): send the body with a Content-Length.")
+            return
+        lengths = set() if chunked else set(self._values("Content-Length"))
+        if len(lengths) > 1 or not all(value.isascii() and value.isdigit() for value in lengths):
+            # RFC 9112 6.3: the body cannot be framed (int() would take "+2", "1_1", " 2 ")
+            self.send_error(400, "Content-Length must be one number of bytes, in digits.")
+            return
+        digits = (lengths.pop().lstrip("0") or "0") if lengths else "0"
+        length = int(digits) if len(digits) < 19 else 1 << 62  # int() refuses 4,301 digits
+        body = _Body(self.rfile, length, self._continue if self.expect_continue else None)
         environ = self._environ(body)
         if chunked:  # not decoded here: the application answers 411 (Content-Length required)
             environ.pop("CONTENT_LENGTH", None)
+        elif "CONTENT_LENGTH" in environ:
+            environ["CONTENT_LENGTH"] = str(length)  # repeated fields: their one value
         status, headers, chunks = self._call(environ)
-        if length < 0 or chunked or body.broken:
+        if chunked or body.broken:
             self.close_connection = True  # the rest of the input cannot be framed
         elif body.remaining:
-            self._drain(body)
+            if body.before_read is None:  # else the client waits for 100 before sending it
+                self._drain(body)
             self.close_connection = True
         code, _, reason = status.partition(" ")
         head = [f"{self.protocol_version} {status}\r\nServer: {self.server_version}\r\n"
@@ -340,10 +372,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.close_connection = True
         if self.request_version == "HTTP/0.9":  # a malformed request line: answer in HTTP/1.x
             self.request_version = "HTTP/1.0"
-        if request_log.isEnabledFor(logging.INFO):
-            request_log.info("- %s %d %s (%s)", self.client_address[0], code, error,
-                             message or explain or "bad request")
-        self.send_response(code, message)
+        if request_log.isEnabledFor(logging.INFO):  # no message: it may hold request bytes
+            request_log.info("- %s %d %s", self.client_address[0], code, error)
+        self.send_response(code)  # the standard reason phrase
         self.send_header("Content-Type", CONTENT_TYPE)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Connection", "close")
@@ -353,6 +384,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass  # the application logs each request it answers (``--verbose``)
+
+    def log_error(self, format: str, *args: Any) -> None:
+        pass  # a request timing out: answered 408 and logged once, by ``send_error``
 
     def log_message(self, format: str, *args: Any) -> None:
         if request_log.isEnabledFor(logging.INFO):

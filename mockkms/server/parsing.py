@@ -4,9 +4,10 @@ that ``http.server`` uses (which cost more than all the rest of a request), into
 :class:`_Headers`; and the ``Date`` of a response, formatted once a second.
 
 What is refused, in AWS's error shape (``_Handler.send_error``): a request line of other than
-three words or with a bad version (400; HTTP/2 and later: 505), a header line over 64 KiB, more
-than 100 fields, or no end of the fields within that (431), a field without a colon or with
-anything but a token for its name (400). Obsolete continuation lines are joined to the field
+three words or with a bad version (400; HTTP/2 and later: 505), a head (request line and header
+fields) over ``MAX_HEAD`` bytes or more than 100 fields (431: a head is read into memory whole,
+so its size is what bounds a connection's memory before its body), a field without a colon or
+with anything but a token for its name (400). Obsolete continuation lines are joined to the field
 they continue.
 """
 from __future__ import annotations
@@ -16,8 +17,8 @@ import re
 import time
 from typing import Any
 
+MAX_HEAD = 64 << 10     # bytes of a request's head: request line and header fields together
 _MAX_HEADERS = 100      # header fields per request (as http.client allows)
-_MAX_LINE = 65536       # bytes per header line
 HEAD_END = re.compile(rb"\n\r?\n")   # the empty line after the header fields
 # a plain header line: a token, a colon, the value (surrounding blanks are not part of it)
 _FIELD = re.compile(r"^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([^\r\n]*)\r?\n", re.MULTILINE)
@@ -58,15 +59,15 @@ def parse_request(handler: Any) -> bool:
     has ``read_head``: ``connection._Connection``): the request line (``raw_requestline``)
     and the header fields into ``handler.headers``; answer a malformed request with an error
     (False). HTTP/1.1 keeps the connection alive unless ``Connection: close``; HTTP/1.0 closes
-    it unless ``Connection: keep-alive``; ``Expect: 100-continue`` is answered before the body
-    is read."""
+    it unless ``Connection: keep-alive``; ``Expect: 100-continue`` is noted for the handler
+    (``handle_expect_100``)."""
     handler.command = None
     handler.close_connection = True
     line = str(handler.raw_requestline, "iso-8859-1").rstrip("\r\n")
     handler.requestline = line
     words = line.split()
     if len(words) != 3:
-        handler.send_error(400, f"Bad request syntax ({line!r})")
+        handler.send_error(400, "Bad request syntax: not <method> <target> <version>")
         return False
     command, path, version = words
     try:
@@ -78,21 +79,21 @@ def parse_request(handler: Any) -> bool:
             raise ValueError(version)
         number = (int(major), int(minor))
     except ValueError:
-        handler.send_error(400, f"Bad request version ({version!r})")
+        handler.send_error(400, "Bad request version")
         return False
     if number >= (2, 0):
         handler.send_error(505, f"Invalid HTTP version ({version})")
         return False
     handler.command, handler.request_version = command, version
     handler.path = "/" + path.lstrip("/") if path.startswith("//") else path
-    head = handler.rfile.read_head(_MAX_HEADERS * (_MAX_LINE + 2))
+    head = handler.rfile.read_head(MAX_HEAD - len(handler.raw_requestline))
     if head is None:
-        handler.send_error(431, "Too many headers")
+        handler.send_error(431, f"The request's head (request line and header fields) exceeds "
+                           f"{MAX_HEAD} bytes.")
         return False
     text = str(head, "iso-8859-1")
     items = [(name, value.rstrip(" \t")) for name, value in _FIELD.findall(text)]
-    if len(items) != text.count("\n") - 1 or len(items) > _MAX_HEADERS or \
-            len(head) > _MAX_LINE and any(len(x) > _MAX_LINE for x in head.split(b"\n")):
+    if len(items) != text.count("\n") - 1 or len(items) > _MAX_HEADERS:
         parsed = _fields(handler, head)
         if parsed is None:
             return False
@@ -112,9 +113,6 @@ def _fields(handler: Any, head: bytes) -> list[tuple[str, str]] | None:
     once the request was answered with an error."""
     items: list[tuple[str, str]] = []
     for raw in head.split(b"\n"):
-        if len(raw) > _MAX_LINE:
-            handler.send_error(431, "Line too long")
-            return None
         text = str(raw, "iso-8859-1").rstrip("\r")
         if not text:
             continue  # the empty line at the end
@@ -124,10 +122,10 @@ def _fields(handler: Any, head: bytes) -> list[tuple[str, str]] | None:
             continue
         name, colon, value = text.partition(":")
         if not colon or not _TOKEN.fullmatch(name):
-            handler.send_error(400, f"Bad header line ({text[:100]!r})")
+            handler.send_error(400, "Bad header line: not <name>: <value>")
             return None
         if len(items) >= _MAX_HEADERS:
-            handler.send_error(431, "Too many headers")
+            handler.send_error(431, f"More than {_MAX_HEADERS} header fields.")
             return None
         items.append((name, value.strip()))
     return items
