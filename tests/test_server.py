@@ -178,9 +178,14 @@ def test_request_body_limits():
     status, _, out = call(app, headers=target, stream=_Stalling(), length=10)
     assert (status, out) == (408, {"__type": "RequestTimeoutException",
                                    "message": "The request body did not arrive in time."})
-    status, _, out = call(app, headers=target, length="abc")
-    assert (status, out) == (400, {"__type": "SerializationException",
-                                   "message": "Invalid Content-Length header: 'abc'"})
+    for length in ("abc", "+2", "1_1", "-1", "2.0", "\u00b2"):  # digits only (RFC 9112)
+        status, _, out = call(app, body=b"{}", headers=target, length=length)
+        assert (status, out) == (400, {"__type": "SerializationException",
+                                       "message": f"Invalid Content-Length header: {length!r}"})
+    assert call(app, body=b"{}", headers=target, length="0002")[0] == 200
+    assert call(app, headers=target, length="9" * 5000)[0] == 413
+    status, _, out = call(app, headers=dict(target, **{"Transfer-Encoding": "gzip"}), length="")
+    assert (status, out["__type"]) == (501, "NotImplemented")  # never an empty body
     status, _, out = call(app, headers=dict(target, **{"Transfer-Encoding": "chunked"}),
                           length="")
     assert (status, out) == (411, {"__type": "MissingContentLengthException",

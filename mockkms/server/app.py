@@ -264,19 +264,22 @@ class KmsApp:
         stream = environ.get("wsgi.input")
         raw_length = (environ.get("CONTENT_LENGTH") or "").strip()
         if not raw_length:
-            if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+            coding = environ.get("HTTP_TRANSFER_ENCODING", "").strip().lower()
+            if coding == "chunked":
                 if environ.get("wsgi.input_terminated") and stream is not None:
                     return self._read(stream, None)
                 raise HttpError(411, "MissingContentLengthException",
                                 "A request body needs a Content-Length header.")
+            if coding:  # (under another WSGI server: the built-in one refuses it first)
+                raise HttpError(501, "NotImplemented",
+                                "Only the chunked transfer coding is understood.")
             return b""
-        try:
-            length = int(raw_length)
-        except ValueError:
-            length = -1
-        if length < 0:
+        # digits only (RFC 9112 §6.3: int() would take "+2", "1_1" and other forms)
+        if not (raw_length.isascii() and raw_length.isdigit()):
             raise HttpError(400, "SerializationException",
                             f"Invalid Content-Length header: {raw_length!r}")
+        stripped = raw_length.lstrip("0")
+        length = int(stripped) if len(stripped) < 19 else self.max_body + 1
         self._check_size(length)
         return self._read(stream, length)
 
