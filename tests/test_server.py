@@ -183,6 +183,7 @@ def test_request_body_limits():
         assert (status, out) == (400, {"__type": "SerializationException",
                                        "message": f"Invalid Content-Length header: {length!r}"})
     assert call(app, body=b"{}", headers=target, length="0002")[0] == 200
+    assert call(app, headers=target, length="0")[0] == 200  # an empty body: {} for ListKeys
     assert call(app, headers=target, length="9" * 5000)[0] == 413
     status, _, out = call(app, headers=dict(target, **{"Transfer-Encoding": "gzip"}), length="")
     assert (status, out["__type"]) == (501, "NotImplemented")  # never an empty body

@@ -278,7 +278,7 @@ class KmsApp:
         if not (raw_length.isascii() and raw_length.isdigit()):
             raise HttpError(400, "SerializationException",
                             f"Invalid Content-Length header: {raw_length!r}")
-        stripped = raw_length.lstrip("0")
+        stripped = raw_length.lstrip("0") or "0"
         length = int(stripped) if len(stripped) < 19 else self.max_body + 1
         self._check_size(length)
         return self._read(stream, length)
