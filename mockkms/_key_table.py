@@ -21,6 +21,7 @@ _IMPORT_COLUMNS = ("material_id", "expiration_model", "valid_to", "description")
 
 class Keys(Table):
     name = KEYS
+    records = "keys"
     ident = "key_id"
     columns = (*_KEY_FIELDS, "tags", "key_pair_spec", "private_key", *_KEY_TAIL)
     ordinal = True
@@ -49,10 +50,6 @@ class Keys(Table):
             "key_material_imports": [(mid, r.expiration_model, r.valid_to, r.description)
                                      for mid, r in (key.import_state or {}).items()],
         }
-
-    def find(self, backend, account, region, ident):
-        store = backend.stores.get((account, region))
-        return store.keys.get(ident) if store is not None else None
 
     def every(self, backend):
         for store in backend.stores.values():

@@ -5,6 +5,7 @@ empty region and its id.
 """
 from __future__ import annotations
 
+import abc
 import json
 
 from ._journal import ALIASES, CUSTOM_KEY_STORES, DELETED_KEYS, GRANTS, PRINCIPALS
@@ -23,15 +24,17 @@ def _bool(value) -> int | None:
     return None if value is None else int(bool(value))
 
 
-class Table:
+class Table(abc.ABC):
     """The mapping of one record type (see the module docstring)."""
 
     name = ""
     ident = ""
     columns: tuple[str, ...] = ()
     ordinal = False
+    records = ""  # the name of a store's dict of these records, by id (``find``)
     child_tables: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (table, columns after position)
 
+    @abc.abstractmethod
     def encode(self, record) -> tuple:
         raise NotImplementedError
 
@@ -39,15 +42,21 @@ class Table:
         return {}
 
     def find(self, backend, account: str, region: str, ident: str):
-        raise NotImplementedError
+        """The record ``ident`` in memory, or None: by default from the store's dict named
+        ``records``; tables kept elsewhere override it."""
+        store = backend.stores.get((account, region))
+        return getattr(store, self.records).get(ident) if store is not None else None
 
+    @abc.abstractmethod
     def install(self, backend, account: str, region: str, ident: str, row: tuple,
                 ordinal: int | None, children: dict[str, list[tuple]]) -> None:
         raise NotImplementedError
 
+    @abc.abstractmethod
     def drop(self, backend, account: str, region: str, ident: str) -> None:
         raise NotImplementedError
 
+    @abc.abstractmethod
     def every(self, backend):
         """(account, region, id, record, ordinal) of every record in memory."""
         raise NotImplementedError
@@ -84,16 +93,13 @@ class DeletedKeys(Table):
 # --- aliases and grants ---------------------------------------------------------------------------
 class Aliases(Table):
     name = ALIASES
+    records = "aliases"
     ident = "name"
     columns = ("target_key_id", "created", "updated")
     ordinal = True
 
     def encode(self, alias: Alias) -> tuple:
         return (alias.target_key_id, alias.created, alias.updated)
-
-    def find(self, backend, account, region, ident):
-        store = backend.stores.get((account, region))
-        return store.aliases.get(ident) if store is not None else None
 
     def every(self, backend):
         for store in backend.stores.values():
@@ -117,6 +123,7 @@ class Aliases(Table):
 
 class Grants(Table):
     name = GRANTS
+    records = "grants"
     ident = "grant_id"
     columns = ("key_id", "name", "grantee", "grantee_service", "retiring", "retiring_service",
                "operations", "constraints", "created", "issuing_account")
@@ -125,10 +132,6 @@ class Grants(Table):
     def encode(self, g: Grant) -> tuple:
         return (g.key_id, g.name, g.grantee, g.grantee_service, g.retiring, g.retiring_service,
                 _json(g.operations), _json(g.constraints), g.created, g.issuing_account)
-
-    def find(self, backend, account, region, ident):
-        store = backend.stores.get((account, region))
-        return store.grants.get(ident) if store is not None else None
 
     def every(self, backend):
         for store in backend.stores.values():
@@ -174,16 +177,13 @@ class CustomKeyStores(Table):
     (``rowid``: insertion order)."""
 
     name = CUSTOM_KEY_STORES
+    records = "custom_key_stores"
     ident = "store_id"
     columns = ("name", "store_type", "created", "state", *_CKS_FIELDS, "saved_states")
 
     def encode(self, cks: CustomKeyStore) -> tuple:
         return (cks.name, cks.store_type, cks.created, cks.state,
                 *(getattr(cks, f) for f in _CKS_FIELDS), _json(cks.saved_states))
-
-    def find(self, backend, account, region, ident):
-        store = backend.stores.get((account, region))
-        return store.custom_key_stores.get(ident) if store is not None else None
 
     def every(self, backend):
         for store in backend.stores.values():

@@ -11,13 +11,14 @@ key usage and algorithm before they call, so that is a missing check, never an a
 """
 from __future__ import annotations
 
+import abc
 import os
 from typing import Any
 
 from ..errors import BadKeyMaterial, UnsupportedAlgorithm
 
 
-class Family:
+class Family(abc.ABC):
     """What KMS does with the key material of one key spec."""
 
     asymmetric = True  # a key pair (public key, PKCS #8) rather than a secret
@@ -33,15 +34,18 @@ class Family:
         return UnsupportedAlgorithm(f"{self.spec} keys do not {what}")
 
     # --- material (every family) ---------------------------------------------------------------
+    @abc.abstractmethod
     def generate(self) -> Any:
         """New random key material."""
         raise NotImplementedError
 
+    @abc.abstractmethod
     def load(self, data: bytes) -> Any:
         """Material from its stored form (what ``dump`` returns: PKCS #8 DER for key pairs, the
         raw secret otherwise); ``BadKeyMaterial`` unless it is material of this key spec."""
         raise NotImplementedError
 
+    @abc.abstractmethod
     def dump(self, material: Any) -> bytes:
         """The stored form of ``material``."""
         raise NotImplementedError

@@ -3,6 +3,7 @@ Ed25519, ML-DSA): PKCS #8 and SubjectPublicKeyInfo encodings, and the hash an al
 ends with (``..._SHA_256``), prehashed for ``MessageType=DIGEST``."""
 from __future__ import annotations
 
+import abc
 from typing import Any, Callable
 
 from cryptography.exceptions import UnsupportedAlgorithm as _LibraryUnsupported
@@ -36,6 +37,7 @@ class Native(Family):
 
     __slots__ = ()
 
+    @abc.abstractmethod
     def matches(self, private: Any) -> bool:
         """Whether ``private`` is a private key of this key spec."""
         raise NotImplementedError
